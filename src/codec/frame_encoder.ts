@@ -1,0 +1,65 @@
+/**
+ * `FrameEncoder`: a TransformStream from frames to their wire bytes.
+ *
+ * @module
+ */
+import { ConfigError } from "../error.ts";
+import { type FrameCodecOrOptions, toFrameCodec } from "./frame_decoder.ts";
+import { LengthDelimitedCodec } from "./length_delimited.ts";
+import type { FrameCodec } from "./types.ts";
+
+/**
+ * Prefixes each frame with its header; one output chunk per frame. A frame
+ * that cannot be encoded (`FrameTooLargeError`, `InvalidFrameLengthError`)
+ * errors the stream. To coalesce many frames into one write, call
+ * `codec.encodeInto` directly.
+ *
+ * @example
+ * ```ts
+ * import { FrameEncoder } from "@wireframe/wireframe";
+ *
+ * const frames = ReadableStream.from([new Uint8Array([104, 105])]);
+ * for await (const bytes of frames.pipeThrough(new FrameEncoder())) {
+ *   console.log(bytes); // Uint8Array [0, 0, 0, 2, 104, 105]
+ * }
+ * ```
+ */
+export class FrameEncoder extends TransformStream<Uint8Array, Uint8Array> {
+  /** The codec this stream encodes with. */
+  readonly codec: FrameCodec;
+
+  /**
+   * Create a stream encoding with `codec`.
+   *
+   * @param codec a {@link FrameCodec}, or options for a {@link LengthDelimitedCodec}
+   *   (default: 4-byte big-endian length, 1 MiB max frame)
+   * @param writableStrategy queuing strategy for incoming frames
+   * @param readableStrategy queuing strategy for outgoing chunks
+   * @throws {ConfigError} if options are invalid, or `lengthFieldOffset` is not 0
+   *   (a length-delimited codec with leading header bytes can only decode)
+   */
+  constructor(
+    codec?: FrameCodecOrOptions,
+    writableStrategy?: QueuingStrategy<Uint8Array>,
+    readableStrategy?: QueuingStrategy<Uint8Array>,
+  ) {
+    const frameCodec = toFrameCodec(codec);
+    if (frameCodec instanceof LengthDelimitedCodec && frameCodec.lengthFieldOffset !== 0) {
+      throw new ConfigError(
+        "lengthFieldOffset",
+        `FrameEncoder: option "lengthFieldOffset" must be 0 to encode ` +
+          `(got ${frameCodec.lengthFieldOffset})`,
+      );
+    }
+    super(
+      {
+        transform(frame, controller) {
+          controller.enqueue(frameCodec.encode(frame));
+        },
+      },
+      writableStrategy,
+      readableStrategy,
+    );
+    this.codec = frameCodec;
+  }
+}

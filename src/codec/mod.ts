@@ -1,0 +1,26 @@
+/**
+ * Framing: split a byte stream into frames and write frames back out.
+ *
+ * The default is {@link LengthDelimitedCodec} (4-byte big-endian length, 1 MiB
+ * max frame). {@link FrameDecoder} / {@link FrameEncoder} wrap any
+ * {@link FrameCodec} as TransformStreams.
+ *
+ * @module
+ */
+// Codec errors extend these, and codec constructors throw ConfigError.
+export { ConfigError, WireframeBaseError } from "../error.ts";
+export type { FrameCodec, FrameDecoderState } from "./types.ts";
+export {
+  CodecError,
+  FrameTooLargeError,
+  IncompleteFrameError,
+  IncompleteHeaderError,
+  InvalidFrameLengthError,
+} from "./errors.ts";
+export {
+  DEFAULT_MAX_FRAME_LENGTH,
+  LengthDelimitedCodec,
+  type LengthDelimitedOptions,
+} from "./length_delimited.ts";
+export { type FrameCodecOrOptions, FrameDecoder } from "./frame_decoder.ts";
+export { FrameEncoder } from "./frame_encoder.ts";

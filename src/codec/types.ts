@@ -1,0 +1,55 @@
+/**
+ * The synchronous framing contract. The streaming wrappers (`FrameDecoder`,
+ * `FrameEncoder`) and the server's single TransformStream per direction drive
+ * these directly, so one socket chunk costs one call, however many frames it
+ * holds.
+ *
+ * @module
+ */
+
+/**
+ * Per-connection decoding state. Not shareable: create one per byte stream
+ * with {@link FrameCodec.createDecoder}.
+ *
+ * Ownership: emitted frames may be views into the chunk passed to
+ * {@link FrameDecoderState.decode}, and the decoder keeps views of chunks
+ * that end inside a frame until that frame completes. Do not mutate a chunk
+ * after handing it to the decoder.
+ */
+export interface FrameDecoderState {
+  /**
+   * Feed one chunk; `emit` is called synchronously, in order, once per
+   * complete frame. Throws a `CodecError` on corrupt or oversized framing;
+   * after any throw (including one from `emit`) the decoder is failed and every
+   * later call rethrows that same error.
+   */
+  decode(chunk: Uint8Array, emit: (frame: Uint8Array) => void): void;
+  /**
+   * Signal end of input. Returns if no partial frame is held; otherwise throws
+   * `IncompleteHeaderError` or `IncompleteFrameError`.
+   */
+  finish(): void;
+  /** Bytes currently held for a partial frame. */
+  readonly buffered: number;
+}
+
+/**
+ * A framing scheme: how to split a byte stream into frames and how to write a
+ * frame back out.
+ */
+export interface FrameCodec {
+  /** Largest frame, as the codec counts it, that decode accepts and encode writes. */
+  readonly maxFrameLength: number;
+  /** Create fresh decoding state for one byte stream. */
+  createDecoder(): FrameDecoderState;
+  /** Bytes {@link FrameCodec.encodeInto} will write for `frame` (header and body). */
+  encodedLength(frame: Uint8Array): number;
+  /**
+   * Write `frame` with its header into `target` at `offset`; returns the bytes
+   * written. Lets a writer coalesce many frames into one buffer. Throws a
+   * `CodecError` if the frame cannot be encoded, before writing anything.
+   */
+  encodeInto(frame: Uint8Array, target: Uint8Array, offset: number): number;
+  /** Encode one frame into a new buffer (header and body, one allocation). */
+  encode(frame: Uint8Array): Uint8Array;
+}
