@@ -1,7 +1,100 @@
 /**
- * Wireframe: build servers and clients for custom binary protocols over TCP,
- * on Deno and Bun, with WHATWG streams.
+ * Wireframe: build servers and clients for custom binary protocols over TCP —
+ * MySQL-, MQTT-, Redis- or game-style — on Deno and Bun, with WHATWG streams.
+ *
+ * You declare framing, message ids and handlers; the library owns framing
+ * limits, back-pressure, streaming responses, graceful shutdown and the
+ * connection lifecycle.
+ *
+ * Default wire format (DESIGN.md §5): `length:u32be` then
+ * `id:u32be flags:u8 [correlation:u64be] payload`.
+ *
+ * @example An echo server and a client
+ * ```ts
+ * import { WireframeApp, WireframeClient, WireframeServer } from "@wireframe/wireframe";
+ *
+ * const app = new WireframeApp()
+ *   .route(1, (req) => req.payload) // echo
+ *   .route(2, async function* () { // a streamed response
+ *     for (let i = 0; i < 3; i++) yield Uint8Array.of(i);
+ *   });
+ *
+ * await using server = new WireframeServer(app);
+ * const { hostname, port } = await server.listen({ port: 0 });
+ *
+ * await using client = await WireframeClient.connect({ hostname, port });
+ * const reply = await client.request(1, new TextEncoder().encode("hi"));
+ * console.log(new TextDecoder().decode(reply.payload)); // "hi"
+ * ```
  *
  * @module
  */
-export { ConfigError, WireframeBaseError } from "./src/error.ts";
+export {
+  ConfigError,
+  WireframeBaseError,
+  WireframeError,
+  type WireframeErrorKind,
+} from "./src/error.ts";
+export {
+  type FrameInit,
+  type FrameSource,
+  type HandlerResult,
+  InvalidResponseError,
+  Response,
+  type ResponseFrame,
+  type ResponseKind,
+} from "./src/response.ts";
+export * from "./src/codec/mod.ts";
+export {
+  defaultSerializer,
+  type Envelope,
+  EnvelopeError,
+  type EnvelopeErrorReason,
+  type Serializer,
+} from "./src/codec/envelope.ts";
+export {
+  type AppSpec,
+  DuplicateRouteError,
+  type MalformedFrameOptions,
+  type SetupHook,
+  type TeardownHook,
+  WireframeApp,
+} from "./src/app/app.ts";
+export { type AppDataKey, appDataKey, MissingAppDataError } from "./src/app/app_data.ts";
+export type { ConnectionInfo, Context } from "./src/app/context.ts";
+export {
+  type Handler,
+  type Middleware,
+  type Next,
+  NextCalledTwiceError,
+} from "./src/app/middleware.ts";
+export {
+  type PreambleConnection,
+  type PreambleDecoded,
+  PreambleError,
+  type PreambleFailure,
+  type PreambleOptions,
+} from "./src/app/preamble.ts";
+export {
+  type ServeOptions,
+  type ServerOptions,
+  ServerStateError,
+  type ShutdownOptions,
+  WireframeServer,
+} from "./src/server/server.ts";
+export type { ServerStats } from "./src/observe/stats.ts";
+export { consoleLogger, type LogFields, type Logger, silentLogger } from "./src/observe/logger.ts";
+export {
+  type ClientOptions,
+  type RequestOptions,
+  type StreamOptions,
+  WireframeClient,
+} from "./src/client/client.ts";
+export {
+  ClientClosedError,
+  ConnectionLostError,
+  CorrelationMismatchError,
+} from "./src/client/errors.ts";
+export * from "./src/transport/types.ts";
+export * from "./src/transport/errors.ts";
+export { runtimeTransport } from "./src/transport/runtime.ts";

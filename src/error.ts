@@ -68,3 +68,60 @@ export class ConfigError extends WireframeBaseError {
     this.option = option;
   }
 }
+
+/** The two families of failure a response stream or connection can report. */
+export type WireframeErrorKind = "io" | "protocol";
+
+/**
+ * A failure while producing or delivering responses, split as in the Rust
+ * library's `WireframeError<E>`:
+ *
+ * - `kind: "io"` — the transport failed; the connection ends once the frames
+ *   already produced are flushed. The underlying error is `cause`.
+ * - `kind: "protocol"` — a protocol-level fault of one request, carrying your
+ *   own error value in `error`; the request ends (no terminator frame) and the
+ *   connection carries on.
+ *
+ * Throw one from a handler or a response stream to choose what happens.
+ *
+ * @example
+ * ```ts
+ * import { WireframeError } from "@wireframe/wireframe";
+ *
+ * async function* rows() {
+ *   yield new Uint8Array([1]);
+ *   throw WireframeError.protocol({ sqlState: "42000" }, "syntax error");
+ * }
+ * ```
+ */
+export class WireframeError<E = unknown> extends WireframeBaseError {
+  /** `"io"` ends the connection; `"protocol"` ends only the current request. */
+  readonly kind: WireframeErrorKind;
+  /** The protocol error value (only for `kind: "protocol"`). */
+  readonly error: E | undefined;
+
+  private constructor(
+    kind: WireframeErrorKind,
+    message: string,
+    error: E | undefined,
+    cause?: unknown,
+  ) {
+    super(
+      kind === "io" ? "ERR_IO" : "ERR_PROTOCOL",
+      message,
+      cause === undefined ? undefined : { cause },
+    );
+    this.kind = kind;
+    this.error = error;
+  }
+
+  /** An I/O failure; `cause` is the underlying error. */
+  static io(cause: unknown, message = "I/O error"): WireframeError<never> {
+    return new WireframeError<never>("io", message, undefined, cause);
+  }
+
+  /** A protocol fault of the current request carrying `error`. */
+  static protocol<E>(error: E, message = "protocol error"): WireframeError<E> {
+    return new WireframeError("protocol", message, error);
+  }
+}

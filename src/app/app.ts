@@ -1,0 +1,236 @@
+/**
+ * `WireframeApp`: the fluent builder that declares a protocol application —
+ * routes, middleware, app data, lifecycle hooks, preamble and codec.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { intInRange, oneOf, parseOptions } from "../_internal/options.ts";
+import { defaultSerializer, type Serializer } from "../codec/envelope.ts";
+import { LengthDelimitedCodec, type LengthDelimitedOptions } from "../codec/length_delimited.ts";
+import type { FrameCodec } from "../codec/types.ts";
+import { ConfigError, WireframeBaseError } from "../error.ts";
+import { consoleLogger, type Logger } from "../observe/logger.ts";
+import type { AppDataKey } from "./app_data.ts";
+import type { ConnectionInfo } from "./context.ts";
+import type { Handler, Middleware } from "./middleware.ts";
+import type { PreambleOptions } from "./preamble.ts";
+
+/** `route()` was called twice for the same message id. */
+export class DuplicateRouteError extends WireframeBaseError {
+  /** The message id registered twice. */
+  readonly id: number;
+  /** @param id the message id registered twice */
+  constructor(id: number) {
+    super("ERR_DUPLICATE_ROUTE", `a handler for message id ${id} is already registered`);
+    this.id = id;
+  }
+}
+
+/** What to do with a frame body that is not a valid envelope. */
+export interface MalformedFrameOptions {
+  /** `"close"` (default) ends the connection; `"drop"` discards the frame. */
+  policy?: "close" | "drop";
+  /** With `"drop"`: close after this many malformed frames in a row (default 8). */
+  maxConsecutive?: number;
+}
+
+/** Runs once per connection before any request; its result is `ctx.state`. */
+export type SetupHook<S> = (info: ConnectionInfo) => S | Promise<S>;
+
+/** Runs exactly once for every connection whose setup completed. */
+export type TeardownHook<S> = (state: S, info: ConnectionInfo) => void | Promise<void>;
+
+/** The app as the server runs it: a frozen snapshot of the builder. */
+export interface AppSpec<S> {
+  readonly routes: ReadonlyMap<number, Handler<S>>;
+  readonly middleware: readonly Middleware<S>[];
+  readonly appData: ReadonlyMap<AppDataKey<unknown>, unknown>;
+  readonly setup: SetupHook<S> | undefined;
+  readonly teardown: TeardownHook<S> | undefined;
+  readonly preamble: Required<PreambleOptions<unknown>> | undefined;
+  readonly fallback: Handler<S> | undefined;
+  readonly malformed: Required<MalformedFrameOptions>;
+  readonly codec: FrameCodec;
+  readonly serializer: Serializer;
+  readonly logger: Logger;
+}
+
+const malformedSchema = z.strictObject({
+  policy: oneOf(["close", "drop"]).default("close"),
+  maxConsecutive: intInRange(1, 1_000_000).default(8),
+});
+
+const preambleLimitsSchema = z.object({
+  timeoutMs: intInRange(1, 3_600_000).default(5_000),
+  maxBytes: intInRange(1, 16 * 1024 * 1024).default(4_096),
+});
+
+const U32_MAX = 0xffff_ffff;
+
+let readSpec: <S>(app: WireframeApp<S>) => AppSpec<S>;
+
+/**
+ * Declares a protocol application. Every method returns the app, so calls
+ * chain; the app is immutable once a server runs it (later changes apply to
+ * connections accepted afterwards).
+ *
+ * `S` is the per-connection state that `onConnectionSetup` returns.
+ *
+ * @example
+ * ```ts
+ * import { WireframeApp, WireframeServer } from "@wireframe/wireframe";
+ *
+ * const app = new WireframeApp()
+ *   .route(1, (req) => req.payload) // echo
+ *   .wrap(async (_req, _ctx, next) => await next());
+ * const server = new WireframeServer(app);
+ * const addr = await server.listen({ hostname: "127.0.0.1", port: 0 });
+ * console.log(`listening on ${addr.hostname}:${addr.port}`);
+ * await server.shutdown();
+ * ```
+ */
+export class WireframeApp<S = undefined> {
+  #routes = new Map<number, Handler<S>>();
+  #middleware: Middleware<S>[] = [];
+  #appData = new Map<AppDataKey<unknown>, unknown>();
+  #setup: SetupHook<S> | undefined;
+  #teardown: TeardownHook<S> | undefined;
+  #preamble: Required<PreambleOptions<unknown>> | undefined;
+  #fallback: Handler<S> | undefined;
+  #malformed: Required<MalformedFrameOptions> = { policy: "close", maxConsecutive: 8 };
+  #codec: FrameCodec = new LengthDelimitedCodec();
+  #serializer: Serializer = defaultSerializer;
+  #logger: Logger = consoleLogger;
+
+  static {
+    readSpec = <S>(app: WireframeApp<S>): AppSpec<S> =>
+      Object.freeze({
+        routes: new Map(app.#routes),
+        middleware: [...app.#middleware],
+        appData: new Map(app.#appData),
+        setup: app.#setup,
+        teardown: app.#teardown,
+        preamble: app.#preamble,
+        fallback: app.#fallback,
+        malformed: app.#malformed,
+        codec: app.#codec,
+        serializer: app.#serializer,
+        logger: app.#logger,
+      });
+  }
+
+  /**
+   * Handle message `id` with `handler`.
+   * @throws {DuplicateRouteError} if `id` already has a handler
+   * @throws {ConfigError} if `id` is not a u32
+   */
+  route(id: number, handler: Handler<S>): this {
+    if (!Number.isInteger(id) || id < 0 || id > U32_MAX) {
+      throw new ConfigError(
+        "id",
+        `route: option "id" must be an integer from 0 to ${U32_MAX} (got ${id})`,
+      );
+    }
+    requireFunction("route", "handler", handler);
+    if (this.#routes.has(id)) throw new DuplicateRouteError(id);
+    this.#routes.set(id, handler);
+    return this;
+  }
+
+  /** Add a middleware; the first registered is the outermost layer. */
+  wrap(middleware: Middleware<S>): this {
+    requireFunction("wrap", "middleware", middleware);
+    this.#middleware.push(middleware);
+    return this;
+  }
+
+  /** Share `value` with every handler and hook as `ctx.appData(key)`. */
+  appData<T>(key: AppDataKey<T>, value: T): this {
+    this.#appData.set(key, value);
+    return this;
+  }
+
+  /** Build per-connection state before the first request. A throw closes the connection. */
+  onConnectionSetup(setup: SetupHook<S>): this {
+    requireFunction("onConnectionSetup", "setup", setup);
+    this.#setup = setup;
+    return this;
+  }
+
+  /** Clean up per-connection state; runs exactly once per connection whose setup completed. */
+  onConnectionTeardown(teardown: TeardownHook<S>): this {
+    requireFunction("onConnectionTeardown", "teardown", teardown);
+    this.#teardown = teardown;
+    return this;
+  }
+
+  /** Require a preamble before the first frame (see {@link PreambleOptions}). */
+  withPreamble<P>(options: PreambleOptions<P>): this {
+    requireFunction("withPreamble", "decode", options.decode);
+    const limits = parseOptions("withPreamble", preambleLimitsSchema, {
+      timeoutMs: options.timeoutMs,
+      maxBytes: options.maxBytes,
+    });
+    this.#preamble = {
+      decode: options.decode,
+      onSuccess: (options.onSuccess ?? noop) as Required<PreambleOptions<unknown>>["onSuccess"],
+      onFailure: options.onFailure ?? noop,
+      ...limits,
+    };
+    return this;
+  }
+
+  /** Handle message ids that have no route (default: drop and count). */
+  fallback(handler: Handler<S>): this {
+    requireFunction("fallback", "handler", handler);
+    this.#fallback = handler;
+    return this;
+  }
+
+  /** Choose the policy for frames that are not valid envelopes (default: close). */
+  malformedFrames(options: MalformedFrameOptions): this {
+    this.#malformed = parseOptions("malformedFrames", malformedSchema, options);
+    return this;
+  }
+
+  /** Use another frame codec, or the length-delimited one with other options. */
+  codec(codec: FrameCodec | LengthDelimitedOptions): this {
+    this.#codec = isFrameCodec(codec) ? codec : new LengthDelimitedCodec(codec);
+    return this;
+  }
+
+  /** Use another envelope format (default: DESIGN.md §5). */
+  serializer(serializer: Serializer): this {
+    requireFunction("serializer", "decode", serializer.decode);
+    requireFunction("serializer", "encode", serializer.encode);
+    this.#serializer = serializer;
+    return this;
+  }
+
+  /** Report through `logger` instead of the console. */
+  logger(logger: Logger): this {
+    this.#logger = logger;
+    return this;
+  }
+}
+
+/** The frozen spec of `app`, for the server and tests. Not part of the public API. */
+export function appSpec<S>(app: WireframeApp<S>): AppSpec<S> {
+  return readSpec(app);
+}
+
+function isFrameCodec(value: FrameCodec | LengthDelimitedOptions): value is FrameCodec {
+  return typeof (value as FrameCodec).createDecoder === "function";
+}
+
+function requireFunction(owner: string, option: string, value: unknown): void {
+  if (typeof value !== "function") {
+    throw new ConfigError(
+      option,
+      `${owner}: option "${option}" must be a function (got ${typeof value})`,
+    );
+  }
+}
+
+function noop(): void {}

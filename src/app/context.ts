@@ -1,0 +1,58 @@
+/**
+ * What handlers, middleware and hooks know about their connection.
+ *
+ * @module
+ */
+import type { NetAddr } from "../transport/types.ts";
+import { type AppDataKey, MissingAppDataError } from "./app_data.ts";
+
+/** Facts about a connection, available from setup to teardown. */
+export interface ConnectionInfo {
+  /** Server-assigned id, unique for the server's lifetime (starts at 1). */
+  readonly connectionId: number;
+  /** The peer's address. */
+  readonly remoteAddr: NetAddr;
+  /** Our end's address. */
+  readonly localAddr: NetAddr;
+  /** The decoded preamble, if the app uses one (see `withPreamble`). */
+  readonly preamble: unknown;
+  /** Fires when the connection goes away (closed, reset, or force-closed at shutdown). */
+  readonly signal: AbortSignal;
+  /**
+   * Read app data registered with `WireframeApp.appData()`.
+   * @throws {MissingAppDataError} if the key was never registered
+   */
+  appData<T>(key: AppDataKey<T>): T;
+}
+
+/**
+ * The context of a request: the connection facts plus the per-connection
+ * state returned by `onConnectionSetup`.
+ */
+export interface Context<S = undefined> extends ConnectionInfo {
+  /** The state `onConnectionSetup` returned for this connection. */
+  readonly state: S;
+}
+
+/** The one object behind both views; created once per connection. */
+export class ConnectionContext<S> implements Context<S> {
+  /** Set once setup has returned. */
+  state!: S;
+  preamble: unknown = undefined;
+  readonly #appData: ReadonlyMap<AppDataKey<unknown>, unknown>;
+
+  constructor(
+    readonly connectionId: number,
+    readonly remoteAddr: NetAddr,
+    readonly localAddr: NetAddr,
+    readonly signal: AbortSignal,
+    appData: ReadonlyMap<AppDataKey<unknown>, unknown>,
+  ) {
+    this.#appData = appData;
+  }
+
+  appData<T>(key: AppDataKey<T>): T {
+    if (!this.#appData.has(key)) throw new MissingAppDataError(key.name);
+    return this.#appData.get(key) as T;
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * `WireframeClient`: the client side of a Wireframe protocol — requests
+ * matched to responses by correlation id, streamed responses, and pushes.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { AsyncQueue } from "../_internal/async_queue.ts";
+import { intInRange, parseOptions } from "../_internal/options.ts";
+import { defaultSerializer, type Envelope, type Serializer } from "../codec/envelope.ts";
+import { LengthDelimitedCodec, type LengthDelimitedOptions } from "../codec/length_delimited.ts";
+import type { FrameCodec } from "../codec/types.ts";
+import { FrameWriter } from "../connection/frame_writer.ts";
+import { runtimeTransport } from "../transport/runtime.ts";
+import type { Connection, NetAddr, Transport } from "../transport/types.ts";
+import { ClientClosedError, ConnectionLostError, CorrelationMismatchError } from "./errors.ts";
+import { CorrelationTable, type PendingResponse } from "./correlation_table.ts";
+
+/** Options of {@link WireframeClient.connect}. */
+export interface ClientOptions {
+  /** Server host; default `"127.0.0.1"`. */
+  hostname?: string;
+  /** Server port. */
+  port: number;
+  /** Transport; default: the running runtime's TCP transport. */
+  transport?: Transport;
+  /** Frame codec, or options of the default length-delimited codec. */
+  codec?: FrameCodec | LengthDelimitedOptions;
+  /** Envelope format; default: DESIGN.md §5. */
+  serializer?: Serializer;
+  /** Raw bytes sent once before any frame (the server's preamble). */
+  preamble?: Uint8Array;
+  /** Frames buffered per stream and for pushes before reading pauses. Default 1024. */
+  bufferSize?: number;
+  /** How long `close()` waits for outstanding responses, in ms. Default 5000. */
+  closeTimeoutMs?: number;
+}
+
+/** Options of a single request. */
+export interface RequestOptions {
+  /** Abort waiting (e.g. `AbortSignal.timeout(1000)`); rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link WireframeClient.stream}. */
+export interface StreamOptions extends RequestOptions {
+  /** Returns true for the last frame of the stream (it is still yielded). */
+  isEnd?: (frame: Envelope) => boolean;
+}
+
+const optionsSchema = z.object({
+  hostname: z.string({ error: "must be a hostname string" }).default("127.0.0.1"),
+  port: intInRange(0, 65_535),
+  bufferSize: intInRange(1, 1_000_000).default(1024),
+  closeTimeoutMs: intInRange(0, 3_600_000).default(5_000),
+});
+
+/**
+ * A connection to a Wireframe server. Correlation ids start at 1; each
+ * request gets the next one and its response is the frame carrying it.
+ * Frames without a correlation id are pushes, read with `pushes()`.
+ *
+ * @example
+ * ```ts
+ * import { WireframeClient } from "@wireframe/wireframe";
+ *
+ * const client = await WireframeClient.connect({ hostname: "127.0.0.1", port: 7878 });
+ * const reply = await client.request(1, new TextEncoder().encode("hi"), {
+ *   signal: AbortSignal.timeout(1000),
+ * });
+ * console.log(new TextDecoder().decode(reply.payload));
+ * await client.close();
+ * ```
+ */
+export class WireframeClient {
+  /** Resolves when the connection has ended. */
+  readonly closed: Promise<void>;
+  readonly #conn: Connection;
+  readonly #codec: FrameCodec;
+  readonly #serializer: Serializer;
+  readonly #out: FrameWriter;
+  readonly #table: CorrelationTable;
+  readonly #pushes: AsyncQueue<Envelope>;
+  readonly #bufferSize: number;
+  readonly #closeTimeoutMs: number;
+  #nextCorrelation = 1n;
+  #closing = false;
+
+  private constructor(
+    conn: Connection,
+    options: z.output<typeof optionsSchema>,
+    codec: FrameCodec,
+    serializer: Serializer,
+  ) {
+    this.#conn = conn;
+    this.#codec = codec;
+    this.#serializer = serializer;
+    this.#bufferSize = options.bufferSize;
+    this.#closeTimeoutMs = options.closeTimeoutMs;
+    this.#out = new FrameWriter(conn.writable.getWriter(), codec);
+    this.#table = new CorrelationTable();
+    this.#pushes = new AsyncQueue(options.bufferSize);
+    this.closed = this.#readLoop();
+  }
+
+  /**
+   * Connect to a server.
+   * @throws {ConfigError} for an invalid option; a transport error if the connection fails
+   */
+  static async connect(options: ClientOptions): Promise<WireframeClient> {
+    const parsed = parseOptions("WireframeClient", optionsSchema, options);
+    const codec = options.codec === undefined
+      ? new LengthDelimitedCodec()
+      : "createDecoder" in options.codec
+      ? options.codec as FrameCodec
+      : new LengthDelimitedCodec(options.codec as LengthDelimitedOptions);
+    const transport = options.transport ?? await runtimeTransport();
+    const conn = await transport.connect({ hostname: parsed.hostname, port: parsed.port });
+    const client = new WireframeClient(
+      conn,
+      parsed,
+      codec,
+      options.serializer ?? defaultSerializer,
+    );
+    if (options.preamble) await client.#out.writeRaw(options.preamble);
+    return client;
+  }
+
+  /** The server's address. */
+  get remoteAddr(): NetAddr {
+    return this.#conn.remoteAddr;
+  }
+
+  /**
+   * Send a request and resolve with the first response frame carrying its
+   * correlation id.
+   * @throws {ConnectionLostError} if the connection ends first
+   * @throws {CorrelationMismatchError} if the server answers out of turn
+   */
+  async request(id: number, payload: Uint8Array, options: RequestOptions = {}): Promise<Envelope> {
+    const correlationId = this.#claimCorrelation();
+    const response = this.#table.expectOne(correlationId, options.signal);
+    await this.#sendFrame({ id, correlationId, payload }, correlationId);
+    return await response;
+  }
+
+  /**
+   * Send a request and iterate every response frame carrying its correlation
+   * id, until `isEnd` says so, the signal aborts, or the connection ends.
+   * Breaking out of the loop abandons the rest.
+   */
+  stream(id: number, payload: Uint8Array, options: StreamOptions = {}): AsyncIterable<Envelope> {
+    const correlationId = this.#claimCorrelation();
+    const queue = this.#table.expectMany(correlationId, this.#bufferSize, options);
+    const sent = this.#sendFrame({ id, correlationId, payload }, correlationId);
+    return {
+      [Symbol.asyncIterator]: () => {
+        const inner = queue[Symbol.asyncIterator]();
+        return {
+          next: async () => {
+            await sent;
+            return inner.next();
+          },
+          return: () => inner.return!(),
+        };
+      },
+    };
+  }
+
+  /** Send a frame without waiting for any response (no correlation id unless given). */
+  async send(
+    id: number,
+    payload: Uint8Array,
+    options: { correlationId?: bigint } = {},
+  ): Promise<void> {
+    if (this.#closing) throw new ClientClosedError();
+    await this.#write(
+      this.#serializer.encode({ id, correlationId: options.correlationId, payload }),
+    );
+  }
+
+  /** Unsolicited frames (no correlation id) in arrival order; ends with the connection. */
+  pushes(): AsyncIterable<Envelope> {
+    return this.#pushes;
+  }
+
+  /**
+   * Stop sending, wait up to `closeTimeoutMs` for outstanding responses, then
+   * close the connection. Requests still waiting reject with
+   * {@link ConnectionLostError}.
+   */
+  async close(): Promise<void> {
+    if (!this.#closing) {
+      this.#closing = true;
+      try {
+        await this.#table.idle(this.#closeTimeoutMs);
+        await this.#out.close();
+      } catch {
+        // the connection is already gone; closing it below is all that is left
+      }
+      this.#conn.close();
+    }
+    await this.closed;
+  }
+
+  /** `await using client = ...` closes the client at scope exit. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #claimCorrelation(): bigint {
+    if (this.#closing) throw new ClientClosedError();
+    return this.#nextCorrelation++;
+  }
+
+  async #sendFrame(envelope: Envelope, correlationId: bigint): Promise<void> {
+    try {
+      await this.#write(this.#serializer.encode(envelope));
+    } catch (error) {
+      this.#table.fail(
+        correlationId,
+        new ConnectionLostError("the request could not be sent", error),
+      );
+    }
+  }
+
+  async #write(body: Uint8Array): Promise<void> {
+    const wait = this.#out.send(body);
+    if (wait) await wait;
+  }
+
+  async #readLoop(): Promise<void> {
+    const reader = this.#conn.readable.getReader();
+    const decoder = this.#codec.createDecoder();
+    const frames: Uint8Array[] = [];
+    const emit = (frame: Uint8Array): void => void frames.push(frame);
+    let failure: unknown;
+    try {
+      while (true) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        decoder.decode(value, emit);
+        for (const body of frames) await this.#dispatch(this.#serializer.decode(body));
+        frames.length = 0;
+      }
+      decoder.finish();
+    } catch (error) {
+      failure = error;
+    } finally {
+      const lost = new ConnectionLostError(undefined, failure);
+      this.#table.failAll(lost);
+      if (failure === undefined) this.#pushes.end();
+      else this.#pushes.fail(lost);
+      this.#conn.close();
+    }
+  }
+
+  async #dispatch(frame: Envelope): Promise<void> {
+    if (frame.correlationId === undefined) {
+      const wait = this.#pushes.push(frame);
+      if (wait) await wait;
+      return;
+    }
+    const outcome: PendingResponse = this.#table.deliver(frame);
+    if (outcome.kind === "wait") await outcome.wait;
+    else if (outcome.kind === "mismatch") {
+      this.#table.failOldest(new CorrelationMismatchError(outcome.expected, frame.correlationId));
+    }
+  }
+}

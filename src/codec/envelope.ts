@@ -1,0 +1,156 @@
+/**
+ * The default envelope (DESIGN.md §5) and the {@link Serializer} interface that
+ * lets an application plug in its own envelope format.
+ *
+ * ```
+ * body  := id:u32be flags:u8 [correlation:u64be] payload
+ * flags := bit 0 set ⇔ correlation present; bits 1-7 must be 0
+ * ```
+ *
+ * @module
+ */
+import { WireframeBaseError } from "../error.ts";
+
+/**
+ * One logical message: a message id that routes it, an optional correlation id
+ * that ties a response to its request (absent on unsolicited pushes), and the
+ * payload bytes.
+ */
+export interface Envelope {
+  /** Message type, an unsigned 32-bit integer; the router dispatches on it. */
+  readonly id: number;
+  /** Unsigned 64-bit correlation id; `undefined` for unsolicited frames. */
+  readonly correlationId?: bigint | undefined;
+  /** The message body. Decoded payloads are views into the received bytes. */
+  readonly payload: Uint8Array;
+}
+
+/**
+ * Turns one frame body into an {@link Envelope} and back. Implement it to use
+ * your own envelope format; pass it to `WireframeApp.serializer()` and
+ * `WireframeClient.connect({ serializer })`.
+ *
+ * @example
+ * ```ts
+ * import type { Envelope, Serializer } from "@wireframe/wireframe";
+ *
+ * // A one-byte command id followed by the payload (MySQL-style).
+ * const commandByte: Serializer = {
+ *   decode: (body) => ({ id: body[0] ?? 0, payload: body.subarray(1) }),
+ *   encode: (env: Envelope) => {
+ *     const out = new Uint8Array(1 + env.payload.length);
+ *     out[0] = env.id;
+ *     out.set(env.payload, 1);
+ *     return out;
+ *   },
+ * };
+ * ```
+ */
+export interface Serializer {
+  /** Decode a frame body; throw an {@link EnvelopeError} for a malformed one. */
+  decode(body: Uint8Array): Envelope;
+  /** Encode an envelope into a frame body. */
+  encode(envelope: Envelope): Uint8Array;
+}
+
+/** Why an envelope could not be decoded or encoded. */
+export type EnvelopeErrorReason =
+  | "too-short"
+  | "reserved-flags"
+  | "invalid-id"
+  | "invalid-correlation";
+
+/**
+ * A frame body is not a valid envelope (decode), or an envelope cannot be
+ * represented on the wire (encode). On decode this is a protocol violation
+ * handled by the app's malformed-frame policy.
+ */
+export class EnvelopeError extends WireframeBaseError {
+  /** What exactly is wrong. */
+  readonly reason: EnvelopeErrorReason;
+
+  /**
+   * @param reason what is wrong
+   * @param message human-readable description
+   */
+  constructor(reason: EnvelopeErrorReason, message: string) {
+    super("ERR_MALFORMED_ENVELOPE", message);
+    this.reason = reason;
+  }
+}
+
+const FLAG_CORRELATION = 0x01;
+const BASE_HEADER = 5;
+const CORRELATED_HEADER = 13;
+const MAX_U64 = 0xffff_ffff_ffff_ffffn;
+
+/**
+ * The default envelope format of DESIGN.md §5. Decoding is zero-copy: the
+ * payload is a view of the frame body.
+ *
+ * @example
+ * ```ts
+ * import { defaultSerializer } from "@wireframe/wireframe";
+ *
+ * const body = defaultSerializer.encode({ id: 1, correlationId: 7n, payload: new Uint8Array([42]) });
+ * const env = defaultSerializer.decode(body); // { id: 1, correlationId: 7n, payload: [42] }
+ * ```
+ */
+export const defaultSerializer: Serializer = {
+  decode(body: Uint8Array): Envelope {
+    if (body.length < BASE_HEADER) {
+      throw new EnvelopeError(
+        "too-short",
+        `envelope body is ${body.length} bytes, shorter than its ${BASE_HEADER}-byte header`,
+      );
+    }
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    const id = view.getUint32(0);
+    const flags = view.getUint8(4);
+    if ((flags & ~FLAG_CORRELATION) !== 0) {
+      throw new EnvelopeError(
+        "reserved-flags",
+        `envelope flags 0x${flags.toString(16).padStart(2, "0")} set reserved bits 1-7`,
+      );
+    }
+    if ((flags & FLAG_CORRELATION) === 0) return { id, payload: body.subarray(BASE_HEADER) };
+    if (body.length < CORRELATED_HEADER) {
+      throw new EnvelopeError(
+        "too-short",
+        `envelope body is ${body.length} bytes, shorter than its ${CORRELATED_HEADER}-byte header`,
+      );
+    }
+    return {
+      id,
+      correlationId: view.getBigUint64(5),
+      payload: body.subarray(CORRELATED_HEADER),
+    };
+  },
+
+  encode(envelope: Envelope): Uint8Array {
+    const { id, correlationId, payload } = envelope;
+    if (!Number.isInteger(id) || id < 0 || id > 0xffff_ffff) {
+      throw new EnvelopeError("invalid-id", `envelope id must be a u32, got ${id}`);
+    }
+    const correlated = correlationId !== undefined;
+    if (
+      correlated &&
+      (typeof correlationId !== "bigint" || correlationId < 0n || correlationId > MAX_U64)
+    ) {
+      throw new EnvelopeError(
+        "invalid-correlation",
+        `envelope correlationId must be a u64 bigint, got ${String(correlationId)}`,
+      );
+    }
+    const header = correlated ? CORRELATED_HEADER : BASE_HEADER;
+    const body = new Uint8Array(header + payload.length);
+    const view = new DataView(body.buffer);
+    view.setUint32(0, id);
+    if (correlated) {
+      view.setUint8(4, FLAG_CORRELATION);
+      view.setBigUint64(5, correlationId);
+    }
+    body.set(payload, header);
+    return body;
+  },
+};

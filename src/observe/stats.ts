@@ -1,0 +1,45 @@
+/**
+ * Counters a server keeps about its connections and requests.
+ *
+ * @module
+ */
+
+/** A snapshot of a server's counters (see `WireframeServer.stats()`). */
+export interface ServerStats {
+  /** Connections accepted and served. */
+  readonly connectionsAccepted: number;
+  /** Connections being served right now. */
+  readonly connectionsActive: number;
+  /** Connections closed at once because `maxConnections` was reached. */
+  readonly connectionsRejected: number;
+  /** Connections that ended with an error (protocol violation, reset, fault). */
+  readonly connectionErrors: number;
+  /** Requests decoded and dispatched to a handler or the fallback. */
+  readonly requests: number;
+  /** Frames whose message id had no route and no fallback (dropped). */
+  readonly unroutedFrames: number;
+  /** Frame bodies that were not valid envelopes. */
+  readonly malformedFrames: number;
+  /** Handler, middleware or hook failures. */
+  readonly handlerErrors: number;
+  /** Connections whose preamble failed (invalid, timed out, too long, closed early). */
+  readonly preambleFailures: number;
+}
+
+/** Mutable counters behind {@link ServerStats}. */
+export type Counters = { -readonly [K in keyof ServerStats]: ServerStats[K] };
+
+/** Fresh zeroed counters. */
+export function newCounters(): Counters {
+  return {
+    connectionsAccepted: 0,
+    connectionsActive: 0,
+    connectionsRejected: 0,
+    connectionErrors: 0,
+    requests: 0,
+    unroutedFrames: 0,
+    malformedFrames: 0,
+    handlerErrors: 0,
+    preambleFailures: 0,
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * `WireframeServer`: accepts connections on a transport and serves a
+ * `WireframeApp` on each, with a connection limit and graceful shutdown.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { intInRange, parseOptions } from "../_internal/options.ts";
+import { type AppSpec, appSpec, type WireframeApp } from "../app/app.ts";
+import { createRouter } from "../app/router.ts";
+import { ConnectionTask } from "../connection/connection.ts";
+import { WireframeBaseError } from "../error.ts";
+import { newCounters, type ServerStats } from "../observe/stats.ts";
+import { runtimeTransport } from "../transport/runtime.ts";
+import type { Connection, Listener, NetAddr, Transport } from "../transport/types.ts";
+
+/** Options of {@link WireframeServer}. */
+export interface ServerOptions {
+  /** Most connections served at once; more are closed on accept. Default 10,000. */
+  maxConnections?: number;
+  /** Default grace period of `shutdown()` before force-closing, in ms. Default 30,000. */
+  shutdownTimeoutMs?: number;
+  /** Transport to listen on; default: the running runtime's TCP transport. */
+  transport?: Transport;
+}
+
+/** Where to listen. */
+export interface ServeOptions {
+  /** Interface to bind; default `"127.0.0.1"`. */
+  hostname?: string;
+  /** Port; `0` (the default) picks a free one (see `addr`). */
+  port?: number;
+}
+
+/** Options of {@link WireframeServer.shutdown}. */
+export interface ShutdownOptions {
+  /** Grace period for in-flight work before force-closing, in ms. */
+  timeoutMs?: number;
+}
+
+/** The server was used in a state that does not allow it (e.g. `listen()` twice). */
+export class ServerStateError extends WireframeBaseError {
+  /** @param message what was attempted */
+  constructor(message: string) {
+    super("ERR_SERVER_STATE", message);
+  }
+}
+
+const optionsSchema = z.strictObject({
+  maxConnections: intInRange(1, 1_000_000).default(10_000),
+  shutdownTimeoutMs: intInRange(0, 3_600_000).default(30_000),
+  transport: z.custom<Transport>(
+    (value) => typeof value === "object" && value !== null && "listen" in value,
+    {
+      error: "must be a Transport",
+    },
+  ).optional(),
+});
+
+const serveSchema = z.strictObject({
+  hostname: z.string({ error: "must be a hostname string" }).default("127.0.0.1"),
+  port: intInRange(0, 65_535).default(0),
+});
+
+const ACCEPT_RETRY_MS = 100;
+
+/**
+ * Serves a {@link WireframeApp} over TCP (or any {@link Transport}).
+ *
+ * One failing connection — bad bytes, a throwing handler, a reset — never
+ * stops the server or disturbs other connections. `shutdown()` stops
+ * accepting, lets in-flight requests finish within a timeout, then
+ * force-closes, and resolves when every connection has ended.
+ *
+ * @example
+ * ```ts
+ * import { WireframeApp, WireframeServer } from "@wireframe/wireframe";
+ *
+ * await using server = new WireframeServer(new WireframeApp().route(1, (req) => req.payload));
+ * const { hostname, port } = await server.listen({ port: 0 });
+ * console.log(`listening on ${hostname}:${port}`);
+ * ```
+ */
+export class WireframeServer<S = undefined> {
+  /** Resolves once the server has shut down and every connection has ended. */
+  readonly closed: Promise<void>;
+  readonly #app: WireframeApp<S>;
+  readonly #options: z.output<typeof optionsSchema>;
+  readonly #counters = newCounters();
+  readonly #tasks = new Set<ConnectionTask<S>>();
+  #listener: Listener | undefined;
+  #acceptLoop: Promise<void> | undefined;
+  #nextConnectionId = 1;
+  #stopping = false;
+  #shutdown: Promise<void> | undefined;
+  #markClosed!: () => void;
+
+  /**
+   * @param app the application to serve; its configuration is read at `listen()`
+   * @param options limits and transport
+   * @throws {ConfigError} for an invalid option
+   */
+  constructor(app: WireframeApp<S>, options: ServerOptions = {}) {
+    this.#app = app;
+    this.#options = parseOptions("WireframeServer", optionsSchema, options);
+    this.closed = new Promise((resolve) => (this.#markClosed = resolve));
+  }
+
+  /** The address the server listens on. @throws {ServerStateError} before `listen()` */
+  get addr(): NetAddr {
+    if (!this.#listener) {
+      throw new ServerStateError("the server is not listening; call listen() first");
+    }
+    return this.#listener.addr;
+  }
+
+  /** Start listening and accepting; resolves with the bound address. */
+  async listen(options: ServeOptions = {}): Promise<NetAddr> {
+    if (this.#listener || this.#stopping) {
+      throw new ServerStateError(
+        this.#stopping ? "the server was shut down" : "the server is already listening",
+      );
+    }
+    const where = parseOptions("listen", serveSchema, options);
+    const spec = appSpec(this.#app);
+    const transport = this.#options.transport ?? await runtimeTransport();
+    this.#listener = await transport.listen(where);
+    this.#acceptLoop = this.#accept(this.#listener, spec);
+    spec.logger.info("listening", { ...this.#listener.addr });
+    return this.#listener.addr;
+  }
+
+  /** A snapshot of the server's counters. */
+  stats(): ServerStats {
+    return { ...this.#counters };
+  }
+
+  /**
+   * Stop accepting, let in-flight requests finish (no new ones are read),
+   * force-close what remains after `timeoutMs`, and resolve when every
+   * connection has ended. Safe to call more than once.
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const { timeoutMs } = parseOptions(
+      "shutdown",
+      z.strictObject({
+        timeoutMs: intInRange(0, 3_600_000).default(this.#options.shutdownTimeoutMs),
+      }),
+      options,
+    );
+    this.#shutdown ??= this.#stop(timeoutMs);
+    return this.#shutdown;
+  }
+
+  /** `await using server = ...` shuts the server down at scope exit. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+
+  async #accept(listener: Listener, spec: AppSpec<S>): Promise<void> {
+    const deps = { spec, router: createRouter(spec), counters: this.#counters };
+    while (!this.#stopping) {
+      try {
+        for await (const conn of listener) this.#admit(conn, deps);
+        return; // the listener was closed
+      } catch (error) {
+        if (this.#stopping) return;
+        spec.logger.error("accept failed; retrying", { error });
+        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
+      }
+    }
+  }
+
+  #admit(conn: Connection, deps: ConstructorParameters<typeof ConnectionTask<S>>[2]): void {
+    const counters = this.#counters;
+    if (this.#stopping || this.#tasks.size >= this.#options.maxConnections) {
+      counters.connectionsRejected++;
+      conn.close();
+      return;
+    }
+    counters.connectionsAccepted++;
+    counters.connectionsActive++;
+    const task = new ConnectionTask(conn, this.#nextConnectionId++, deps);
+    this.#tasks.add(task);
+    task.done.then(() => {
+      this.#tasks.delete(task);
+      counters.connectionsActive--;
+    });
+  }
+
+  async #stop(timeoutMs: number): Promise<void> {
+    this.#stopping = true;
+    await this.#listener?.close();
+    await this.#acceptLoop;
+    const tasks = [...this.#tasks];
+    for (const task of tasks) task.drain();
+    const all = Promise.all(tasks.map((task) => task.done));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<"timeout">((
+      resolve,
+    ) => (timer = setTimeout(resolve, timeoutMs, "timeout")));
+    if (await Promise.race([all, deadline]) === "timeout") {
+      for (const task of tasks) task.forceClose();
+    }
+    clearTimeout(timer);
+    await all;
+    this.#markClosed();
+  }
+}
