@@ -8,11 +8,23 @@ import { type FrameCodecOrOptions, toFrameCodec } from "./frame_decoder.ts";
 import { LengthDelimitedCodec } from "./length_delimited.ts";
 import type { FrameCodec } from "./types.ts";
 
+// Allocating a small typed array costs ~1 µs on V8 (a backing store each), so
+// small frames are carved out of a shared slab, as Node's Buffer pool does.
+// Slabs are never reused: a region belongs to its chunk alone.
+const SLAB_SIZE = 64 * 1024;
+const POOLED_MAX = 16 * 1024; // so a slab holds at least four pooled chunks
+let slab = new ArrayBuffer(0); // allocated on first use
+let used = 0;
+
 /**
  * Prefixes each frame with its header; one output chunk per frame. A frame
  * that cannot be encoded (`FrameTooLargeError`, `InvalidFrameLengthError`)
  * errors the stream. To coalesce many frames into one write, call
  * `codec.encodeInto` directly.
+ *
+ * Output chunks of up to 16 KiB are views into a shared 64 KiB buffer: use
+ * each chunk through its own `byteOffset`/`byteLength`, and do not transfer
+ * its `.buffer`.
  *
  * @example
  * ```ts
@@ -54,7 +66,16 @@ export class FrameEncoder extends TransformStream<Uint8Array, Uint8Array> {
     super(
       {
         transform(frame, controller) {
-          controller.enqueue(frameCodec.encode(frame));
+          const length = frameCodec.encodedLength(frame);
+          if (length > POOLED_MAX) return controller.enqueue(frameCodec.encode(frame));
+          if (slab.byteLength - used < length) {
+            slab = new ArrayBuffer(SLAB_SIZE);
+            used = 0;
+          }
+          const out = new Uint8Array(slab, used, length);
+          frameCodec.encodeInto(frame, out, 0);
+          used += length;
+          controller.enqueue(out);
         },
       },
       writableStrategy,

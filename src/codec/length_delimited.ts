@@ -1,7 +1,6 @@
 /**
- * Length-delimited framing with Netty's `LengthFieldBasedFrameDecoder` option
- * set: a length field of 1, 2, 3, 4 or 8 bytes, optionally preceded by other
- * header bytes, counting the bytes after it (give or take `lengthAdjustment`).
+ * Length-delimited framing with the option set of Netty's
+ * `LengthFieldBasedFrameDecoder`; `docs/codec.md` has the wire semantics.
  *
  * @module
  */
@@ -20,8 +19,7 @@ import type { FrameCodec, FrameDecoderState } from "./types.ts";
 export const DEFAULT_MAX_FRAME_LENGTH = 1_048_576;
 
 const MAX_FRAME_LIMIT = 2 ** 31 - 1;
-const MAX_OFFSET = 65_535;
-const MAX_ADJUSTMENT = 65_535;
+const MAX_SHIFT = 65_535; // bounds lengthFieldOffset and |lengthAdjustment|
 
 /**
  * Options of {@link LengthDelimitedCodec}; all optional. A frame on the wire is
@@ -55,9 +53,9 @@ export interface LengthDelimitedOptions {
 const schema = z.strictObject({
   lengthFieldLength: oneOf([1, 2, 3, 4, 8]).default(4),
   byteOrder: oneOf(["big", "little"]).default("big"),
-  lengthFieldOffset: intInRange(0, MAX_OFFSET).default(0),
-  lengthAdjustment: intInRange(-MAX_ADJUSTMENT, MAX_ADJUSTMENT).default(0),
-  initialBytesToStrip: intInRange(0, MAX_OFFSET + 8).optional(),
+  lengthFieldOffset: intInRange(0, MAX_SHIFT).default(0),
+  lengthAdjustment: intInRange(-MAX_SHIFT, MAX_SHIFT).default(0),
+  initialBytesToStrip: intInRange(0, MAX_SHIFT + 8).optional(),
   maxFrameLength: intInRange(1, MAX_FRAME_LIMIT).optional(),
 }).superRefine((o, ctx) => {
   const header = o.lengthFieldOffset + o.lengthFieldLength;
@@ -168,12 +166,9 @@ export class LengthDelimitedCodec implements FrameCodec {
   }
 
   #assertCanEncode(): void {
-    if (this.lengthFieldOffset !== 0) {
-      throw new ConfigError(
-        "lengthFieldOffset",
-        `${OWNER}: option "lengthFieldOffset" must be 0 to encode (got ${this.lengthFieldOffset})`,
-      );
-    }
+    if (this.lengthFieldOffset === 0) return;
+    const rule = `must be 0 to encode (got ${this.lengthFieldOffset})`;
+    throw new ConfigError("lengthFieldOffset", `${OWNER}: option "lengthFieldOffset" ${rule}`);
   }
 
   #fieldFor(frame: Uint8Array): number {
@@ -283,11 +278,13 @@ class LengthDelimitedDecoder implements FrameDecoderState {
   #scan(chunk: Uint8Array, pos: number, emit: (frame: Uint8Array) => void): void {
     const len = chunk.length;
     if (len - pos >= this.#header) {
-      const view = new DataView(chunk.buffer, chunk.byteOffset, len);
+      const { buffer, byteOffset } = chunk;
+      const view = new DataView(buffer, byteOffset, len);
       do {
         const frameLength = this.#frameLengthAt(view, pos + this.#c.lengthFieldOffset);
         if (len - pos < frameLength) return this.#hold(chunk.subarray(pos), frameLength);
-        emit(chunk.subarray(pos + this.#strip, pos + frameLength));
+        // The constructor is markedly cheaper than subarray() on V8 (no species lookup).
+        emit(new Uint8Array(buffer, byteOffset + pos + this.#strip, frameLength - this.#strip));
         pos += frameLength;
       } while (len - pos >= this.#header);
     }

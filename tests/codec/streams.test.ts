@@ -109,6 +109,27 @@ test("FrameEncoder emits one chunk per frame with the default header", async () 
   assert.deepEqual(plain(chunks), [[0, 0, 0, 2, 0x68, 0x69]]);
 });
 
+test("FrameEncoder output chunks never overlap, across slabs and for large frames", async () => {
+  const frames = Array.from(
+    { length: 150 },
+    (_, i) => new Uint8Array(1000 + (i % 3) * 2000).fill(i),
+  );
+  const { chunks, error } = await collect(streamOf(frames).pipeThrough(new FrameEncoder()));
+  assert.equal(error, undefined);
+  assert.deepEqual(plain(chunks), frames.map((f) => Array.from(codec.encode(f))));
+  let shared = 0;
+  for (let i = 1; i < chunks.length; i++) {
+    const [a, b] = [chunks[i - 1], chunks[i]];
+    assert.ok(a && b);
+    if (a.buffer !== b.buffer) continue;
+    shared++;
+    assert.ok(a.byteOffset + a.byteLength <= b.byteOffset, "pooled chunks must not overlap");
+  }
+  assert.ok(shared > 0);
+  const big = await collect(streamOf([new Uint8Array(5000)]).pipeThrough(new FrameEncoder()));
+  assert.equal(big.chunks[0]?.byteLength, 5004);
+});
+
 test("FrameEncoder errors the stream on a frame it cannot encode", async () => {
   const { chunks, error } = await collect(
     streamOf([bytes(1), new Uint8Array(20)]).pipeThrough(new FrameEncoder({ maxFrameLength: 16 })),
