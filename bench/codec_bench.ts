@@ -1,0 +1,137 @@
+// Micro-benchmarks of length-delimited framing: `deno bench bench/codec_bench.ts`.
+//
+// Every iteration moves 1 MiB of frame bodies (16384 × 64 B, 256 × 4 KiB or
+// 1 × 1 MiB) plus a 4-byte header per frame, so MB/s = wire bytes per
+// iteration / time per iteration (see docs/codec.md for the table).
+import { FrameDecoder, FrameEncoder, LengthDelimitedCodec } from "../src/codec/mod.ts";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const codec = new LengthDelimitedCodec({ maxFrameLength: 2 * MiB });
+
+const SIZES = [
+  { label: "64 B", size: 64, straddle: [64 * KiB] },
+  { label: "4 KiB", size: 4 * KiB, straddle: [64 * KiB] },
+  { label: "1 MiB", size: MiB, straddle: [64 * KiB, KiB] },
+];
+
+function bodiesOf(size: number): Uint8Array[] {
+  return Array.from({ length: MiB / size }, (_, i) => new Uint8Array(size).fill(i & 0xff));
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+function chunksOf(data: Uint8Array, size: number): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < data.length; at += size) chunks.push(data.subarray(at, at + size));
+  return chunks;
+}
+
+function kib(bytes: number): string {
+  return bytes >= MiB ? `${bytes / MiB} MiB` : `${bytes / KiB} KiB`;
+}
+
+// Results feed a module-level sink so the work cannot be optimised away.
+let sink = 0;
+const emit = (frame: Uint8Array): void => {
+  sink += frame.length;
+};
+
+function drain(readable: ReadableStream<Uint8Array>): Promise<void> {
+  return readable.pipeTo(
+    new WritableStream({
+      write(chunk) {
+        sink += chunk.length;
+      },
+    }),
+  );
+}
+
+function streamOf(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
+  let i = 0;
+  return new ReadableStream({
+    pull(controller) {
+      const chunk = chunks[i++];
+      if (chunk === undefined) controller.close();
+      else controller.enqueue(chunk);
+    },
+  });
+}
+
+for (const { label, size, straddle } of SIZES) {
+  const bodies = bodiesOf(size);
+  const wire = concat(bodies.map((b) => codec.encode(b)));
+  const group = `decode ${label}`;
+  Deno.bench({
+    name: `decode ${label} frames: one ${kib(wire.length)} chunk`,
+    group,
+    baseline: true,
+    fn() {
+      const decoder = codec.createDecoder();
+      decoder.decode(wire, emit);
+      decoder.finish();
+    },
+  });
+  for (const chunkSize of straddle) {
+    const chunks = chunksOf(wire, chunkSize);
+    Deno.bench({
+      name: `decode ${label} frames: ${kib(chunkSize)} chunks (straddling)`,
+      group,
+      fn() {
+        const decoder = codec.createDecoder();
+        for (const chunk of chunks) decoder.decode(chunk, emit);
+        decoder.finish();
+      },
+    });
+  }
+  if (size <= 4 * KiB) {
+    const chunks = chunksOf(wire, 64 * KiB);
+    Deno.bench({
+      name: `decode ${label} frames: FrameDecoder stream, 64 KiB chunks`,
+      group,
+      async fn() {
+        await drain(streamOf(chunks).pipeThrough(new FrameDecoder(codec)));
+      },
+    });
+  }
+}
+
+for (const { label, size } of SIZES) {
+  const bodies = bodiesOf(size);
+  const target = new Uint8Array(bodies.reduce((n, b) => n + codec.encodedLength(b), 0));
+  const group = `encode ${label}`;
+  Deno.bench({
+    name: `encode ${label} frames: encode() per frame`,
+    group,
+    baseline: true,
+    fn() {
+      for (const body of bodies) sink += codec.encode(body).length;
+    },
+  });
+  Deno.bench({
+    name: `encode ${label} frames: encodeInto() one coalesced buffer`,
+    group,
+    fn() {
+      let at = 0;
+      for (const body of bodies) at += codec.encodeInto(body, target, at);
+      sink += at;
+    },
+  });
+  if (size <= 4 * KiB) {
+    Deno.bench({
+      name: `encode ${label} frames: FrameEncoder stream`,
+      group,
+      async fn() {
+        await drain(streamOf(bodies).pipeThrough(new FrameEncoder(codec)));
+      },
+    });
+  }
+}
