@@ -71,7 +71,7 @@ for (const { label, size, straddle } of SIZES) {
   const wire = concat(bodies.map((b) => codec.encode(b)));
   const group = `decode ${label}`;
   Deno.bench({
-    name: `decode ${label} frames: one ${kib(wire.length)} chunk`,
+    name: `decode ${label} frames: all in one chunk`,
     group,
     baseline: true,
     fn() {
