@@ -1,0 +1,108 @@
+/**
+ * Errors raised by the transports. Readers and writers reject with these,
+ * never with a runtime's own error: the original is kept as `cause`.
+ *
+ * @module
+ */
+import { WireframeBaseError } from "../error.ts";
+
+/**
+ * Base class of every transport failure. Switch on `code`, or on the
+ * subclasses below.
+ *
+ * @example
+ * ```ts
+ * import { TransportError } from "@wireframe/wireframe/deno";
+ *
+ * try {
+ *   // ... await writer.write(bytes);
+ * } catch (err) {
+ *   if (err instanceof TransportError) console.error(err.code);
+ *   else throw err;
+ * }
+ * ```
+ */
+export class TransportError extends WireframeBaseError {
+  /**
+   * Create a transport error with an explicit code.
+   *
+   * @param code stable error code, e.g. `"ERR_TRANSPORT"`
+   * @param message human-readable description
+   * @param options standard `ErrorOptions`; `cause` holds the runtime's error
+   */
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * `"ERR_CONNECTION_CLOSED"`: the connection was closed on this side
+ * (`close()` was called, or the writable was aborted), so the read or write
+ * cannot proceed.
+ */
+export class ConnectionClosedError extends TransportError {
+  /**
+   * Create the error; the default message suits most uses.
+   *
+   * @param message human-readable description
+   * @param options standard `ErrorOptions`
+   */
+  constructor(message = "the connection is closed", options?: ErrorOptions) {
+    super("ERR_CONNECTION_CLOSED", message, options);
+  }
+}
+
+/**
+ * `"ERR_CONNECTION_RESET"`: the peer reset or abandoned the connection
+ * (TCP RST, broken pipe, or `close()` on an in-memory peer).
+ */
+export class ConnectionResetError extends TransportError {
+  /**
+   * Create the error; the default message suits most uses.
+   *
+   * @param message human-readable description
+   * @param options standard `ErrorOptions`
+   */
+  constructor(message = "the connection was reset by the peer", options?: ErrorOptions) {
+    super("ERR_CONNECTION_RESET", message, options);
+  }
+}
+
+/** `"ERR_CONNECTION_REFUSED"`: nothing is listening at the address `connect()` was given. */
+export class ConnectionRefusedError extends TransportError {
+  /**
+   * Create the error; the default message suits most uses.
+   *
+   * @param message human-readable description naming the address
+   * @param options standard `ErrorOptions`
+   */
+  constructor(message = "connection refused", options?: ErrorOptions) {
+    super("ERR_CONNECTION_REFUSED", message, options);
+  }
+}
+
+/** `"ERR_ADDRESS_IN_USE"`: `listen()` was asked for an address something else holds. */
+export class AddressInUseError extends TransportError {
+  /**
+   * Create the error; the default message suits most uses.
+   *
+   * @param message human-readable description naming the address
+   * @param options standard `ErrorOptions`
+   */
+  constructor(message = "address already in use", options?: ErrorOptions) {
+    super("ERR_ADDRESS_IN_USE", message, options);
+  }
+}
+
+/** `"ERR_UNSUPPORTED_RUNTIME"`: the transport needs a runtime API that is not present here. */
+export class UnsupportedRuntimeError extends TransportError {
+  /**
+   * Create the error; the default message suits most uses.
+   *
+   * @param message human-readable description naming what is missing
+   * @param options standard `ErrorOptions`
+   */
+  constructor(message = "unsupported runtime", options?: ErrorOptions) {
+    super("ERR_UNSUPPORTED_RUNTIME", message, options);
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The transport contract: a byte-stream connection, a listener that yields
+ * them, and a transport that makes both. The server and client are written
+ * against these interfaces only, so Deno, Bun and the in-memory transport are
+ * interchangeable.
+ *
+ * @module
+ */
+
+/** The address of one end of a connection, or of a listener. */
+export interface NetAddr {
+  /** `"tcp"` for the Deno and Bun transports, `"memory"` for the in-memory one. */
+  transport: "tcp" | "memory";
+  /** Host name or IP address, e.g. `"127.0.0.1"`. */
+  hostname: string;
+  /** Port number; for a listener bound to port 0, the port actually picked. */
+  port: number;
+}
+
+/**
+ * One full-duplex byte-stream connection.
+ *
+ * - `readable` yields the bytes the peer sent, in order. It ends (`done`) when
+ *   the peer half-closes its side, errors with `ConnectionResetError` when the
+ *   peer resets the connection and with `ConnectionClosedError` after a local
+ *   {@link Connection.close}. Reading is back-pressured: a reader that stops
+ *   reading stops the peer's writes once the buffers in between are full.
+ * - `writable` sends bytes. `write()` resolves once the bytes were accepted by
+ *   the socket (or the peer's buffer, in memory), not when the peer read them.
+ *   `writable.close()` half-closes (sends FIN) while reading carries on;
+ *   aborting the writable closes the whole connection.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@wireframe/wireframe/deno";
+ *
+ * const conn = await connect({ port: 7000 });
+ * const writer = conn.writable.getWriter();
+ * await writer.write(new TextEncoder().encode("ping"));
+ * await writer.close(); // FIN: the peer's readable ends, ours stays open
+ * for await (const chunk of conn.readable) console.log(chunk);
+ * await conn.closed;
+ * ```
+ */
+export interface Connection {
+  /** Bytes from the peer. */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Bytes to the peer; `close()` half-closes. */
+  readonly writable: WritableStream<Uint8Array>;
+  /** This end's address. */
+  readonly localAddr: NetAddr;
+  /** The peer's address. */
+  readonly remoteAddr: NetAddr;
+  /**
+   * Close both directions now. Pending and later reads and writes reject
+   * with `ConnectionClosedError`; bytes not yet accepted by the socket are
+   * dropped. Idempotent.
+   */
+  close(): void;
+  /**
+   * Resolves once the connection is fully closed: after {@link close}, after
+   * a reset, or once both directions have ended. Never rejects.
+   */
+  readonly closed: Promise<void>;
+}
+
+/**
+ * Accepts connections. Iterate it to receive them; iteration ends only when
+ * the listener is closed (a peer that leaves before its connection is accepted
+ * is skipped, not reported).
+ *
+ * @example
+ * ```ts
+ * import { listen } from "@wireframe/wireframe/deno";
+ *
+ * await using listener = await listen({ port: 0 });
+ * console.log("listening on", listener.addr.port);
+ * for await (const conn of listener) {
+ *   conn.readable.pipeTo(conn.writable).catch(() => conn.close()); // echo
+ * }
+ * ```
+ */
+export interface Listener extends AsyncIterable<Connection> {
+  /** The bound address (with the real port when 0 was asked for). */
+  readonly addr: NetAddr;
+  /**
+   * Stop accepting and end iteration. Connections already yielded stay open.
+   * Idempotent.
+   */
+  close(): Promise<void>;
+  /** Same as {@link Listener.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Options for {@link Transport.listen}. */
+export interface ListenOptions {
+  /** Interface to bind; defaults to `"127.0.0.1"`. */
+  hostname?: string;
+  /** Port to bind, 0 to let the system pick a free one. */
+  port: number;
+}
+
+/** Options for {@link Transport.connect}. */
+export interface ConnectOptions {
+  /** Host to connect to; defaults to `"127.0.0.1"`. */
+  hostname?: string;
+  /** Port to connect to. */
+  port: number;
+}
+
+/**
+ * Makes listeners and outgoing connections. One per runtime (`denoTransport`,
+ * `bunTransport`) plus `memoryTransport` for tests.
+ *
+ * @example
+ * ```ts
+ * import { runtimeTransport } from "@wireframe/wireframe";
+ *
+ * const transport = await runtimeTransport();
+ * const listener = await transport.listen({ port: 0 });
+ * const client = await transport.connect({ port: listener.addr.port });
+ * ```
+ */
+export interface Transport {
+  /** Bind and start listening. Rejects with a `TransportError` (e.g. `AddressInUseError`). */
+  listen(options: ListenOptions): Promise<Listener>;
+  /** Open a connection. Rejects with `ConnectionRefusedError` when nobody listens. */
+  connect(options: ConnectOptions): Promise<Connection>;
+}
