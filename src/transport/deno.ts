@@ -1,0 +1,195 @@
+/**
+ * TCP transport for Deno, on `Deno.listen` / `Deno.connect`.
+ *
+ * Sockets get `TCP_NODELAY`; half-close is supported both ways; errors are
+ * mapped to {@link TransportError} subclasses. Needs `--allow-net`.
+ *
+ * @example
+ * ```ts
+ * import { connect, listen } from "@wireframe/wireframe/deno";
+ *
+ * await using listener = await listen({ port: 0 });
+ * const client = await connect({ port: listener.addr.port });
+ * ```
+ *
+ * @module
+ */
+import { DenoConnection, describe, isPeerGone, toNetAddr } from "./_deno_connection.ts";
+import { parseConnect, parseListen } from "./_options.ts";
+import {
+  AddressInUseError,
+  ConnectionRefusedError,
+  TransportError,
+  UnsupportedRuntimeError,
+} from "./errors.ts";
+import type {
+  Connection,
+  ConnectOptions,
+  Listener,
+  ListenOptions,
+  NetAddr,
+  Transport,
+} from "./types.ts";
+
+export type { Connection, ConnectOptions, Listener, ListenOptions, NetAddr, Transport };
+export * from "./errors.ts";
+export { WireframeBaseError } from "../error.ts";
+
+/** Longest pause between retries when `accept()` keeps failing (e.g. out of file descriptors). */
+const MAX_ACCEPT_BACKOFF_MS = 1000;
+
+class DenoListener implements Listener {
+  readonly addr: NetAddr;
+  readonly #inner: Deno.TcpListener;
+  #closed = false;
+  /** Wakes accept loops sleeping after an error, so close() ends them at once. */
+  readonly #sleepers = new Set<() => void>();
+
+  constructor(inner: Deno.TcpListener) {
+    this.#inner = inner;
+    this.addr = toNetAddr(inner.addr);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Connection> {
+    return this.#accept();
+  }
+
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      try {
+        this.#inner.close();
+      } catch {
+        // Already closed.
+      }
+      for (const wake of this.#sleepers) wake();
+    }
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async *#accept(): AsyncGenerator<Connection, void, undefined> {
+    let backoff = 0;
+    while (!this.#closed) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await this.#inner.accept();
+      } catch (err) {
+        if (this.#closed || isListenerGone(err)) return;
+        // A peer that reset before we accepted it is not the listener's
+        // failure: skip it (Deno reports it as NotConnected/ConnectionAborted).
+        if (isPeerGone(err)) continue;
+        // Anything else (EMFILE, ENOBUFS...) is usually transient: back off
+        // rather than spin, and keep serving.
+        backoff = Math.min(Math.max(backoff * 2, 10), MAX_ACCEPT_BACKOFF_MS);
+        await this.#pause(backoff);
+        continue;
+      }
+      backoff = 0;
+      yield new DenoConnection(conn);
+    }
+  }
+
+  /** Sleep for `ms`, or less if the listener closes meanwhile. */
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#sleepers.add(done);
+    });
+  }
+}
+
+function isListenerGone(err: unknown): boolean {
+  return err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted;
+}
+
+function requireDeno(): void {
+  if (!("Deno" in globalThis)) {
+    throw new UnsupportedRuntimeError("the Deno transport needs the Deno runtime");
+  }
+}
+
+/**
+ * Listen for TCP connections.
+ *
+ * @example
+ * ```ts
+ * import { listen } from "@wireframe/wireframe/deno";
+ *
+ * const listener = await listen({ hostname: "127.0.0.1", port: 0 });
+ * for await (const conn of listener) conn.readable.pipeTo(conn.writable).catch(() => {});
+ * ```
+ */
+export function listen(options: ListenOptions): Promise<Listener> {
+  try {
+    return Promise.resolve(listenNow(options));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function listenNow(options: ListenOptions): Listener {
+  const { hostname, port } = parseListen("denoTransport.listen", options);
+  requireDeno();
+  try {
+    return new DenoListener(Deno.listen({ hostname, port, transport: "tcp" }));
+  } catch (err) {
+    const where = `${hostname}:${port}`;
+    if (err instanceof Deno.errors.AddrInUse) {
+      throw new AddressInUseError(`cannot listen on ${where}: address in use`, { cause: err });
+    }
+    throw new TransportError("ERR_LISTEN", `cannot listen on ${where}: ${describe(err)}`, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * Open a TCP connection.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@wireframe/wireframe/deno";
+ *
+ * const conn = await connect({ hostname: "127.0.0.1", port: 7000 });
+ * ```
+ */
+export async function connect(options: ConnectOptions): Promise<Connection> {
+  const { hostname, port } = parseConnect("denoTransport.connect", options);
+  requireDeno();
+  let conn: Deno.TcpConn;
+  try {
+    conn = await Deno.connect({ hostname, port, transport: "tcp" });
+  } catch (err) {
+    const where = `${hostname}:${port}`;
+    if (err instanceof Deno.errors.ConnectionRefused) {
+      throw new ConnectionRefusedError(`cannot connect to ${where}: connection refused`, {
+        cause: err,
+      });
+    }
+    throw new TransportError("ERR_CONNECT", `cannot connect to ${where}: ${describe(err)}`, {
+      cause: err,
+    });
+  }
+  return new DenoConnection(conn);
+}
+
+/**
+ * The Deno TCP {@link Transport}.
+ *
+ * @example
+ * ```ts
+ * import { denoTransport } from "@wireframe/wireframe/deno";
+ *
+ * const listener = await denoTransport.listen({ port: 0 });
+ * ```
+ */
+export const denoTransport: Transport = { listen, connect };
