@@ -1,0 +1,199 @@
+/**
+ * In-memory transport: connected pairs and a port registry local to this
+ * module instance, with the same semantics as TCP (ordering, back-pressure,
+ * half-close, reset, refused connects) and no sockets. Fast and
+ * deterministic: everything settles within microtasks.
+ *
+ * @example
+ * ```ts
+ * import { memoryPair } from "@wireframe/wireframe/memory";
+ *
+ * const [client, server] = memoryPair({ bufferSize: 1024 });
+ * const writer = client.writable.getWriter();
+ * await writer.write(new Uint8Array([1, 2, 3]));
+ * const { value } = await server.readable.getReader().read();
+ * ```
+ *
+ * @module
+ */
+import { z } from "zod";
+import { intInRange, parseOptions } from "../_internal/options.ts";
+import { AcceptQueue } from "./_accept_queue.ts";
+import { connectedPair, type MemoryConnection } from "./_memory_connection.ts";
+import { connectSchema, DEFAULT_HOSTNAME, listenSchema } from "./_options.ts";
+import { AddressInUseError, ConnectionRefusedError, TransportError } from "./errors.ts";
+import type {
+  Connection,
+  ConnectOptions,
+  Listener,
+  ListenOptions,
+  NetAddr,
+  Transport,
+} from "./types.ts";
+
+export type { Connection, ConnectOptions, Listener, ListenOptions, NetAddr, Transport };
+export * from "./errors.ts";
+export { WireframeBaseError } from "../error.ts";
+
+/** Default bytes in flight per direction before `write()` waits. */
+export const DEFAULT_BUFFER_SIZE: number = 64 * 1024;
+
+const MAX_BUFFER_SIZE = 1 << 30;
+const bufferSize = intInRange(1, MAX_BUFFER_SIZE).default(DEFAULT_BUFFER_SIZE);
+const pairSchema = z.strictObject({ bufferSize });
+const memoryListenSchema = listenSchema.extend({ bufferSize });
+
+/** Options for {@link memoryPair}. */
+export interface MemoryPairOptions {
+  /**
+   * Most bytes in flight per direction (written, not yet read) before
+   * `write()` waits; 1 to 2^30, default 64 KiB. Larger writes are split.
+   */
+  bufferSize?: number;
+}
+
+/** Options for the in-memory {@link listen}: `ListenOptions` plus the buffer size. */
+export interface MemoryListenOptions extends ListenOptions, MemoryPairOptions {}
+
+/**
+ * Two connected in-memory connections. Whatever one writes, the other reads.
+ *
+ * @throws {ConfigError} when an option is out of range
+ * @example
+ * ```ts
+ * import { memoryPair } from "@wireframe/wireframe/memory";
+ *
+ * const [a, b] = memoryPair();
+ * a.close(); // b's reads and writes now reject with ConnectionResetError
+ * ```
+ */
+export function memoryPair(options?: MemoryPairOptions): [Connection, Connection] {
+  const { bufferSize } = parseOptions("memoryPair", pairSchema, options);
+  return connectedPair(
+    bufferSize,
+    ephemeralAddr(DEFAULT_HOSTNAME),
+    ephemeralAddr(DEFAULT_HOSTNAME),
+  );
+}
+
+class MemoryListener implements Listener {
+  readonly addr: NetAddr;
+  readonly bufferSize: number;
+  readonly #queue = new AcceptQueue<MemoryConnection>({
+    isDead: (conn) => conn.isReset,
+    discard: (conn) => conn.close(),
+  });
+
+  constructor(addr: NetAddr, bufferSize: number) {
+    this.addr = addr;
+    this.bufferSize = bufferSize;
+  }
+
+  accept(conn: MemoryConnection): void {
+    this.#queue.push(conn);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Connection> {
+    return this.#queue[Symbol.asyncIterator]();
+  }
+
+  close(): Promise<void> {
+    if (!this.#queue.closed) {
+      if (listeners.get(this.addr.port) === this) listeners.delete(this.addr.port);
+      this.#queue.close();
+    }
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+const listeners = new Map<number, MemoryListener>();
+// Rolling counters, so a port just released is not handed out again at once
+// (a late connect to it is refused rather than reaching a stranger).
+let nextPort = 1;
+let nextEphemeral = 49152;
+
+function freePort(): number {
+  for (let tries = 0; tries < 65535; tries++) {
+    const port = nextPort;
+    nextPort = nextPort === 65535 ? 1 : nextPort + 1;
+    if (!listeners.has(port)) return port;
+  }
+  throw new TransportError("ERR_LISTEN", "memoryTransport.listen: no free port left");
+}
+
+function ephemeralAddr(hostname: string): NetAddr {
+  const port = nextEphemeral;
+  nextEphemeral = nextEphemeral === 65535 ? 49152 : nextEphemeral + 1;
+  return { transport: "memory", hostname, port };
+}
+
+/**
+ * Listen on an in-memory port (0 picks a free one). Routing is by port only;
+ * `hostname` is just reported back in addresses.
+ *
+ * @example
+ * ```ts
+ * import { connect, listen } from "@wireframe/wireframe/memory";
+ *
+ * const listener = await listen({ port: 0 });
+ * const client = await connect({ port: listener.addr.port });
+ * ```
+ */
+export function listen(options: MemoryListenOptions): Promise<Listener> {
+  try {
+    const parsed = parseOptions("memoryTransport.listen", memoryListenSchema, options);
+    const port = parsed.port === 0 ? freePort() : parsed.port;
+    if (listeners.has(port)) {
+      throw new AddressInUseError(`cannot listen on memory port ${port}: address in use`);
+    }
+    const hostname = parsed.hostname ?? DEFAULT_HOSTNAME;
+    const listener = new MemoryListener({ transport: "memory", hostname, port }, parsed.bufferSize);
+    listeners.set(port, listener);
+    return Promise.resolve(listener);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/**
+ * Connect to an in-memory listener. Rejects with {@link ConnectionRefusedError}
+ * when nobody listens on the port.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@wireframe/wireframe/memory";
+ *
+ * const conn = await connect({ port: 1 });
+ * ```
+ */
+export function connect(options: ConnectOptions): Promise<Connection> {
+  try {
+    const parsed = parseOptions("memoryTransport.connect", connectSchema, options);
+    const listener = listeners.get(parsed.port);
+    if (listener === undefined) {
+      throw new ConnectionRefusedError(`cannot connect to memory port ${parsed.port}: refused`);
+    }
+    const local = ephemeralAddr(parsed.hostname ?? DEFAULT_HOSTNAME);
+    const [client, server] = connectedPair(listener.bufferSize, local, listener.addr);
+    listener.accept(server);
+    return Promise.resolve(client);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/**
+ * The in-memory {@link Transport}, for tests and benchmarks.
+ *
+ * @example
+ * ```ts
+ * import { memoryTransport } from "@wireframe/wireframe/memory";
+ *
+ * const listener = await memoryTransport.listen({ port: 0 });
+ * ```
+ */
+export const memoryTransport: Transport = { listen, connect };
