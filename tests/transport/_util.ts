@@ -1,0 +1,109 @@
+/** Helpers shared by the transport tests. */
+import assert from "node:assert/strict";
+import type { Connection, Listener, Transport } from "../../src/transport/types.ts";
+import { TransportError } from "../../src/transport/errors.ts";
+
+/** Deterministic bytes keyed by absolute stream position, so loss or reordering shows. */
+export function pattern(offset: number, length: number, seed = 0): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    const p = offset + i;
+    out[i] = (p ^ (p >>> 8) ^ (p >>> 16) ^ seed) & 0xff;
+  }
+  return out;
+}
+
+/** Read a stream to its end and concatenate. */
+export async function readAll(readable: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of readable) {
+    parts.push(chunk);
+    total += chunk.byteLength;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
+
+/** Write `bytes` and half-close. */
+export async function writeAndClose(conn: Connection, bytes: Uint8Array): Promise<void> {
+  const writer = conn.writable.getWriter();
+  await writer.write(bytes);
+  await writer.close();
+}
+
+/** Yield to the event loop once (lets sockets and timers make progress). */
+export function macrotask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/**
+ * Yield for one event-loop turn, I/O included. Cheaper than a 0 ms timer
+ * (which Deno clamps to 4 ms when nested), so it can be used per chunk.
+ */
+export function loopTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The next connection a listener yields; fails if iteration ends instead. */
+export async function accept(it: AsyncIterator<Connection>): Promise<Connection> {
+  const next = await it.next();
+  assert.equal(next.done, false, "listener ended instead of yielding a connection");
+  return next.value as Connection;
+}
+
+/** A listener, a connected client and the server end of that connection. */
+export interface Pair {
+  listener: Listener;
+  client: Connection;
+  server: Connection;
+  /** Close everything (idempotent). */
+  dispose(): Promise<void>;
+}
+
+export async function connectedPair(transport: Transport): Promise<Pair> {
+  const listener = await transport.listen({ port: 0 });
+  const it = listener[Symbol.asyncIterator]();
+  const client = await transport.connect({ port: listener.addr.port });
+  const server = await accept(it);
+  return {
+    listener,
+    client,
+    server,
+    async dispose() {
+      client.close();
+      server.close();
+      await listener.close();
+      await Promise.all([client.closed, server.closed]);
+    },
+  };
+}
+
+/** Assert `promise` rejects with a TransportError of `code`. */
+export async function rejectsWith(promise: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof TransportError, `expected a TransportError, got ${String(err)}`);
+    assert.equal(err.code, code);
+    return true;
+  });
+}
+
+/**
+ * Read until the stream ends or errors; an error must be a TransportError.
+ * (Over TCP a peer's close() shows as FIN or RST depending on unread data.)
+ */
+export async function drainToEndOrTransportError(
+  readable: ReadableStream<Uint8Array>,
+): Promise<void> {
+  const reader = readable.getReader();
+  try {
+    while (!(await reader.read()).done) { /* discard */ }
+  } catch (err) {
+    assert.ok(err instanceof TransportError, `expected a TransportError, got ${String(err)}`);
+  }
+}
