@@ -52,4 +52,13 @@ export interface FrameCodec {
   encodeInto(frame: Uint8Array, target: Uint8Array, offset: number): number;
   /** Encode one frame into a new buffer (header and body, one allocation). */
   encode(frame: Uint8Array): Uint8Array;
+  /**
+   * Optional fast path: header bytes for a body of `bodyLength` bytes.
+   * With {@link FrameCodec.encodeHeaderInto} it lets a writer encode bodies
+   * straight into its output buffer instead of allocating each one. Throws a
+   * `CodecError` for a body that cannot be encoded.
+   */
+  headerLength?(bodyLength: number): number;
+  /** Optional fast path: write the header for a body of `bodyLength` bytes; returns bytes written. */
+  encodeHeaderInto?(bodyLength: number, target: Uint8Array, offset: number): number;
 }

@@ -1,0 +1,170 @@
+/**
+ * The decoding state of {@link LengthDelimitedCodec}: zero-copy for frames
+ * inside one chunk, one copy for frames that straddle chunks.
+ *
+ * @module
+ */
+import {
+  FrameTooLargeError,
+  IncompleteFrameError,
+  IncompleteHeaderError,
+  InvalidFrameLengthError,
+} from "./errors.ts";
+import type { LengthDelimitedCodec } from "./length_delimited.ts";
+import type { FrameDecoderState } from "./types.ts";
+
+type LengthReader = (view: DataView, at: number) => number;
+
+// Reads the 8-byte field as two words rather than getBigUint64: no BigInt per
+// frame, and the float result still orders correctly against maxFrameLength.
+function lengthReader(size: 1 | 2 | 3 | 4 | 8, little: boolean): LengthReader {
+  if (size === 1) return (v, at) => v.getUint8(at);
+  if (size === 2) return (v, at) => v.getUint16(at, little);
+  if (size === 4) return (v, at) => v.getUint32(at, little);
+  if (size === 3) {
+    return little
+      ? (v, at) => v.getUint16(at, true) + v.getUint8(at + 2) * 0x10000
+      : (v, at) => v.getUint16(at) * 0x100 + v.getUint8(at + 2);
+  }
+  return little
+    ? (v, at) => v.getUint32(at + 4, true) * 2 ** 32 + v.getUint32(at, true)
+    : (v, at) => v.getUint32(at) * 2 ** 32 + v.getUint32(at + 4);
+}
+
+/** Copy `dst.length - at` bytes starting `skip` bytes into `parts ++ tail`. */
+function gather(parts: readonly Uint8Array[], tail: Uint8Array, skip: number, dst: Uint8Array) {
+  let at = 0;
+  for (const part of parts) {
+    if (skip >= part.length) {
+      skip -= part.length;
+      continue;
+    }
+    const n = Math.min(part.length - skip, dst.length - at);
+    dst.set(part.subarray(skip, skip + n), at);
+    at += n;
+    skip = 0;
+    if (at === dst.length) return;
+  }
+  dst.set(tail.subarray(skip, skip + dst.length - at), at);
+}
+
+/** Per-stream decoding state; create with `LengthDelimitedCodec.createDecoder()`. */
+export class LengthDelimitedDecoder implements FrameDecoderState {
+  readonly #c: LengthDelimitedCodec;
+  readonly #read: LengthReader;
+  readonly #header: number;
+  readonly #strip: number;
+  readonly #fieldMax: number; // largest field value within maxFrameLength
+  readonly #field: Uint8Array; // a straddling length field is gathered here
+  readonly #fieldView: DataView;
+  // Views of the chunks holding the current partial frame: copied once, on completion.
+  #parts: Uint8Array[] = [];
+  #held = 0;
+  #frameLength = -1; // of the partial frame, once its length field has been read
+  #failed = false;
+  #error: unknown;
+
+  constructor(c: LengthDelimitedCodec) {
+    this.#c = c;
+    this.#read = lengthReader(c.lengthFieldLength, c.byteOrder === "little");
+    this.#header = c.lengthFieldOffset + c.lengthFieldLength;
+    this.#strip = c.initialBytesToStrip;
+    this.#fieldMax = c.maxFrameLength - this.#header - c.lengthAdjustment;
+    this.#field = new Uint8Array(c.lengthFieldLength);
+    this.#fieldView = new DataView(this.#field.buffer);
+  }
+
+  get buffered(): number {
+    return this.#held;
+  }
+
+  decode(chunk: Uint8Array, emit: (frame: Uint8Array) => void): void {
+    if (this.#failed) throw this.#error;
+    if (chunk.length === 0) return;
+    try {
+      const pos = this.#held === 0 ? 0 : this.#resume(chunk, emit);
+      if (pos >= 0) this.#scan(chunk, pos, emit);
+    } catch (err) {
+      throw this.#poison(err);
+    }
+  }
+
+  finish(): void {
+    if (this.#failed) throw this.#error;
+    if (this.#held === 0) return;
+    const err = this.#frameLength < 0
+      ? new IncompleteHeaderError(this.#held, this.#header)
+      : new IncompleteFrameError(this.#held, this.#frameLength);
+    throw this.#poison(err);
+  }
+
+  // Every whole frame in chunk[pos..] is emitted as a view; the remainder is held.
+  #scan(chunk: Uint8Array, pos: number, emit: (frame: Uint8Array) => void): void {
+    const len = chunk.length;
+    if (len - pos >= this.#header) {
+      const { buffer, byteOffset } = chunk;
+      const view = new DataView(buffer, byteOffset, len);
+      do {
+        const frameLength = this.#frameLengthAt(view, pos + this.#c.lengthFieldOffset);
+        if (len - pos < frameLength) return this.#hold(chunk.subarray(pos), frameLength);
+        // The constructor is markedly cheaper than subarray() on V8 (no species lookup).
+        emit(new Uint8Array(buffer, byteOffset + pos + this.#strip, frameLength - this.#strip));
+        pos += frameLength;
+      } while (len - pos >= this.#header);
+    }
+    if (pos < len) this.#hold(chunk.subarray(pos), -1);
+  }
+
+  // Continue the held partial frame; returns where the rest of chunk starts, or -1.
+  #resume(chunk: Uint8Array, emit: (frame: Uint8Array) => void): number {
+    let frameLength = this.#frameLength;
+    if (frameLength < 0) {
+      if (this.#held + chunk.length < this.#header) return this.#absorb(chunk);
+      gather(this.#parts, chunk, this.#c.lengthFieldOffset, this.#field);
+      frameLength = this.#frameLength = this.#frameLengthAt(this.#fieldView, 0);
+    }
+    const need = frameLength - this.#held;
+    if (chunk.length < need) return this.#absorb(chunk);
+    const frame = new Uint8Array(frameLength - this.#strip);
+    gather(this.#parts, chunk, this.#strip, frame);
+    this.#parts = [];
+    this.#held = 0;
+    this.#frameLength = -1;
+    emit(frame);
+    return need;
+  }
+
+  #absorb(chunk: Uint8Array): -1 {
+    this.#parts.push(chunk);
+    this.#held += chunk.length;
+    return -1;
+  }
+
+  #hold(rest: Uint8Array, frameLength: number): void {
+    this.#parts.push(rest);
+    this.#held = rest.length;
+    this.#frameLength = frameLength;
+  }
+
+  // Checks the declared length before any body byte is buffered.
+  #frameLengthAt(view: DataView, at: number): number {
+    const field = this.#read(view, at);
+    const { lengthAdjustment: adjust, maxFrameLength: max, byteOrder } = this.#c;
+    if (field > this.#fieldMax) {
+      const frameLength = this.#header + adjust + field;
+      const exact = Number.isSafeInteger(frameLength)
+        ? undefined
+        : String(view.getBigUint64(at, byteOrder === "little") + BigInt(this.#header + adjust));
+      throw new FrameTooLargeError(frameLength, max, exact);
+    }
+    if (field < -adjust) throw new InvalidFrameLengthError(field, adjust);
+    return this.#header + adjust + field;
+  }
+
+  #poison(err: unknown): unknown {
+    this.#failed = true;
+    this.#error = err;
+    this.#parts = [];
+    return err;
+  }
+}
