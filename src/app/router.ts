@@ -12,9 +12,11 @@ import { compose, type Dispatch, type Handler } from "./middleware.ts";
 /**
  * A compiled router: `route()` returns `undefined` when the message id has
  * no handler and there is no fallback (the frame is dropped and counted).
+ * A handler that returns synchronously yields a `Response` without a promise,
+ * which keeps the per-request hot path free of microtask hops.
  */
 export interface Router<S> {
-  route(request: Envelope, ctx: Context<S>): Promise<Response> | undefined;
+  route(request: Envelope, ctx: Context<S>): Response | Promise<Response> | undefined;
 }
 
 /** Compile an app's routes, fallback and middleware once, for every connection. */
@@ -43,10 +45,12 @@ export function createRouter<S>(spec: AppSpec<S>): Router<S> {
   };
 }
 
-async function invoke<S>(
+/** Call a handler; a synchronous result stays synchronous. May throw synchronously. */
+function invoke<S>(
   handler: Handler<S>,
   request: Envelope,
   ctx: Context<S>,
-): Promise<Response> {
-  return Response.from(await handler(request, ctx));
+): Response | Promise<Response> {
+  const result = handler(request, ctx);
+  return result instanceof Promise ? result.then(Response.from) : Response.from(result);
 }

@@ -97,7 +97,7 @@ export class WireframeClient {
     this.#serializer = serializer;
     this.#bufferSize = options.bufferSize;
     this.#closeTimeoutMs = options.closeTimeoutMs;
-    this.#out = new FrameWriter(conn.writable.getWriter(), codec);
+    this.#out = new FrameWriter(conn.writable.getWriter(), codec, serializer);
     this.#table = new CorrelationTable();
     this.#pushes = new AsyncQueue(options.bufferSize);
     this.closed = this.#readLoop();
@@ -174,9 +174,7 @@ export class WireframeClient {
     options: { correlationId?: bigint } = {},
   ): Promise<void> {
     if (this.#closing) throw new ClientClosedError();
-    await this.#write(
-      this.#serializer.encode({ id, correlationId: options.correlationId, payload }),
-    );
+    await this.#write({ id, correlationId: options.correlationId, payload });
   }
 
   /** Unsolicited frames (no correlation id) in arrival order; ends with the connection. */
@@ -185,8 +183,9 @@ export class WireframeClient {
   }
 
   /**
-   * Stop sending, wait up to `closeTimeoutMs` for outstanding responses, then
-   * close the connection. Requests still waiting reject with
+   * Stop sending, wait up to `closeTimeoutMs` for outstanding responses, send
+   * FIN, wait (again up to `closeTimeoutMs`) for the server to close its side,
+   * then close the connection. Requests still waiting reject with
    * {@link ConnectionLostError}.
    */
   async close(): Promise<void> {
@@ -195,6 +194,14 @@ export class WireframeClient {
       try {
         await this.#table.idle(this.#closeTimeoutMs);
         await this.#out.close();
+        // Lingering close: wait for the server's EOF so closing cannot reset
+        // away bytes it is still sending us; bounded by closeTimeoutMs.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          this.closed,
+          new Promise((resolve) => (timer = setTimeout(resolve, this.#closeTimeoutMs))),
+        ]);
+        clearTimeout(timer);
       } catch {
         // the connection is already gone; closing it below is all that is left
       }
@@ -215,7 +222,7 @@ export class WireframeClient {
 
   async #sendFrame(envelope: Envelope, correlationId: bigint): Promise<void> {
     try {
-      await this.#write(this.#serializer.encode(envelope));
+      await this.#write(envelope);
     } catch (error) {
       this.#table.fail(
         correlationId,
@@ -224,8 +231,8 @@ export class WireframeClient {
     }
   }
 
-  async #write(body: Uint8Array): Promise<void> {
-    const wait = this.#out.send(body);
+  async #write(envelope: Envelope): Promise<void> {
+    const wait = this.#out.send(envelope);
     if (wait) await wait;
   }
 

@@ -28,8 +28,16 @@ export interface ConnectionDeps<S> {
 
 const GONE = Symbol("connection gone");
 type Gone = typeof GONE;
-type Done = ReadableStreamReadDoneResult<Uint8Array>;
-const DRAINED: Done = Object.freeze({ done: true as const, value: undefined });
+const FAILED = Symbol("failed");
+type Failed = typeof FAILED;
+
+/**
+ * How long a graceful close waits, after our FIN, for the peer's EOF before
+ * closing the socket anyway. Closing while unread bytes sit in the receive
+ * buffer makes the kernel send a reset, which can destroy the end of our reply
+ * on the peer's side; reading to EOF first avoids that ("lingering close").
+ */
+const LINGER_MS = 2_000;
 
 /**
  * Serves one connection until it ends. `drain()` stops reading new requests
@@ -41,33 +49,32 @@ export class ConnectionTask<S> {
   readonly #conn: Connection;
   readonly #deps: ConnectionDeps<S>;
   readonly #abort = new AbortController();
-  readonly #gone: Promise<Gone>;
-  readonly #drained: Promise<Done>;
-  #drain!: () => void;
+  /** Wakes the one await in progress that may be cut short (a read, a handler, a stream step). */
+  #interrupt: (() => void) | undefined;
+  #out: FrameWriter | undefined;
   #draining = false;
+  /** True while frames of a read are being handled. */
+  #busy = false;
+  #lingerTimer: ReturnType<typeof setTimeout> | undefined;
   #consecutiveMalformed = 0;
 
   constructor(conn: Connection, readonly connectionId: number, deps: ConnectionDeps<S>) {
     this.#conn = conn;
     this.#deps = deps;
-    const signal = this.#abort.signal;
-    this.#gone = new Promise((resolve) =>
-      signal.addEventListener("abort", () => resolve(GONE), { once: true })
-    );
-    this.#drained = new Promise((resolve) => (this.#drain = () => resolve(DRAINED)));
-    conn.closed.then(() => this.#abort.abort(), () => this.#abort.abort());
+    this.#abort.signal.addEventListener("abort", () => this.#interrupt?.(), { once: true });
+    conn.closed.then(() => this.#abort.abort());
     this.done = this.#run();
   }
 
   /** Stop reading requests; the one in flight finishes, then the connection closes. */
   drain(): void {
     this.#draining = true;
-    this.#drain();
+    if (!this.#busy) this.#finish();
   }
 
   /** Close now: in-flight work is cancelled (`ctx.signal` fires). */
   forceClose(): void {
-    this.drain();
+    this.#draining = true;
     this.#abort.abort();
     this.#conn.close();
   }
@@ -89,19 +96,20 @@ export class ConnectionTask<S> {
       const leftover = spec.preamble
         ? await this.#preamble(reader, writer, ctx)
         : new Uint8Array(0);
-      if (leftover === undefined) return;
+      if (leftover === undefined) return void await this.#discardUntilEof(reader);
       if (spec.setup) {
-        const state = await this.#untilGone(spec.setup(ctx));
+        const state = await this.#interruptible(spec.setup(ctx));
         if (state === GONE) return;
         ctx.state = state as S;
       }
       setupDone = true;
-      const out = new FrameWriter(writer, spec.codec);
+      const out = this.#out = new FrameWriter(writer, spec.codec, spec.serializer);
       await this.#serve(reader, out, ctx, leftover);
       await out.close();
     } catch (error) {
       this.#report(error, setupDone);
     } finally {
+      clearTimeout(this.#lingerTimer);
       this.#abort.abort();
       if (setupDone && spec.teardown) await this.#teardown(ctx);
       conn.close();
@@ -118,11 +126,21 @@ export class ConnectionTask<S> {
     const frames: Uint8Array[] = [];
     const emit = (frame: Uint8Array): void => void frames.push(frame);
     let chunk: Uint8Array | undefined = leftover;
-    while (!this.#draining) {
+    while (true) {
       if (chunk === undefined) {
-        const read = await Promise.race([reader.read(), this.#drained]);
+        this.#busy = false;
+        if (this.#draining) this.#finish();
+        let read: ReadableStreamReadResult<Uint8Array>;
+        try {
+          read = await reader.read();
+        } catch (error) {
+          if (this.#draining) break; // the linger timer closed the socket
+          throw error;
+        }
         if (read.done) break;
+        if (this.#draining) continue; // after our FIN: discard until the peer's EOF
         chunk = read.value;
+        this.#busy = true;
       }
       let decodeError: unknown;
       try {
@@ -133,49 +151,94 @@ export class ConnectionTask<S> {
       chunk = undefined;
       // Frames decoded before a codec error are still served, then the error closes.
       for (let i = 0; i < frames.length && !this.#draining; i++) {
-        await this.#handleFrame(frames[i]!, out, ctx);
+        const pending = this.#handleFrame(frames[i]!, out, ctx);
+        if (pending) await pending;
       }
       frames.length = 0;
       if (decodeError !== undefined) throw decodeError;
     }
+    this.#busy = false;
     if (!this.#draining) decoder.finish();
   }
 
-  async #handleFrame(body: Uint8Array, out: FrameWriter, ctx: ConnectionContext<S>): Promise<void> {
+  /** Handle one frame; returns a promise only when it has to wait. */
+  #handleFrame(
+    body: Uint8Array,
+    out: FrameWriter,
+    ctx: ConnectionContext<S>,
+  ): Promise<void> | undefined {
     const { spec, router, counters } = this.#deps;
     let request: Envelope;
     try {
       request = spec.serializer.decode(body);
     } catch (error) {
       this.#onMalformed(error);
-      return;
+      return undefined;
     }
     this.#consecutiveMalformed = 0;
-    const pending = router.route(request, ctx);
-    if (pending === undefined) {
+    let routed: Response | Promise<Response> | undefined;
+    try {
+      routed = router.route(request, ctx);
+    } catch (error) {
+      counters.requests++;
+      this.#onRequestFault(error, request);
+      return undefined;
+    }
+    if (routed === undefined) {
       counters.unroutedFrames++;
       spec.logger.debug("dropped a frame with no route", {
         connectionId: this.connectionId,
         id: request.id,
       });
-      return;
+      return undefined;
     }
     counters.requests++;
+    if (routed instanceof Promise) return this.#awaitResponse(routed, request, out);
+    return this.#send(routed, request, out);
+  }
+
+  async #awaitResponse(
+    pending: Promise<Response>,
+    request: Envelope,
+    out: FrameWriter,
+  ): Promise<void> {
     let response: Response | Gone;
     try {
-      response = await this.#untilGone(pending);
+      response = await this.#interruptible(pending);
     } catch (error) {
       this.#onRequestFault(error, request);
       return;
     }
     if (response === GONE) return;
-    if (response.source === undefined) {
-      for (const frame of response.frames) {
-        const wait = out.send(this.#encode(frame, request));
-        if (wait) await wait;
-      }
-    } else {
-      await this.#pipeStream(response.source as AsyncIterable<ResponseFrame>, request, out);
+    const sending = this.#send(response, request, out);
+    if (sending) await sending;
+  }
+
+  #send(response: Response, request: Envelope, out: FrameWriter): Promise<void> | undefined {
+    if (response.source !== undefined) {
+      return this.#pipeStream(response.source as AsyncIterable<ResponseFrame>, request, out);
+    }
+    const { frames } = response;
+    for (let i = 0; i < frames.length; i++) {
+      const queued = this.#queue(frames[i]!, request, out);
+      if (queued === FAILED) return undefined;
+      if (queued) return this.#sendRest(queued, frames, i + 1, request, out);
+    }
+    return undefined;
+  }
+
+  async #sendRest(
+    wait: Promise<void>,
+    frames: readonly ResponseFrame[],
+    from: number,
+    request: Envelope,
+    out: FrameWriter,
+  ): Promise<void> {
+    await wait;
+    for (let i = from; i < frames.length; i++) {
+      const queued = this.#queue(frames[i]!, request, out);
+      if (queued === FAILED) return;
+      if (queued) await queued;
     }
   }
 
@@ -190,7 +253,7 @@ export class ConnectionTask<S> {
       while (true) {
         let step: IteratorResult<ResponseFrame> | Gone;
         try {
-          step = await Promise.race([iterator.next(), this.#gone]);
+          step = await this.#interruptible(iterator.next());
         } catch (error) {
           exhausted = true; // a source that threw is finished
           this.#onRequestFault(error, request);
@@ -201,8 +264,9 @@ export class ConnectionTask<S> {
           exhausted = true;
           return;
         }
-        const wait = out.send(this.#encode(step.value, request));
-        if (wait) await wait;
+        const queued = this.#queue(step.value, request, out);
+        if (queued === FAILED) return;
+        if (queued) await queued;
       }
     } finally {
       // Runs the generator's `finally` / the ReadableStream's cancel(); never waits on it.
@@ -210,19 +274,70 @@ export class ConnectionTask<S> {
     }
   }
 
-  #encode(frame: ResponseFrame, request: Envelope): Uint8Array {
-    const { serializer } = this.#deps.spec;
-    if (frame instanceof Uint8Array) {
-      return serializer.encode({
-        id: request.id,
-        correlationId: request.correlationId,
-        payload: frame,
-      });
+  /** Send our FIN after everything queued, and close the socket at the peer's EOF or after LINGER_MS. */
+  #finish(): void {
+    if (this.#out === undefined || this.#lingerTimer !== undefined) return;
+    this.#out.close().catch(() => {}); // a failed flush surfaces on the next write or read
+    this.#lingerTimer = setTimeout(() => this.#conn.close(), LINGER_MS);
+  }
+
+  /** After a FIN we sent: read and drop until the peer's EOF, at most LINGER_MS. */
+  async #discardUntilEof(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+    this.#lingerTimer = setTimeout(() => this.#conn.close(), LINGER_MS);
+    try {
+      while (!(await reader.read()).done);
+    } catch {
+      // reset or closed by the timer: either way there is nothing left to read
     }
-    const correlationId = frame.correlationId === null
-      ? undefined
-      : frame.correlationId ?? request.correlationId;
-    return serializer.encode({ id: frame.id ?? request.id, correlationId, payload: frame.payload });
+  }
+
+  /**
+   * Await `promise` unless the connection goes away first (→ GONE), so a
+   * handler that never settles cannot hold up shutdown. Only one await is
+   * interruptible at a time, so nothing subscribes to a long-lived promise.
+   */
+  #interruptible<T>(promise: T | Promise<T>): Promise<T | Gone> {
+    if (this.#abort.signal.aborted) return Promise.resolve(GONE);
+    return new Promise((resolve, reject) => {
+      this.#interrupt = () => resolve(GONE);
+      Promise.resolve(promise).then(
+        (value) => {
+          this.#interrupt = undefined;
+          resolve(value);
+        },
+        (error) => {
+          this.#interrupt = undefined;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /**
+   * Queue a response frame, filling in the request's ids. Returns a promise
+   * when the writer is full, or FAILED when the frame cannot be encoded: a
+   * fault of this request, already reported, that ends its response.
+   */
+  #queue(
+    frame: ResponseFrame,
+    request: Envelope,
+    out: FrameWriter,
+  ): Promise<void> | Failed | undefined {
+    const envelope: Envelope = frame instanceof Uint8Array
+      ? { id: request.id, correlationId: request.correlationId, payload: frame }
+      : {
+        id: frame.id ?? request.id,
+        correlationId: frame.correlationId === null
+          ? undefined
+          : frame.correlationId ?? request.correlationId,
+        payload: frame.payload,
+      };
+    try {
+      return out.send(envelope);
+    } catch (error) {
+      this.#onRequestFault(error, request);
+      return FAILED;
+    }
   }
 
   /** A request-level fault: an I/O fault ends the connection, anything else only the request. */
@@ -293,10 +408,6 @@ export class ConnectionTask<S> {
         error,
       });
     }
-  }
-
-  #untilGone<T>(value: T | Promise<T>): Promise<T | Gone> | T {
-    return value instanceof Promise ? Promise.race([value, this.#gone]) : value;
   }
 
   #report(error: unknown, setupDone: boolean): void {

@@ -1,48 +1,77 @@
 /**
- * Writes frame bodies to a byte sink, coalescing every frame queued while a
- * write is in flight into one write (DESIGN.md §7), with bounded buffering.
+ * Writes envelopes to a byte sink as frames, coalescing every frame queued
+ * while a write is in flight into one write (DESIGN.md §7), with bounded
+ * buffering.
  *
  * @module
  */
+import type { Envelope, Serializer } from "../codec/envelope.ts";
 import type { FrameCodec } from "../codec/types.ts";
 
 /** Bytes queued before `send()` makes its caller wait. */
 export const DEFAULT_WRITE_HIGH_WATER_MARK = 64 * 1024;
 
 /**
- * Frames in, coalesced framed bytes out. At most one write is in flight; at
- * most `highWaterMark` bytes (plus one frame) wait behind it, so a slow socket
- * stops the producer instead of growing memory.
+ * Envelopes in, coalesced framed bytes out. At most one write is in flight;
+ * at most `highWaterMark` bytes (plus one frame) wait behind it, so a slow
+ * socket stops the producer instead of growing memory.
+ *
+ * When both the serializer and the codec offer the in-place fast path
+ * (`encodedLength`/`encodeInto`, `headerLength`/`encodeHeaderInto`), a batch
+ * costs one allocation however many frames it holds.
  */
 export class FrameWriter {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #codec: FrameCodec;
+  readonly #serializer: Serializer;
+  readonly #inPlace: boolean;
   readonly #highWaterMark: number;
-  #pending: Uint8Array[] = [];
+  /** Envelopes to encode in place, or bodies already encoded (slow path). */
+  #pending: (Envelope | Uint8Array)[] = [];
+  /** Body size of each pending entry. */
+  #bodySizes: number[] = [];
   #pendingBytes = 0;
   #flushing: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
   #failure: { error: unknown } | undefined;
   #roomWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
 
   constructor(
     writer: WritableStreamDefaultWriter<Uint8Array>,
     codec: FrameCodec,
+    serializer: Serializer,
     highWaterMark: number = DEFAULT_WRITE_HIGH_WATER_MARK,
   ) {
     this.#writer = writer;
     this.#codec = codec;
+    this.#serializer = serializer;
+    this.#inPlace = serializer.encodedLength !== undefined && serializer.encodeInto !== undefined &&
+      codec.headerLength !== undefined && codec.encodeHeaderInto !== undefined;
     this.#highWaterMark = highWaterMark;
   }
 
   /**
-   * Queue one frame body. Returns `undefined` when the caller may go on at
+   * Queue one envelope. Returns `undefined` when the caller may go on at
    * once, or a promise to await when the queue is full (back-pressure).
-   * Throws the write error once the sink has failed.
+   * Throws synchronously if the envelope cannot be encoded (nothing is
+   * queued), or the write error once the sink has failed.
    */
-  send(body: Uint8Array): Promise<void> | undefined {
+  send(envelope: Envelope): Promise<void> | undefined {
     if (this.#failure) throw this.#failure.error;
-    this.#pending.push(body);
-    this.#pendingBytes += this.#codec.encodedLength(body);
+    let entry: Envelope | Uint8Array = envelope;
+    let bodySize: number;
+    let frameSize: number;
+    if (this.#inPlace) {
+      bodySize = this.#serializer.encodedLength!(envelope);
+      frameSize = this.#codec.headerLength!(bodySize) + bodySize;
+    } else {
+      entry = this.#serializer.encode(envelope);
+      bodySize = entry.length;
+      frameSize = this.#codec.encodedLength(entry);
+    }
+    this.#pending.push(entry);
+    this.#bodySizes.push(bodySize);
+    this.#pendingBytes += frameSize;
     this.#flushing ??= this.#flushLoop();
     if (this.#pendingBytes < this.#highWaterMark) return undefined;
     return new Promise((resolve, reject) => this.#roomWaiters.push({ resolve, reject }));
@@ -60,13 +89,16 @@ export class FrameWriter {
     if (this.#failure) throw this.#failure.error;
   }
 
-  /** Flush, then close the sink (a FIN on TCP). */
-  async close(): Promise<void> {
-    await this.flush();
-    await this.#writer.close();
+  /** Flush, then close the sink (a FIN on TCP). Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.flush().then(() => this.#writer.close());
+    return this.#closing;
   }
 
   async #flushLoop(): Promise<void> {
+    // Yield once first, so every frame produced in this tick (e.g. the answers
+    // to all requests of one socket read) goes out in the same write.
+    await undefined;
     try {
       while (this.#pending.length > 0) {
         const chunk = this.#takePending();
@@ -76,6 +108,7 @@ export class FrameWriter {
     } catch (error) {
       this.#failure = { error };
       this.#pending = [];
+      this.#bodySizes = [];
       for (const waiter of this.#roomWaiters.splice(0)) waiter.reject(error);
     } finally {
       this.#flushing = undefined;
@@ -83,14 +116,23 @@ export class FrameWriter {
   }
 
   #takePending(): Uint8Array {
-    const frames = this.#pending;
-    const total = this.#pendingBytes;
+    const entries = this.#pending;
+    const sizes = this.#bodySizes;
+    const chunk = new Uint8Array(this.#pendingBytes);
     this.#pending = [];
+    this.#bodySizes = [];
     this.#pendingBytes = 0;
-    if (frames.length === 1) return this.#codec.encode(frames[0]!);
-    const chunk = new Uint8Array(total);
+    const codec = this.#codec;
     let offset = 0;
-    for (const frame of frames) offset += this.#codec.encodeInto(frame, chunk, offset);
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      if (entry instanceof Uint8Array) {
+        offset += codec.encodeInto(entry, chunk, offset);
+      } else {
+        offset += codec.encodeHeaderInto!(sizes[i]!, chunk, offset);
+        offset += this.#serializer.encodeInto!(entry, chunk, offset);
+      }
+    }
     return chunk;
   }
 
