@@ -53,7 +53,6 @@ export {
   type Serializer,
 } from "./src/codec/envelope.ts";
 export {
-  type AppSpec,
   DuplicateRouteError,
   type MalformedFrameOptions,
   type SetupHook,

@@ -28,6 +28,8 @@ export class WireframeBaseError extends Error {
   readonly code: string;
 
   /**
+   * Create the error.
+   *
    * @param code stable error code
    * @param message human-readable description
    * @param options standard `ErrorOptions` (use `cause` to chain)
@@ -60,6 +62,8 @@ export class ConfigError extends WireframeBaseError {
   readonly option: string;
 
   /**
+   * Create the error.
+   *
    * @param option dotted path of the offending option
    * @param message full description naming the option and its allowed values
    */

@@ -47,7 +47,11 @@ export type ResponseKind = "single" | "vec" | "stream" | "empty";
 
 /** A handler returned something that is not a response. */
 export class InvalidResponseError extends WireframeBaseError {
-  /** @param got a description of the offending value */
+  /**
+   * Create the error.
+   *
+   * @param got a description of the offending value
+   */
   constructor(got: string) {
     super(
       "ERR_INVALID_RESPONSE",

@@ -20,7 +20,11 @@ import type { PreambleOptions } from "./preamble.ts";
 export class DuplicateRouteError extends WireframeBaseError {
   /** The message id registered twice. */
   readonly id: number;
-  /** @param id the message id registered twice */
+  /**
+   * Create the error.
+   *
+   * @param id the message id registered twice
+   */
   constructor(id: number) {
     super("ERR_DUPLICATE_ROUTE", `a handler for message id ${id} is already registered`);
     this.id = id;
@@ -41,18 +45,29 @@ export type SetupHook<S> = (info: ConnectionInfo) => S | Promise<S>;
 /** Runs exactly once for every connection whose setup completed. */
 export type TeardownHook<S> = (state: S, info: ConnectionInfo) => void | Promise<void>;
 
-/** The app as the server runs it: a frozen snapshot of the builder. */
+/** The app as the server runs it: a frozen snapshot of the builder (internal). */
 export interface AppSpec<S> {
+  /** Handlers by message id. */
   readonly routes: ReadonlyMap<number, Handler<S>>;
+  /** Middleware, outermost first. */
   readonly middleware: readonly Middleware<S>[];
+  /** Values for `ctx.appData(key)`. */
   readonly appData: ReadonlyMap<AppDataKey<unknown>, unknown>;
+  /** Per-connection setup hook. */
   readonly setup: SetupHook<S> | undefined;
+  /** Per-connection teardown hook. */
   readonly teardown: TeardownHook<S> | undefined;
+  /** Preamble handling with defaults applied. */
   readonly preamble: Required<PreambleOptions<unknown>> | undefined;
+  /** Handler for unrouted ids. */
   readonly fallback: Handler<S> | undefined;
+  /** Malformed-frame policy. */
   readonly malformed: Required<MalformedFrameOptions>;
+  /** Frame codec. */
   readonly codec: FrameCodec;
+  /** Envelope serializer. */
   readonly serializer: Serializer;
+  /** Where faults are reported. */
   readonly logger: Logger;
 }
 

@@ -35,7 +35,11 @@ export function appDataKey<T>(name: string): AppDataKey<T> {
 
 /** `ctx.appData(key)` was called for a key the app never registered. */
 export class MissingAppDataError extends WireframeBaseError {
-  /** @param name the key's name */
+  /**
+   * Create the error.
+   *
+   * @param name the key's name
+   */
   constructor(name: string) {
     super("ERR_MISSING_APP_DATA", `no app data registered for key "${name}"`);
   }

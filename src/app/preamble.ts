@@ -68,6 +68,8 @@ export class PreambleError extends WireframeBaseError {
   readonly reason: PreambleFailure;
 
   /**
+   * Create the error.
+   *
    * @param reason what went wrong
    * @param message human-readable description
    * @param cause the underlying error, e.g. what `decode` threw

@@ -8,6 +8,8 @@ import { WireframeBaseError } from "../error.ts";
 /** The connection ended while a request was waiting for its response. */
 export class ConnectionLostError extends WireframeBaseError {
   /**
+   * Create the error.
+   *
    * @param message what was lost
    * @param cause the transport or protocol error, if any
    */
@@ -24,6 +26,8 @@ export class CorrelationMismatchError extends WireframeBaseError {
   readonly received: bigint;
 
   /**
+   * Create the error.
+   *
    * @param expected the correlation id of the request that was next in line
    * @param received the correlation id the response carried
    */
@@ -39,6 +43,7 @@ export class CorrelationMismatchError extends WireframeBaseError {
 
 /** The client was closed; no new requests are accepted. */
 export class ClientClosedError extends WireframeBaseError {
+  /** Create the error. */
   constructor() {
     super("ERR_CLIENT_CLOSED", "the client is closed");
   }

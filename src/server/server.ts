@@ -40,7 +40,11 @@ export interface ShutdownOptions {
 
 /** The server was used in a state that does not allow it (e.g. `listen()` twice). */
 export class ServerStateError extends WireframeBaseError {
-  /** @param message what was attempted */
+  /**
+   * Create the error.
+   *
+   * @param message what was attempted
+   */
   constructor(message: string) {
     super("ERR_SERVER_STATE", message);
   }
@@ -96,6 +100,8 @@ export class WireframeServer<S = undefined> {
   #markClosed!: () => void;
 
   /**
+   * Create a server for `app`; call `listen()` to start it.
+   *
    * @param app the application to serve; its configuration is read at `listen()`
    * @param options limits and transport
    * @throws {ConfigError} for an invalid option
