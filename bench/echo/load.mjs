@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// Load generator for bench/echo, on Node's net module so every server under
+// test is measured by the same client. Keeps `depth` id-1 requests (64-byte
+// payloads, correlated) in flight on each of `connections` sockets for
+// `seconds` after a warm-up, and prints one JSON line:
+// { requests, seconds, rps, p50Us, p99Us }.
+// Usage: node bench/echo/load.mjs --port P [--connections 50] [--depth 16]
+//          [--payload 64] [--seconds 5] [--warmup 1]
+import net from "node:net";
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  options: {
+    hostname: { type: "string", default: "127.0.0.1" },
+    port: { type: "string" },
+    connections: { type: "string", default: "50" },
+    depth: { type: "string", default: "16" },
+    payload: { type: "string", default: "64" },
+    seconds: { type: "string", default: "5" },
+    warmup: { type: "string", default: "1" },
+  },
+});
+const port = Number(values.port);
+const connections = Number(values.connections);
+const depth = Number(values.depth);
+const payloadSize = Number(values.payload);
+const seconds = Number(values.seconds);
+const warmup = Number(values.warmup);
+
+const FRAME = 4 + 13 + payloadSize;
+const payload = Buffer.alloc(payloadSize, 0x61);
+
+function request(correlation) {
+  const frame = Buffer.allocUnsafe(FRAME);
+  frame.writeUInt32BE(FRAME - 4, 0);
+  frame.writeUInt32BE(1, 4);
+  frame.writeUInt8(1, 8);
+  frame.writeBigUInt64BE(BigInt(correlation), 9);
+  payload.copy(frame, 17);
+  return frame;
+}
+
+let measuring = false;
+let stopping = false;
+let completed = 0;
+const latencies = [];
+
+function run(socket) {
+  return new Promise((resolve, reject) => {
+    const sentAt = new Map();
+    let next = 1;
+    let leftover = Buffer.alloc(0);
+    let outstanding = 0;
+    const send = (count) => {
+      const frames = [];
+      for (let i = 0; i < count; i++) {
+        const c = next++;
+        sentAt.set(c, process.hrtime.bigint());
+        frames.push(request(c));
+      }
+      outstanding += count;
+      socket.write(frames.length === 1 ? frames[0] : Buffer.concat(frames));
+    };
+    socket.on("data", (chunk) => {
+      let data = leftover.length ? Buffer.concat([leftover, chunk]) : chunk;
+      let offset = 0;
+      let done = 0;
+      const now = process.hrtime.bigint();
+      while (offset + 4 <= data.length) {
+        const end = offset + 4 + data.readUInt32BE(offset);
+        if (end > data.length) break;
+        const c = Number(data.readBigUInt64BE(offset + 9));
+        const started = sentAt.get(c);
+        sentAt.delete(c);
+        if (measuring && started !== undefined) {
+          completed++;
+          latencies.push(Number(now - started) / 1000);
+        }
+        offset = end;
+        done++;
+      }
+      leftover = data.subarray(offset);
+      outstanding -= done;
+      if (!stopping && done > 0) send(done);
+      if (stopping && outstanding === 0) {
+        socket.end();
+        resolve();
+      }
+    });
+    socket.on("error", reject);
+    socket.on("close", () => resolve());
+    send(depth);
+  });
+}
+
+const sockets = await Promise.all(Array.from({ length: connections }, () =>
+  new Promise((resolve, reject) => {
+    const socket = net.connect({ host: values.hostname, port }, () => resolve(socket));
+    socket.setNoDelay(true);
+    socket.once("error", reject);
+  })));
+const runs = sockets.map(run);
+await new Promise((r) => setTimeout(r, warmup * 1000));
+measuring = true;
+const started = process.hrtime.bigint();
+await new Promise((r) => setTimeout(r, seconds * 1000));
+measuring = false;
+const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+stopping = true;
+await Promise.race([Promise.all(runs), new Promise((r) => setTimeout(r, 5000))]);
+for (const socket of sockets) socket.destroy();
+
+latencies.sort((a, b) => a - b);
+const pct = (p) => latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN;
+console.log(JSON.stringify({
+  requests: completed,
+  seconds: elapsed,
+  rps: Math.round(completed / elapsed),
+  p50Us: Math.round(pct(0.5)),
+  p99Us: Math.round(pct(0.99)),
+}));

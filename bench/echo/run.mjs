@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// bench/echo: request/response throughput and latency of examples/echo_server.ts
+// against a hand-written raw server (bench/echo/raw_server.ts) in the same wire
+// format, on Deno and on Bun, over loopback; plus RSS per idle connection.
+// Usage: node bench/echo/run.mjs [--seconds 5] [--reps 3] [--idle 2000] [--runtimes deno,bun]
+// Prints a markdown table; ratios are wireframe / raw on the same runtime.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import net from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "5" },
+    reps: { type: "string", default: "3" },
+    idle: { type: "string", default: "2000" },
+    runtimes: { type: "string", default: "deno,bun" },
+    servers: { type: "string", default: "raw,wireframe" },
+  },
+});
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const command = {
+  deno: (file) => [bin("deno"), ["run", "-A", file, "--port", "0"]],
+  bun: (file) => [bin("bun"), [file, "--port", "0"]],
+};
+const serverFiles = { raw: "bench/echo/raw_server.ts", wireframe: "examples/echo_server.ts" };
+const scenarios = [
+  { name: "50 conn × 16 in flight", connections: 50, depth: 16 },
+  { name: "1 conn × 1 in flight", connections: 1, depth: 1 },
+];
+
+function startServer(runtime, server) {
+  const [cmd, args] = command[runtime](serverFiles[server]);
+  const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const match = out.match(/listening on ([^\s:]+):(\d+)/);
+      if (match) resolve({ child, port: Number(match[2]) });
+    });
+    child.on("exit", (code) => reject(new Error(`${runtime} ${server} exited with ${code}`)));
+  });
+}
+
+async function stopServer({ child }) {
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  child.kill("SIGKILL");
+}
+
+function load(port, scenario) {
+  const args = [join(root, "bench/echo/load.mjs"), "--port", String(port), "--connections",
+    String(scenario.connections), "--depth", String(scenario.depth), "--seconds", values.seconds];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (chunk) => (out += chunk));
+    child.on("exit", (code) => code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load exited ${code}`)));
+  });
+}
+
+const rssKiB = (pid) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)[1]);
+
+async function idleRss(port, pid, count) {
+  const before = rssKiB(pid);
+  const sockets = [];
+  for (let i = 0; i < count; i++) {
+    sockets.push(await new Promise((resolve, reject) => {
+      const socket = net.connect({ host: "127.0.0.1", port }, () => resolve(socket));
+      socket.once("error", reject);
+    }));
+  }
+  // One echo per connection proves the server is serving each one, then they idle.
+  const frame = Buffer.from([0, 0, 0, 13, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1]);
+  await Promise.all(sockets.map((s) => new Promise((resolve) => { s.once("data", resolve); s.write(frame); })));
+  await new Promise((r) => setTimeout(r, 1000));
+  const after = rssKiB(pid);
+  for (const s of sockets) s.destroy();
+  return { before, after, perConnection: ((after - before) * 1024) / count };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const results = [];
+for (const runtime of values.runtimes.split(",")) {
+  for (const scenario of scenarios) {
+    for (const server of values.servers.split(",")) {
+      const runs = [];
+      for (let rep = 0; rep < Number(values.reps); rep++) {
+        const running = await startServer(runtime, server);
+        try {
+          runs.push(await load(running.port, scenario));
+        } finally {
+          await stopServer(running);
+        }
+      }
+      const best = runs.find((r) => r.rps === median(runs.map((x) => x.rps)));
+      results.push({ runtime, scenario: scenario.name, server, ...best });
+      console.error(`${runtime} ${server} ${scenario.name}: ${JSON.stringify(best)}`);
+    }
+  }
+}
+const idle = [];
+for (const runtime of values.runtimes.split(",")) {
+  for (const server of values.servers.split(",")) {
+    const running = await startServer(runtime, server);
+    try {
+      idle.push({ runtime, server, ...(await idleRss(running.port, running.child.pid, Number(values.idle))) });
+    } finally {
+      await stopServer(running);
+    }
+  }
+}
+
+console.log(`| runtime | scenario | server | req/s | p50 µs | p99 µs | vs raw |`);
+console.log(`| --- | --- | --- | ---: | ---: | ---: | ---: |`);
+for (const r of results) {
+  const raw = results.find((x) => x.runtime === r.runtime && x.scenario === r.scenario && x.server === "raw");
+  const ratio = raw ? (r.rps / raw.rps).toFixed(2) + "×" : "";
+  console.log(`| ${r.runtime} | ${r.scenario} | ${r.server} | ${r.rps} | ${r.p50Us} | ${r.p99Us} | ${ratio} |`);
+}
+console.log();
+console.log(`| runtime | server | RSS before (MiB) | RSS with ${values.idle} idle (MiB) | per connection (KiB) |`);
+console.log(`| --- | --- | ---: | ---: | ---: |`);
+for (const r of idle) {
+  console.log(`| ${r.runtime} | ${r.server} | ${(r.before / 1024).toFixed(1)} | ${(r.after / 1024).toFixed(1)} | ${(r.perConnection / 1024).toFixed(1)} |`);
+}
