@@ -62,7 +62,7 @@ function run(socket) {
       socket.write(frames.length === 1 ? frames[0] : Buffer.concat(frames));
     };
     socket.on("data", (chunk) => {
-      let data = leftover.length ? Buffer.concat([leftover, chunk]) : chunk;
+      const data = leftover.length ? Buffer.concat([leftover, chunk]) : chunk;
       let offset = 0;
       let done = 0;
       const now = process.hrtime.bigint();
@@ -93,12 +93,14 @@ function run(socket) {
   });
 }
 
-const sockets = await Promise.all(Array.from({ length: connections }, () =>
-  new Promise((resolve, reject) => {
-    const socket = net.connect({ host: values.hostname, port }, () => resolve(socket));
-    socket.setNoDelay(true);
-    socket.once("error", reject);
-  })));
+const sockets = await Promise.all(
+  Array.from({ length: connections }, () =>
+    new Promise((resolve, reject) => {
+      const socket = net.connect({ host: values.hostname, port }, () => resolve(socket));
+      socket.setNoDelay(true);
+      socket.once("error", reject);
+    })),
+);
 const runs = sockets.map(run);
 await new Promise((r) => setTimeout(r, warmup * 1000));
 measuring = true;
@@ -111,7 +113,10 @@ await Promise.race([Promise.all(runs), new Promise((r) => setTimeout(r, 5000))])
 for (const socket of sockets) socket.destroy();
 
 latencies.sort((a, b) => a - b);
-const pct = (p) => latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN;
+const pct = (p) =>
+  latencies.length
+    ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]
+    : NaN;
 console.log(JSON.stringify({
   requests: completed,
   seconds: elapsed,

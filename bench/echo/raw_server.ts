@@ -14,7 +14,10 @@ import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
-  options: { hostname: { type: "string", default: "127.0.0.1" }, port: { type: "string", default: "0" } },
+  options: {
+    hostname: { type: "string", default: "127.0.0.1" },
+    port: { type: "string", default: "0" },
+  },
 });
 const hostname = values.hostname;
 const port = Number(values.port);

@@ -54,30 +54,56 @@ async function stopServer({ child }) {
 }
 
 function load(port, scenario) {
-  const args = [join(root, "bench/echo/load.mjs"), "--port", String(port), "--connections",
-    String(scenario.connections), "--depth", String(scenario.depth), "--seconds", values.seconds];
+  const args = [
+    join(root, "bench/echo/load.mjs"),
+    "--port",
+    String(port),
+    "--connections",
+    String(scenario.connections),
+    "--depth",
+    String(scenario.depth),
+    "--seconds",
+    values.seconds,
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (chunk) => (out += chunk));
-    child.on("exit", (code) => code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load exited ${code}`)));
+    child.on(
+      "exit",
+      (code) => code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load exited ${code}`)),
+    );
   });
 }
 
-const rssKiB = (pid) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)[1]);
+// utime + stime of a process, in clock ticks (100 per second on Linux).
+const cpuTicks = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+};
+
+const rssKiB = (pid) =>
+  Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)[1]);
 
 async function idleRss(port, pid, count) {
   const before = rssKiB(pid);
   const sockets = [];
   for (let i = 0; i < count; i++) {
-    sockets.push(await new Promise((resolve, reject) => {
-      const socket = net.connect({ host: "127.0.0.1", port }, () => resolve(socket));
-      socket.once("error", reject);
-    }));
+    sockets.push(
+      await new Promise((resolve, reject) => {
+        const socket = net.connect({ host: "127.0.0.1", port }, () => resolve(socket));
+        socket.once("error", reject);
+      }),
+    );
   }
   // One echo per connection proves the server is serving each one, then they idle.
   const frame = Buffer.from([0, 0, 0, 13, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1]);
-  await Promise.all(sockets.map((s) => new Promise((resolve) => { s.once("data", resolve); s.write(frame); })));
+  await Promise.all(sockets.map((s) =>
+    new Promise((resolve) => {
+      s.once("data", resolve);
+      s.write(frame);
+    })
+  ));
   await new Promise((r) => setTimeout(r, 1000));
   const after = rssKiB(pid);
   for (const s of sockets) s.destroy();
@@ -93,7 +119,14 @@ for (const runtime of values.runtimes.split(",")) {
       for (let rep = 0; rep < Number(values.reps); rep++) {
         const running = await startServer(runtime, server);
         try {
-          runs.push(await load(running.port, scenario));
+          const before = cpuTicks(running.child.pid);
+          const result = await load(running.port, scenario);
+          const ticks = cpuTicks(running.child.pid) - before;
+          // CPU spent by the server per request (includes warm-up traffic, so an upper bound).
+          runs.push({
+            ...result,
+            cpuUsPerRequest: (ticks * 10_000) / Math.max(result.requests, 1),
+          });
         } finally {
           await stopServer(running);
         }
@@ -109,23 +142,40 @@ for (const runtime of values.runtimes.split(",")) {
   for (const server of values.servers.split(",")) {
     const running = await startServer(runtime, server);
     try {
-      idle.push({ runtime, server, ...(await idleRss(running.port, running.child.pid, Number(values.idle))) });
+      idle.push({
+        runtime,
+        server,
+        ...(await idleRss(running.port, running.child.pid, Number(values.idle))),
+      });
     } finally {
       await stopServer(running);
     }
   }
 }
 
-console.log(`| runtime | scenario | server | req/s | p50 µs | p99 µs | vs raw |`);
-console.log(`| --- | --- | --- | ---: | ---: | ---: | ---: |`);
+console.log(
+  `| runtime | scenario | server | req/s | p50 µs | p99 µs | server CPU µs/req | vs raw (req/s) |`,
+);
+console.log(`| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |`);
 for (const r of results) {
-  const raw = results.find((x) => x.runtime === r.runtime && x.scenario === r.scenario && x.server === "raw");
+  const raw = results.find((x) =>
+    x.runtime === r.runtime && x.scenario === r.scenario && x.server === "raw"
+  );
   const ratio = raw ? (r.rps / raw.rps).toFixed(2) + "×" : "";
-  console.log(`| ${r.runtime} | ${r.scenario} | ${r.server} | ${r.rps} | ${r.p50Us} | ${r.p99Us} | ${ratio} |`);
+  const cpu = r.cpuUsPerRequest.toFixed(1);
+  console.log(
+    `| ${r.runtime} | ${r.scenario} | ${r.server} | ${r.rps} | ${r.p50Us} | ${r.p99Us} | ${cpu} | ${ratio} |`,
+  );
 }
 console.log();
-console.log(`| runtime | server | RSS before (MiB) | RSS with ${values.idle} idle (MiB) | per connection (KiB) |`);
+console.log(
+  `| runtime | server | RSS before (MiB) | RSS with ${values.idle} idle (MiB) | per connection (KiB) |`,
+);
 console.log(`| --- | --- | ---: | ---: | ---: |`);
 for (const r of idle) {
-  console.log(`| ${r.runtime} | ${r.server} | ${(r.before / 1024).toFixed(1)} | ${(r.after / 1024).toFixed(1)} | ${(r.perConnection / 1024).toFixed(1)} |`);
+  console.log(
+    `| ${r.runtime} | ${r.server} | ${(r.before / 1024).toFixed(1)} | ${
+      (r.after / 1024).toFixed(1)
+    } | ${(r.perConnection / 1024).toFixed(1)} |`,
+  );
 }
