@@ -85,6 +85,8 @@ export class WireframeClient {
   readonly #closeTimeoutMs: number;
   #nextCorrelation = 1n;
   #closing = false;
+  /** Set once the read loop has ended: later requests fail with it instead of waiting forever. */
+  #lost: ConnectionLostError | undefined;
 
   private constructor(
     conn: Connection,
@@ -174,6 +176,7 @@ export class WireframeClient {
     options: { correlationId?: bigint } = {},
   ): Promise<void> {
     if (this.#closing) throw new ClientClosedError();
+    if (this.#lost) throw this.#lost;
     await this.#write({ id, correlationId: options.correlationId, payload });
   }
 
@@ -221,6 +224,7 @@ export class WireframeClient {
   }
 
   async #sendFrame(envelope: Envelope, correlationId: bigint): Promise<void> {
+    if (this.#lost) return this.#table.fail(correlationId, this.#lost);
     try {
       await this.#write(envelope);
     } catch (error) {
@@ -254,7 +258,7 @@ export class WireframeClient {
     } catch (error) {
       failure = error;
     } finally {
-      const lost = new ConnectionLostError(undefined, failure);
+      const lost = this.#lost = new ConnectionLostError(undefined, failure);
       this.#table.failAll(lost);
       if (failure === undefined) this.#pushes.end();
       else this.#pushes.fail(lost);
