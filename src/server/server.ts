@@ -93,6 +93,7 @@ export class WireframeServer<S = undefined> {
   readonly #counters = newCounters();
   readonly #tasks = new Set<ConnectionTask<S>>();
   #listener: Listener | undefined;
+  #listening = false;
   #acceptLoop: Promise<void> | undefined;
   #nextConnectionId = 1;
   #stopping = false;
@@ -122,15 +123,28 @@ export class WireframeServer<S = undefined> {
 
   /** Start listening and accepting; resolves with the bound address. */
   async listen(options: ServeOptions = {}): Promise<NetAddr> {
-    if (this.#listener || this.#stopping) {
+    if (this.#listening || this.#stopping) {
       throw new ServerStateError(
         this.#stopping ? "the server was shut down" : "the server is already listening",
       );
     }
     const where = parseOptions("listen", serveSchema, options);
     const spec = appSpec(this.#app);
-    const transport = this.#options.transport ?? await runtimeTransport();
-    this.#listener = await transport.listen(where);
+    // Claimed before the first await, so a concurrent listen() fails instead of binding twice.
+    this.#listening = true;
+    let listener: Listener;
+    try {
+      const transport = this.#options.transport ?? await runtimeTransport();
+      listener = await transport.listen(where);
+    } catch (error) {
+      this.#listening = false;
+      throw error;
+    }
+    if (this.#stopping) { // shutdown() ran while we were binding: it could not close this one
+      await listener.close();
+      throw new ServerStateError("the server was shut down while listen() was in progress");
+    }
+    this.#listener = listener;
     this.#acceptLoop = this.#accept(this.#listener, spec);
     spec.logger.info("listening", { ...this.#listener.addr });
     return this.#listener.addr;
