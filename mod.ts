@@ -55,6 +55,8 @@ export {
 export {
   DuplicateRouteError,
   type MalformedFrameOptions,
+  type PushQueueOptions,
+  type RateLimitOptions,
   type SetupHook,
   type TeardownHook,
   WireframeApp,
@@ -82,6 +84,18 @@ export {
   WireframeServer,
 } from "./src/server/server.ts";
 export type { ServerStats } from "./src/observe/stats.ts";
+export type { WireframeProtocol } from "./src/app/protocol.ts";
+export {
+  type PolicyPushOptions,
+  type PolicyPushResult,
+  PushHandle,
+  type PushOptions,
+  type PushPolicy,
+  type TryPushResult,
+} from "./src/push/push_handle.ts";
+export { PushError, type PushFailure } from "./src/push/errors.ts";
+export type { DeadLetter, PushPriority } from "./src/push/dead_letter.ts";
+export { SessionRegistry } from "./src/session/registry.ts";
 export { consoleLogger, type LogFields, type Logger, silentLogger } from "./src/observe/logger.ts";
 export {
   type ClientOptions,

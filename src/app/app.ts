@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { intInRange, oneOf, parseOptions } from "../_internal/options.ts";
+import { intInRange, numberInRange, oneOf, parseOptions } from "../_internal/options.ts";
 import { defaultSerializer, type Serializer } from "../codec/envelope.ts";
 import { LengthDelimitedCodec, type LengthDelimitedOptions } from "../codec/length_delimited.ts";
 import type { FrameCodec } from "../codec/types.ts";
@@ -15,6 +15,9 @@ import type { AppDataKey } from "./app_data.ts";
 import type { ConnectionInfo } from "./context.ts";
 import type { Handler, Middleware } from "./middleware.ts";
 import type { PreambleOptions } from "./preamble.ts";
+import type { WireframeProtocol } from "./protocol.ts";
+import type { DeadLetter } from "../push/dead_letter.ts";
+import type { SessionRegistry } from "../session/registry.ts";
 
 /** `route()` was called twice for the same message id. */
 export class DuplicateRouteError extends WireframeBaseError {
@@ -37,6 +40,26 @@ export interface MalformedFrameOptions {
   policy?: "close" | "drop";
   /** With `"drop"`: close after this many malformed frames in a row (default 8). */
   maxConsecutive?: number;
+}
+
+/** Per-connection push queues and the fairness of the outbound actor. */
+export interface PushQueueOptions {
+  /** Capacity of the high-priority queue (default 128). */
+  highCapacity?: number;
+  /** Capacity of the low-priority queue (default 128). */
+  lowCapacity?: number;
+  /** Consecutive high frames after which one waiting low frame goes (default 8; 0 = strict). */
+  maxHighBeforeLow?: number;
+  /** Also yield to a waiting low frame after this many ms of consecutive high frames (default off). */
+  timeSliceMs?: number;
+}
+
+/** A per-connection token bucket shared by both push priorities. */
+export interface RateLimitOptions {
+  /** Tokens added per second. */
+  perSecond: number;
+  /** Bucket size: pushes allowed at once (default: `perSecond`, at least 1). */
+  burst?: number;
 }
 
 /** Runs once per connection before any request; its result is `ctx.state`. */
@@ -69,6 +92,18 @@ export interface AppSpec<S> {
   readonly serializer: Serializer;
   /** Where faults are reported. */
   readonly logger: Logger;
+  /** Push queue capacities and fairness. */
+  readonly push: Required<Omit<PushQueueOptions, "timeSliceMs">> & {
+    timeSliceMs: number | undefined;
+  };
+  /** Per-connection push rate limit, if any. */
+  readonly rateLimit: Required<RateLimitOptions> | undefined;
+  /** Where frames dropped by a drop policy go, if anywhere. */
+  readonly deadLetters: WritableStream<DeadLetter> | undefined;
+  /** Protocol hooks. */
+  readonly protocol: WireframeProtocol<S>;
+  /** Registry of live connections, if any. */
+  readonly sessions: SessionRegistry | undefined;
 }
 
 const malformedSchema = z.strictObject({
@@ -79,6 +114,18 @@ const malformedSchema = z.strictObject({
 const preambleLimitsSchema = z.object({
   timeoutMs: intInRange(1, 3_600_000).default(5_000),
   maxBytes: intInRange(1, 16 * 1024 * 1024).default(4_096),
+});
+
+const pushQueuesSchema = z.strictObject({
+  highCapacity: intInRange(1, 1_000_000).default(128),
+  lowCapacity: intInRange(1, 1_000_000).default(128),
+  maxHighBeforeLow: intInRange(0, 1_000_000).default(8),
+  timeSliceMs: intInRange(1, 3_600_000).optional(),
+});
+
+const rateLimitSchema = z.strictObject({
+  perSecond: numberInRange(0.001, 1_000_000_000),
+  burst: intInRange(1, 1_000_000_000).optional(),
 });
 
 const U32_MAX = 0xffff_ffff;
@@ -117,6 +164,13 @@ export class WireframeApp<S = undefined> {
   #codec: FrameCodec = new LengthDelimitedCodec();
   #serializer: Serializer = defaultSerializer;
   #logger: Logger = consoleLogger;
+  #push: AppSpec<S>["push"] = parseOptions("pushQueues", pushQueuesSchema, {}) as AppSpec<
+    S
+  >["push"];
+  #rateLimit: Required<RateLimitOptions> | undefined;
+  #deadLetters: WritableStream<DeadLetter> | undefined;
+  #protocol: WireframeProtocol<S> = {};
+  #sessions: SessionRegistry | undefined;
 
   static {
     readSpec = <S>(app: WireframeApp<S>): AppSpec<S> =>
@@ -132,6 +186,11 @@ export class WireframeApp<S = undefined> {
         codec: app.#codec,
         serializer: app.#serializer,
         logger: app.#logger,
+        push: app.#push,
+        rateLimit: app.#rateLimit,
+        deadLetters: app.#deadLetters,
+        protocol: app.#protocol,
+        sessions: app.#sessions,
       });
   }
 
@@ -220,6 +279,59 @@ export class WireframeApp<S = undefined> {
     requireFunction("serializer", "decode", serializer.decode);
     requireFunction("serializer", "encode", serializer.encode);
     this.#serializer = serializer;
+    return this;
+  }
+
+  /** Size the per-connection push queues and tune the actor's fairness (see {@link PushQueueOptions}). */
+  pushQueues(options: PushQueueOptions): this {
+    const parsed = parseOptions("pushQueues", pushQueuesSchema, options);
+    this.#push = { ...parsed, timeSliceMs: parsed.timeSliceMs };
+    return this;
+  }
+
+  /** Limit pushes per connection with a token bucket shared by both priorities. */
+  rateLimit(options: RateLimitOptions): this {
+    const parsed = parseOptions("rateLimit", rateLimitSchema, options);
+    this.#rateLimit = {
+      perSecond: parsed.perSecond,
+      burst: parsed.burst ?? Math.max(1, Math.floor(parsed.perSecond)),
+    };
+    return this;
+  }
+
+  /**
+   * Send frames dropped by a drop policy (and pushes still queued when a
+   * connection is force-closed) to `stream`, never blocking the pusher: when
+   * the stream has no room the loss is counted and logged, throttled.
+   */
+  deadLetterQueue(stream: WritableStream<DeadLetter>): this {
+    if (!(stream instanceof WritableStream)) {
+      throw new ConfigError("stream", 'deadLetterQueue: option "stream" must be a WritableStream');
+    }
+    this.#deadLetters = stream;
+    return this;
+  }
+
+  /** Use `protocol`'s hooks (see {@link WireframeProtocol}). */
+  withProtocol(protocol: WireframeProtocol<S>): this {
+    for (
+      const hook of [
+        "onConnectionSetup",
+        "beforeSend",
+        "onCommandEnd",
+        "handleError",
+        "streamEndFrame",
+      ] as const
+    ) {
+      if (protocol[hook] !== undefined) requireFunction("withProtocol", hook, protocol[hook]);
+    }
+    this.#protocol = protocol;
+    return this;
+  }
+
+  /** Keep every live connection's push handle in `registry`. */
+  sessions(registry: SessionRegistry): this {
+    this.#sessions = registry;
     return this;
   }
 

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { PushHandle } from "../push/push_handle.ts";
 import type { NetAddr } from "../transport/types.ts";
 import { type AppDataKey, MissingAppDataError } from "./app_data.ts";
 
@@ -18,6 +19,8 @@ export interface ConnectionInfo {
   readonly preamble: unknown;
   /** Fires when the connection goes away (closed, reset, or force-closed at shutdown). */
   readonly signal: AbortSignal;
+  /** Pushes frames to this connection from anywhere (see {@link PushHandle}). */
+  readonly push: PushHandle;
   /**
    * Read app data registered with `WireframeApp.appData()`.
    * @throws {MissingAppDataError} if the key was never registered
@@ -46,6 +49,7 @@ export class ConnectionContext<S> implements Context<S> {
     readonly remoteAddr: NetAddr,
     readonly localAddr: NetAddr,
     readonly signal: AbortSignal,
+    readonly push: PushHandle,
     appData: ReadonlyMap<AppDataKey<unknown>, unknown>,
   ) {
     this.#appData = appData;

@@ -1,35 +1,36 @@
 /**
- * One connection's life: preamble, setup, the request loop, teardown.
+ * One connection's life: preamble, setup, the request loop, the outbound
+ * actor, graceful or forced close, teardown.
  *
  * Requests are handled one at a time in arrival order, so responses keep
  * request order; a slow handler stops the loop reading, which stops socket
- * reads (back-pressure end to end).
+ * reads (back-pressure end to end). Pushes interleave through the actor.
  *
  * @module
  */
 import type { AppSpec } from "../app/app.ts";
 import { ConnectionContext } from "../app/context.ts";
-import { PreambleError } from "../app/preamble.ts";
 import type { Router } from "../app/router.ts";
 import type { Envelope } from "../codec/envelope.ts";
 import type { Counters } from "../observe/stats.ts";
-import type { Response, ResponseFrame } from "../response.ts";
+import type { DeadLetterSink } from "../push/dead_letter.ts";
+import { PushHandle } from "../push/push_handle.ts";
+import { TokenBucket } from "../push/token_bucket.ts";
+import type { Response } from "../response.ts";
 import type { Connection } from "../transport/types.ts";
+import { OutboundActor } from "./actor.ts";
+import { Exchanges, GONE, type Gone } from "./exchange.ts";
 import { classifyFault, isIoFault } from "./faults.ts";
 import { FrameWriter } from "./frame_writer.ts";
-import { readPreamble } from "./preamble_stage.ts";
+import { runPreamble } from "./preamble_stage.ts";
 
-/** What the server needs to serve a connection. */
+/** What the server shares with every connection. */
 export interface ConnectionDeps<S> {
   readonly spec: AppSpec<S>;
   readonly router: Router<S>;
   readonly counters: Counters;
+  readonly deadLetters: DeadLetterSink | undefined;
 }
-
-const GONE = Symbol("connection gone");
-type Gone = typeof GONE;
-const FAILED = Symbol("failed");
-type Failed = typeof FAILED;
 
 /**
  * How long a graceful close waits, after our FIN, for the peer's EOF before
@@ -38,6 +39,8 @@ type Failed = typeof FAILED;
  * on the peer's side; reading to EOF first avoids that ("lingering close").
  */
 const LINGER_MS = 2_000;
+
+const identity = (frame: Envelope): Envelope => frame;
 
 /**
  * Serves one connection until it ends. `drain()` stops reading new requests
@@ -49,77 +52,128 @@ export class ConnectionTask<S> {
   readonly #conn: Connection;
   readonly #deps: ConnectionDeps<S>;
   readonly #abort = new AbortController();
-  /** Wakes the one await in progress that may be cut short (a read, a handler, a stream step). */
+  readonly #out: FrameWriter;
+  readonly #actor: OutboundActor;
+  readonly #ctx: ConnectionContext<S>;
+  readonly #exchanges: Exchanges<S>;
+  /** Wakes the one await that may be cut short when the connection goes away. */
   #interrupt: (() => void) | undefined;
-  #out: FrameWriter | undefined;
   #draining = false;
-  /** True while frames of a read are being handled. */
+  /** True while the frames of one read are being handled. */
   #busy = false;
+  #finishing = false;
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
   #consecutiveMalformed = 0;
 
   constructor(conn: Connection, readonly connectionId: number, deps: ConnectionDeps<S>) {
+    const { spec } = deps;
     this.#conn = conn;
     this.#deps = deps;
+    this.#out = new FrameWriter(conn.writable.getWriter(), spec.codec, spec.serializer);
+    this.#actor = this.#createActor();
+    this.#ctx = new ConnectionContext<S>(
+      connectionId,
+      conn.remoteAddr,
+      conn.localAddr,
+      this.#abort.signal,
+      new PushHandle(this.#actor),
+      spec.appData,
+    );
+    this.#exchanges = new Exchanges(
+      spec,
+      deps.counters,
+      this.#actor,
+      this.#ctx,
+      (p) => this.#interruptible(p),
+    );
     this.#abort.signal.addEventListener("abort", () => this.#interrupt?.(), { once: true });
     conn.closed.then(() => this.#abort.abort());
     this.done = this.#run();
   }
 
-  /** Stop reading requests; the one in flight finishes, then the connection closes. */
+  /** Stop reading requests; the one in flight and queued pushes finish, then the connection closes. */
   drain(): void {
     this.#draining = true;
     if (!this.#busy) this.#finish();
   }
 
-  /** Close now: in-flight work is cancelled (`ctx.signal` fires). */
+  /** Close now: in-flight work is cancelled (`ctx.signal` fires), queued pushes are dead-lettered. */
   forceClose(): void {
     this.#draining = true;
     this.#abort.abort();
     this.#conn.close();
   }
 
+  #createActor(): OutboundActor {
+    const { spec, counters, deadLetters } = this.#deps;
+    const { beforeSend } = spec.protocol;
+    const rate = spec.rateLimit && new TokenBucket(spec.rateLimit.perSecond, spec.rateLimit.burst);
+    return new OutboundActor(this.connectionId, this.#out, {
+      ...spec.push,
+      clock: () => performance.now(),
+    }, {
+      beforeSend: beforeSend
+        ? (frame) => beforeSend.call(spec.protocol, frame, this.#ctx) ?? frame
+        : identity,
+      onPushFault: (error, frame) => {
+        counters.handlerErrors++;
+        spec.logger.error("push frame dropped: it could not be sent", {
+          connectionId: this.connectionId,
+          id: frame.id,
+          error,
+        });
+      },
+    }, { rate, deadLetters, logger: spec.logger });
+  }
+
   async #run(): Promise<void> {
     const { spec } = this.#deps;
-    const conn = this.#conn;
-    const ctx = new ConnectionContext<S>(
-      this.connectionId,
-      conn.remoteAddr,
-      conn.localAddr,
-      this.#abort.signal,
-      spec.appData,
-    );
-    const reader = conn.readable.getReader();
-    const writer = conn.writable.getWriter();
+    const reader = this.#conn.readable.getReader();
+    const handle = this.#ctx.push;
     let setupDone = false;
     try {
       const leftover = spec.preamble
-        ? await this.#preamble(reader, writer, ctx)
+        ? await runPreamble(reader, this.#out, spec.preamble, this.#ctx, this.#deps)
         : new Uint8Array(0);
       if (leftover === undefined) return void await this.#discardUntilEof(reader);
+      if (spec.protocol.onConnectionSetup) {
+        const ran = await this.#interruptible(spec.protocol.onConnectionSetup(handle, this.#ctx));
+        if (ran === GONE) return;
+      }
       if (spec.setup) {
-        const state = await this.#interruptible(spec.setup(ctx));
-        if (state === GONE) return;
-        ctx.state = state as S;
+        const setup = spec.setup(this.#ctx);
+        const state = await this.#interruptible(setup);
+        if (state === GONE) return this.#teardownLateSetup(setup);
+        this.#ctx.state = state as S;
       }
       setupDone = true;
-      const out = this.#out = new FrameWriter(writer, spec.codec, spec.serializer);
-      await this.#serve(reader, out, ctx, leftover);
-      await out.close();
+      spec.sessions?.add(handle);
+      await this.#serve(reader, leftover);
+      this.#finish();
+      await this.#actor.idle();
+      await this.#out.close();
     } catch (error) {
       this.#report(error, setupDone);
+      if (!isIoFault(error)) await this.#closeAfterFault(reader);
     } finally {
       clearTimeout(this.#lingerTimer);
       this.#abort.abort();
-      if (setupDone && spec.teardown) await this.#teardown(ctx);
-      conn.close();
+      spec.sessions?.remove(handle);
+      const discarded = this.#actor.abort();
+      if (discarded > 0) {
+        spec.logger.warn("connection closed with pushes still queued", {
+          connectionId: this.connectionId,
+          discarded,
+          deadLettered: spec.deadLetters !== undefined,
+        });
+      }
+      if (setupDone && spec.teardown) await this.#teardown();
+      this.#conn.close();
     }
   }
 
   async #serve(
     reader: ReadableStreamDefaultReader<Uint8Array>,
-    out: FrameWriter,
-    ctx: ConnectionContext<S>,
     leftover: Uint8Array,
   ): Promise<void> {
     const decoder = this.#deps.spec.codec.createDecoder();
@@ -151,7 +205,7 @@ export class ConnectionTask<S> {
       chunk = undefined;
       // Frames decoded before a codec error are still served, then the error closes.
       for (let i = 0; i < frames.length && !this.#draining; i++) {
-        const pending = this.#handleFrame(frames[i]!, out, ctx);
+        const pending = this.#handleFrame(frames[i]!);
         if (pending) await pending;
       }
       frames.length = 0;
@@ -162,11 +216,7 @@ export class ConnectionTask<S> {
   }
 
   /** Handle one frame; returns a promise only when it has to wait. */
-  #handleFrame(
-    body: Uint8Array,
-    out: FrameWriter,
-    ctx: ConnectionContext<S>,
-  ): Promise<void> | undefined {
+  #handleFrame(body: Uint8Array): Promise<void> | undefined {
     const { spec, router, counters } = this.#deps;
     let request: Envelope;
     try {
@@ -178,11 +228,10 @@ export class ConnectionTask<S> {
     this.#consecutiveMalformed = 0;
     let routed: Response | Promise<Response> | undefined;
     try {
-      routed = router.route(request, ctx);
+      routed = router.route(request, this.#ctx);
     } catch (error) {
       counters.requests++;
-      this.#onRequestFault(error, request);
-      return undefined;
+      return this.#exchanges.fault(error, request);
     }
     if (routed === undefined) {
       counters.unroutedFrames++;
@@ -193,101 +242,69 @@ export class ConnectionTask<S> {
       return undefined;
     }
     counters.requests++;
-    if (routed instanceof Promise) return this.#awaitResponse(routed, request, out);
-    return this.#send(routed, request, out);
+    return this.#exchanges.run(routed, request);
   }
 
-  async #awaitResponse(
-    pending: Promise<Response>,
-    request: Envelope,
-    out: FrameWriter,
-  ): Promise<void> {
-    let response: Response | Gone;
-    try {
-      response = await this.#interruptible(pending);
-    } catch (error) {
-      this.#onRequestFault(error, request);
-      return;
-    }
-    if (response === GONE) return;
-    const sending = this.#send(response, request, out);
-    if (sending) await sending;
+  #onMalformed(error: unknown): void {
+    const { spec, counters } = this.#deps;
+    counters.malformedFrames++;
+    this.#consecutiveMalformed++;
+    const { policy, maxConsecutive } = spec.malformed;
+    if (policy === "close" || this.#consecutiveMalformed >= maxConsecutive) throw error;
+    spec.logger.debug("dropped a malformed frame", { connectionId: this.connectionId, error });
   }
 
-  #send(response: Response, request: Envelope, out: FrameWriter): Promise<void> | undefined {
-    if (response.source !== undefined) {
-      return this.#pipeStream(response.source as AsyncIterable<ResponseFrame>, request, out);
-    }
-    const { frames } = response;
-    for (let i = 0; i < frames.length; i++) {
-      const queued = this.#queue(frames[i]!, request, out);
-      if (queued === FAILED) return undefined;
-      if (queued) return this.#sendRest(queued, frames, i + 1, request, out);
-    }
-    return undefined;
-  }
-
-  async #sendRest(
-    wait: Promise<void>,
-    frames: readonly ResponseFrame[],
-    from: number,
-    request: Envelope,
-    out: FrameWriter,
-  ): Promise<void> {
-    await wait;
-    for (let i = from; i < frames.length; i++) {
-      const queued = this.#queue(frames[i]!, request, out);
-      if (queued === FAILED) return;
-      if (queued) await queued;
-    }
-  }
-
-  async #pipeStream(
-    source: AsyncIterable<ResponseFrame>,
-    request: Envelope,
-    out: FrameWriter,
-  ): Promise<void> {
-    const iterator = source[Symbol.asyncIterator]();
-    let exhausted = false;
-    try {
-      while (true) {
-        let step: IteratorResult<ResponseFrame> | Gone;
-        try {
-          step = await this.#interruptible(iterator.next());
-        } catch (error) {
-          exhausted = true; // a source that threw is finished
-          this.#onRequestFault(error, request);
-          return;
-        }
-        if (step === GONE) return;
-        if (step.done) {
-          exhausted = true;
-          return;
-        }
-        const queued = this.#queue(step.value, request, out);
-        if (queued === FAILED) return;
-        if (queued) await queued;
-      }
-    } finally {
-      // Runs the generator's `finally` / the ReadableStream's cancel(); never waits on it.
-      if (!exhausted) iterator.return?.().catch(() => {});
-    }
-  }
-
-  /** Send our FIN after everything queued, and close the socket at the peer's EOF or after LINGER_MS. */
+  /**
+   * Start a graceful close: refuse new pushes, and once queued ones are out,
+   * send our FIN; the socket closes at the peer's EOF or after LINGER_MS.
+   */
   #finish(): void {
-    if (this.#out === undefined || this.#lingerTimer !== undefined) return;
-    this.#out.close().catch(() => {}); // a failed flush surfaces on the next write or read
+    if (this.#finishing) return;
+    this.#finishing = true;
+    this.#actor.close();
+    this.#deps.spec.sessions?.remove(this.#ctx.push);
+    // A failed flush surfaces on the next read or in #run; nothing to do here.
+    this.#actor.idle().then(() => this.#out.close()).catch(() => {});
     this.#lingerTimer = setTimeout(() => this.#conn.close(), LINGER_MS);
+  }
+
+  /**
+   * After a protocol violation or a hook fault the socket itself is healthy:
+   * deliver what was already produced, FIN, and linger, as a graceful close.
+   */
+  async #closeAfterFault(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+    this.#draining = true;
+    this.#finish();
+    try {
+      await this.#actor.idle();
+      await this.#out.close();
+    } catch {
+      // the socket failed too; the linger timer or the finally block closes it
+    }
+    await this.#discardUntilEof(reader);
+  }
+
+  /**
+   * The connection went away while setup was still running. Its state, once
+   * setup does return, still gets its teardown, in the background: shutdown
+   * cannot wait for a setup that may never settle.
+   */
+  #teardownLateSetup(setup: S | Promise<S>): void {
+    const { spec } = this.#deps;
+    if (spec.teardown === undefined) return;
+    Promise.resolve(setup).then((state) => {
+      this.#ctx.state = state;
+      return this.#teardown();
+    }, () => {});
   }
 
   /** After a FIN we sent: read and drop until the peer's EOF, at most LINGER_MS. */
   async #discardUntilEof(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
-    this.#lingerTimer = setTimeout(() => this.#conn.close(), LINGER_MS);
+    this.#lingerTimer ??= setTimeout(() => this.#conn.close(), LINGER_MS);
     try {
       while (!(await reader.read()).done);
     } catch {
-      // reset or closed by the timer: either way there is nothing left to read
+      // reset, or closed by the timer: either way there is nothing left to read
     }
   }
 
@@ -313,94 +330,9 @@ export class ConnectionTask<S> {
     });
   }
 
-  /**
-   * Queue a response frame, filling in the request's ids. Returns a promise
-   * when the writer is full, or FAILED when the frame cannot be encoded: a
-   * fault of this request, already reported, that ends its response.
-   */
-  #queue(
-    frame: ResponseFrame,
-    request: Envelope,
-    out: FrameWriter,
-  ): Promise<void> | Failed | undefined {
-    const envelope: Envelope = frame instanceof Uint8Array
-      ? { id: request.id, correlationId: request.correlationId, payload: frame }
-      : {
-        id: frame.id ?? request.id,
-        correlationId: frame.correlationId === null
-          ? undefined
-          : frame.correlationId ?? request.correlationId,
-        payload: frame.payload,
-      };
+  async #teardown(): Promise<void> {
     try {
-      return out.send(envelope);
-    } catch (error) {
-      this.#onRequestFault(error, request);
-      return FAILED;
-    }
-  }
-
-  /** A request-level fault: an I/O fault ends the connection, anything else only the request. */
-  #onRequestFault(error: unknown, request: Envelope): void {
-    if (isIoFault(error)) throw error;
-    this.#deps.counters.handlerErrors++;
-    this.#deps.spec.logger.error("request failed", {
-      connectionId: this.connectionId,
-      id: request.id,
-      correlationId: request.correlationId,
-      error,
-    });
-  }
-
-  #onMalformed(error: unknown): void {
-    const { spec, counters } = this.#deps;
-    counters.malformedFrames++;
-    this.#consecutiveMalformed++;
-    const { policy, maxConsecutive } = spec.malformed;
-    if (policy === "close" || this.#consecutiveMalformed >= maxConsecutive) throw error;
-    spec.logger.debug("dropped a malformed frame", { connectionId: this.connectionId, error });
-  }
-
-  async #preamble(
-    reader: ReadableStreamDefaultReader<Uint8Array>,
-    writer: WritableStreamDefaultWriter<Uint8Array>,
-    ctx: ConnectionContext<S>,
-  ): Promise<Uint8Array | undefined> {
-    const { spec, counters } = this.#deps;
-    const options = spec.preamble!;
-    const peer = {
-      remoteAddr: this.#conn.remoteAddr,
-      write: (bytes: Uint8Array) => writer.write(bytes),
-    };
-    try {
-      const { value, leftover } = await readPreamble(reader, options);
-      ctx.preamble = value;
-      try {
-        await options.onSuccess(value, peer);
-      } catch (error) {
-        throw new PreambleError("rejected", "preamble rejected by onSuccess", error);
-      }
-      return leftover;
-    } catch (error) {
-      if (!(error instanceof PreambleError)) throw error;
-      counters.preambleFailures++;
-      spec.logger.debug("preamble failed", {
-        connectionId: this.connectionId,
-        reason: error.reason,
-      });
-      try {
-        await options.onFailure(error, peer);
-        await writer.close(); // FIN after the reply, so the peer reads it before the close
-      } catch (hookError) {
-        this.#report(hookError, false);
-      }
-      return undefined;
-    }
-  }
-
-  async #teardown(ctx: ConnectionContext<S>): Promise<void> {
-    try {
-      await this.#deps.spec.teardown!(ctx.state, ctx);
+      await this.#deps.spec.teardown!(this.#ctx.state, this.#ctx);
     } catch (error) {
       this.#deps.counters.handlerErrors++;
       this.#deps.spec.logger.error("connection teardown failed", {

@@ -4,12 +4,63 @@
  *
  * @module
  */
+import type { AppSpec } from "../app/app.ts";
+import type { ConnectionContext } from "../app/context.ts";
 import { PreambleError, type PreambleOptions } from "../app/preamble.ts";
+import type { Counters } from "../observe/stats.ts";
+import { isIoFault } from "./faults.ts";
+import type { FrameWriter } from "./frame_writer.ts";
 
 /** The decoded preamble and the bytes that arrived after it. */
 export interface PreambleRead {
   readonly value: unknown;
   readonly leftover: Uint8Array;
+}
+
+/**
+ * The whole preamble stage of a connection: read and decode the preamble,
+ * run `onSuccess` (which may reply), and on any failure run `onFailure`
+ * (which may reply) and send our FIN. Resolves with the bytes that followed
+ * the preamble, or `undefined` if it failed (the caller then closes).
+ */
+export async function runPreamble<S>(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  out: FrameWriter,
+  options: Required<PreambleOptions<unknown>>,
+  ctx: ConnectionContext<S>,
+  deps: { readonly spec: AppSpec<S>; readonly counters: Counters },
+): Promise<Uint8Array | undefined> {
+  const peer = { remoteAddr: ctx.remoteAddr, write: (bytes: Uint8Array) => out.writeRaw(bytes) };
+  try {
+    const { value, leftover } = await readPreamble(reader, options);
+    ctx.preamble = value;
+    try {
+      await options.onSuccess(value, peer);
+    } catch (error) {
+      throw new PreambleError("rejected", "preamble rejected by onSuccess", error);
+    }
+    return leftover;
+  } catch (error) {
+    if (!(error instanceof PreambleError)) throw error;
+    deps.counters.preambleFailures++;
+    deps.spec.logger.debug("preamble failed", {
+      connectionId: ctx.connectionId,
+      reason: error.reason,
+    });
+    try {
+      await options.onFailure(error, peer);
+      await out.close(); // FIN after the reply, so the peer reads it before the close
+    } catch (hookError) {
+      if (!isIoFault(hookError)) {
+        deps.counters.handlerErrors++;
+        deps.spec.logger.error("preamble onFailure failed", {
+          connectionId: ctx.connectionId,
+          error: hookError,
+        });
+      }
+    }
+    return undefined;
+  }
 }
 
 /**

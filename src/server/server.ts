@@ -9,6 +9,7 @@ import { intInRange, parseOptions } from "../_internal/options.ts";
 import { type AppSpec, appSpec, type WireframeApp } from "../app/app.ts";
 import { createRouter } from "../app/router.ts";
 import { ConnectionTask } from "../connection/connection.ts";
+import { DeadLetterSink } from "../push/dead_letter.ts";
 import { WireframeBaseError } from "../error.ts";
 import { newCounters, type ServerStats } from "../observe/stats.ts";
 import { runtimeTransport } from "../transport/runtime.ts";
@@ -178,7 +179,8 @@ export class WireframeServer<S = undefined> {
   }
 
   async #accept(listener: Listener, spec: AppSpec<S>): Promise<void> {
-    const deps = { spec, router: createRouter(spec), counters: this.#counters };
+    const deadLetters = spec.deadLetters && new DeadLetterSink(spec.deadLetters, spec.logger);
+    const deps = { spec, router: createRouter(spec), counters: this.#counters, deadLetters };
     while (!this.#stopping) {
       try {
         for await (const conn of listener) this.#admit(conn, deps);

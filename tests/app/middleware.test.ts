@@ -6,11 +6,22 @@ import { appSpec, DuplicateRouteError, WireframeApp } from "../../src/app/app.ts
 import { ConnectionContext } from "../../src/app/context.ts";
 import type { Envelope } from "../../src/codec/envelope.ts";
 import { ConfigError } from "../../src/error.ts";
+import { PushHandle } from "../../src/push/push_handle.ts";
 import { Response } from "../../src/response.ts";
 
 const addr = { transport: "memory" as const, hostname: "test", port: 1 };
+// Routing never pushes, so a handle that refuses everything is enough here.
+const noPush = new PushHandle({
+  connectionId: 1,
+  closed: Promise.resolve(),
+  isClosed: true,
+  tryPush: () => "closed",
+  push: () => Promise.reject(new Error("closed")),
+  takeRateToken: () => Promise.reject(new Error("closed")),
+  deadLetter: () => {},
+});
 const ctx = () =>
-  new ConnectionContext<undefined>(1, addr, addr, new AbortController().signal, new Map());
+  new ConnectionContext<undefined>(1, addr, addr, new AbortController().signal, noPush, new Map());
 const req = (id: number, payload: number[] = []): Envelope => ({
   id,
   correlationId: 1n,

@@ -1,0 +1,46 @@
+/**
+ * `WireframeProtocol`: one object for the protocol-specific hooks
+ * (roadmap 1.6, 2.1), registered with `app.withProtocol(protocol)`.
+ *
+ * @module
+ */
+import type { Envelope } from "../codec/envelope.ts";
+import type { PushHandle } from "../push/push_handle.ts";
+import type { ResponseFrame } from "../response.ts";
+import type { ConnectionInfo, Context } from "./context.ts";
+
+/**
+ * Protocol hooks; every one is optional. A hook that throws is handled like a
+ * handler fault: logged and counted; for `beforeSend` on a response frame it
+ * also ends that response.
+ *
+ * @example A protocol that stamps a sequence number and ends streams with a terminator
+ * ```ts
+ * import { WireframeApp, type WireframeProtocol } from "@wireframe/wireframe";
+ *
+ * let sent = 0;
+ * const protocol: WireframeProtocol = {
+ *   beforeSend: (frame) => ({ ...frame, id: frame.id }), // rewrite any outgoing frame
+ *   streamEndFrame: () => ({ id: 0xffff, payload: new Uint8Array(0) }),
+ *   onCommandEnd: () => void sent++,
+ *   handleError: (error) => console.warn("request failed", error),
+ * };
+ * const app = new WireframeApp().withProtocol(protocol);
+ * ```
+ */
+export interface WireframeProtocol<S = undefined> {
+  /** Runs once per connection, before the app's setup hook, with the connection's push handle. */
+  onConnectionSetup?(push: PushHandle, info: ConnectionInfo): void | Promise<void>;
+  /** Rewrites every outgoing frame — responses, pushes and terminators — just before encoding. */
+  beforeSend?(frame: Envelope, ctx: Context<S>): Envelope | void;
+  /** Runs exactly once after each request's response has ended (never for pushes). */
+  onCommandEnd?(ctx: Context<S>): void | Promise<void>;
+  /**
+   * Handles a request-level fault: a `WireframeError` of kind `protocol` (or
+   * any other error) thrown by a handler, middleware or response stream.
+   * No terminator is sent; `onCommandEnd` runs next; the connection carries on.
+   */
+  handleError?(error: unknown, ctx: Context<S>): void | Promise<void>;
+  /** At a stream response's normal end: a terminator frame to send, or nothing. */
+  streamEndFrame?(ctx: Context<S>): ResponseFrame | undefined;
+}

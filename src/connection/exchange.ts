@@ -1,0 +1,229 @@
+/**
+ * One request/response exchange through the connection's actor, with the
+ * protocol hooks: ids inherited by response frames, `streamEndFrame` at a
+ * stream's normal end, `handleError` for request faults, and exactly one
+ * `onCommandEnd` per exchange.
+ *
+ * @module
+ */
+import type { AppSpec } from "../app/app.ts";
+import type { ConnectionContext } from "../app/context.ts";
+import type { Envelope } from "../codec/envelope.ts";
+import type { Counters } from "../observe/stats.ts";
+import type { Response, ResponseFrame } from "../response.ts";
+import type { OutboundActor } from "./actor.ts";
+import { isIoFault } from "./faults.ts";
+
+/** Returned by an interruptible await when the connection went away. */
+export const GONE: unique symbol = Symbol("connection gone");
+/** The connection went away. */
+export type Gone = typeof GONE;
+
+const FAILED = Symbol("failed");
+type Failed = typeof FAILED;
+
+/** Await a promise unless the connection goes away first. */
+export type Interruptible = <T>(promise: T | Promise<T>) => Promise<T | Gone>;
+
+/** Runs the exchanges of one connection; one at a time, in request order. */
+export class Exchanges<S> {
+  readonly #spec: AppSpec<S>;
+  readonly #counters: Counters;
+  readonly #actor: OutboundActor;
+  readonly #ctx: ConnectionContext<S>;
+  readonly #interruptible: Interruptible;
+
+  constructor(
+    spec: AppSpec<S>,
+    counters: Counters,
+    actor: OutboundActor,
+    ctx: ConnectionContext<S>,
+    interruptible: Interruptible,
+  ) {
+    this.#spec = spec;
+    this.#counters = counters;
+    this.#actor = actor;
+    this.#ctx = ctx;
+    this.#interruptible = interruptible;
+  }
+
+  /**
+   * Run one exchange to its end (including `onCommandEnd`). Returns a promise
+   * only when it has to wait; rejects only with an I/O fault, which ends the
+   * connection.
+   */
+  run(routed: Response | Promise<Response>, request: Envelope): Promise<void> | undefined {
+    if (routed instanceof Promise) return this.#runAsync(routed, request);
+    const sending = this.#send(routed, request);
+    return sending ? sending.then(() => this.#endCommand()) : this.#endCommand();
+  }
+
+  /** A handler or middleware threw before producing a response. */
+  fault(error: unknown, request: Envelope): Promise<void> | undefined {
+    this.#requestFault(error, request);
+    return this.#endCommand();
+  }
+
+  async #runAsync(pending: Promise<Response>, request: Envelope): Promise<void> {
+    let response: Response | Gone;
+    try {
+      response = await this.#interruptible(pending);
+    } catch (error) {
+      this.#requestFault(error, request);
+      await this.#endCommand();
+      return;
+    }
+    if (response === GONE) return;
+    await this.#send(response, request);
+    await this.#endCommand();
+  }
+
+  #send(response: Response, request: Envelope): Promise<void> | undefined {
+    if (response.source !== undefined) {
+      return this.#pipeStream(response.source as AsyncIterable<ResponseFrame>, request);
+    }
+    const { frames } = response;
+    for (let i = 0; i < frames.length; i++) {
+      const queued = this.#queue(frames[i]!, request);
+      if (queued === FAILED) return undefined;
+      if (queued) return this.#sendRest(queued, frames, i + 1, request);
+    }
+    return undefined;
+  }
+
+  async #sendRest(
+    first: Promise<void>,
+    frames: readonly ResponseFrame[],
+    from: number,
+    request: Envelope,
+  ): Promise<void> {
+    if (!(await this.#settled(first, request))) return;
+    for (let i = from; i < frames.length; i++) {
+      const queued = this.#queue(frames[i]!, request);
+      if (queued === FAILED) return;
+      if (queued && !(await this.#settled(queued, request))) return;
+    }
+  }
+
+  async #pipeStream(source: AsyncIterable<ResponseFrame>, request: Envelope): Promise<void> {
+    const iterator = source[Symbol.asyncIterator]();
+    let exhausted = false;
+    try {
+      while (true) {
+        let step: IteratorResult<ResponseFrame> | Gone;
+        try {
+          step = await this.#interruptible(iterator.next());
+        } catch (error) {
+          exhausted = true; // a source that threw is finished: no terminator
+          this.#requestFault(error, request);
+          return;
+        }
+        if (step === GONE) return;
+        if (step.done) {
+          exhausted = true;
+          await this.#terminate(request);
+          return;
+        }
+        const queued = this.#queue(step.value, request);
+        if (queued === FAILED) return;
+        if (queued && !(await this.#settled(queued, request))) return;
+      }
+    } finally {
+      // Runs the generator's `finally` / the ReadableStream's cancel(); never waits on it.
+      if (!exhausted) iterator.return?.().catch(() => {});
+    }
+  }
+
+  /** At a stream's normal end: the protocol's terminator frame, if it supplies one. */
+  async #terminate(request: Envelope): Promise<void> {
+    const { streamEndFrame } = this.#spec.protocol;
+    if (streamEndFrame === undefined) return;
+    let terminator: ResponseFrame | undefined;
+    try {
+      terminator = streamEndFrame.call(this.#spec.protocol, this.#ctx);
+    } catch (error) {
+      this.#requestFault(error, request);
+      return;
+    }
+    if (terminator === undefined) return;
+    const queued = this.#queue(terminator, request);
+    if (queued && queued !== FAILED) await this.#settled(queued, request);
+  }
+
+  /**
+   * Offer one response frame to the actor, filling in the request's ids.
+   * Returns a promise while the actor holds it, FAILED if it could not be
+   * sent (a request fault, already reported), or undefined if it went out.
+   */
+  #queue(frame: ResponseFrame, request: Envelope): Promise<void> | Failed | undefined {
+    const envelope: Envelope = frame instanceof Uint8Array
+      ? { id: request.id, correlationId: request.correlationId, payload: frame }
+      : {
+        id: frame.id ?? request.id,
+        correlationId: frame.correlationId === null
+          ? undefined
+          : frame.correlationId ?? request.correlationId,
+        payload: frame.payload,
+      };
+    try {
+      return this.#actor.offerResponse(envelope);
+    } catch (error) {
+      this.#requestFault(error, request);
+      return FAILED;
+    }
+  }
+
+  /** Wait for a frame the actor holds; false if it failed (a request fault, reported). */
+  async #settled(queued: Promise<void>, request: Envelope): Promise<boolean> {
+    try {
+      await queued;
+      return true;
+    } catch (error) {
+      this.#requestFault(error, request);
+      return false;
+    }
+  }
+
+  /** A fault of this request: I/O faults end the connection; others go to `handleError`. */
+  #requestFault(error: unknown, request: Envelope): void {
+    if (isIoFault(error)) throw error;
+    this.#counters.handlerErrors++;
+    const { protocol, logger } = this.#spec;
+    const fields = {
+      connectionId: this.#ctx.connectionId,
+      id: request.id,
+      correlationId: request.correlationId,
+      error,
+    };
+    if (protocol.handleError === undefined) {
+      logger.error("request failed", fields);
+      return;
+    }
+    logger.debug("request failed; passed to handleError", fields);
+    this.#hook("handleError", () => protocol.handleError!(error, this.#ctx));
+  }
+
+  #endCommand(): Promise<void> | undefined {
+    const { protocol } = this.#spec;
+    if (protocol.onCommandEnd === undefined) return undefined;
+    return this.#hook("onCommandEnd", () => protocol.onCommandEnd!(this.#ctx));
+  }
+
+  /** Call a protocol hook; a throw (or rejection) is a logged, counted fault. */
+  #hook(name: string, call: () => void | Promise<void>): Promise<void> | undefined {
+    const report = (error: unknown) => {
+      this.#counters.handlerErrors++;
+      this.#spec.logger.error(`protocol hook ${name} failed`, {
+        connectionId: this.#ctx.connectionId,
+        error,
+      });
+    };
+    try {
+      const result = call();
+      return result instanceof Promise ? result.catch(report) : undefined;
+    } catch (error) {
+      report(error);
+      return undefined;
+    }
+  }
+}

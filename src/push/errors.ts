@@ -1,0 +1,59 @@
+/**
+ * Why a push was refused.
+ *
+ * @module
+ */
+import { WireframeBaseError } from "../error.ts";
+
+/**
+ * Why a push did not queue its frame:
+ * - `"full"` — the priority's queue is at capacity (`tryPush`, `"error-if-full"`);
+ * - `"closed"` — the connection is closing or gone (every kind of push);
+ * - `"rate-limited"` — no rate token is available now (`tryPush` only; `push` waits).
+ */
+export type PushFailure = "full" | "closed" | "rate-limited";
+
+/**
+ * A push was refused. `reason` says why; the frame was not queued (and, under
+ * a drop policy, went to the dead-letter queue instead).
+ *
+ * @example
+ * ```ts
+ * import { PushError, type PushHandle } from "@wireframe/wireframe";
+ *
+ * async function notify(handle: PushHandle, payload: Uint8Array) {
+ *   try {
+ *     await handle.push({ id: 7, payload });
+ *   } catch (err) {
+ *     if (err instanceof PushError && err.reason === "closed") return; // peer left
+ *     throw err;
+ *   }
+ * }
+ * ```
+ */
+export class PushError extends WireframeBaseError {
+  /** Why the push was refused. */
+  readonly reason: PushFailure;
+
+  /**
+   * Create the error.
+   *
+   * @param reason why the push was refused
+   * @param message human-readable description
+   */
+  constructor(reason: PushFailure, message: string = describe(reason)) {
+    super(`ERR_PUSH_${reason.toUpperCase().replace("-", "_")}`, message);
+    this.reason = reason;
+  }
+}
+
+function describe(reason: PushFailure): string {
+  switch (reason) {
+    case "full":
+      return "the push queue is full";
+    case "closed":
+      return "the connection is closed";
+    case "rate-limited":
+      return "the connection's push rate limit is exhausted";
+  }
+}
