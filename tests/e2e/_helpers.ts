@@ -182,11 +182,11 @@ export class RawClient implements AsyncDisposable {
   #changed = signal();
   readonly #pump: Promise<void>;
 
-  readonly #answerFin: boolean;
+  readonly #autoAnswerFin: boolean;
 
   private constructor(conn: Connection, answerFin = false) {
     this.conn = conn;
-    this.#answerFin = answerFin;
+    this.#autoAnswerFin = answerFin;
     this.#writer = conn.writable.getWriter();
     this.#writer.closed.catch(() => {}); // a reset is observed through reads
     this.#pump = this.#readLoop();
@@ -214,6 +214,11 @@ export class RawClient implements AsyncDisposable {
   /** Half-close: send FIN, keep reading. */
   closeWrite(): Promise<void> {
     return this.#writer.close();
+  }
+
+  /** Send our FIN if our side is still open: how a well-behaved peer answers the server's. */
+  answerFin(): Promise<void> {
+    return this.#writer.close().catch(() => {});
   }
 
   /** Abortive close of both directions. */
@@ -266,7 +271,7 @@ export class RawClient implements AsyncDisposable {
         const { done, value } = await reader.read();
         if (done) {
           this.#ending = "eof";
-          if (this.#answerFin) await this.#writer.close().catch(() => {});
+          if (this.#autoAnswerFin) await this.#writer.close().catch(() => {});
           break;
         }
         this.#buffer = concat(this.#buffer, value);

@@ -88,7 +88,7 @@ test("teardown runs exactly once per connection under a mix of endings", async (
     await polite.request(ECHO, text("x"));
     await polite.close();
     await ended(1);
-    // 2-5. raw peers: reset mid-frame, malformed, oversize, half-close, I/O fault
+    // 2-6. raw peers: reset mid-frame, malformed, oversize, half-close, I/O fault
     const scripts: ((raw: RawClient) => Promise<void>)[] = [
       async (raw) => {
         await raw.write(frame(ECHO, 1n, text("partial")).subarray(0, 9));
@@ -106,6 +106,10 @@ test("teardown runs exactly once per connection under a mix of endings", async (
       const raw = await RawClient.connect(running.port);
       open.push(raw);
       await script(raw);
+      if (i > 0) { // the server closes the others: answer its FIN like a real client
+        await raw.readEnd();
+        await raw.answerFin();
+      }
       await ended(2 + i);
     }
     // 7-8. idle connections and 9. a stream stuck until force-closed, ended by shutdown

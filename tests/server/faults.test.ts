@@ -105,6 +105,7 @@ test("WireframeError.io from a stream ends the connection after the frames alrea
   await raw.write(frame(2, 1n));
   const { rest } = await raw.readEnd("the connection to end");
   assert.deepEqual(rest, concat(frame(2, 1n, u32(0)), frame(2, 1n, u32(1))));
+  await raw.answerFin();
   await waitFor(() => tornDown === 1, "teardown");
   assert.equal(running.server.stats().handlerErrors, 0, "an I/O fault is not a handler fault");
 });
@@ -121,5 +122,29 @@ test("WireframeError.io thrown by a handler ends the connection", async () => {
   await raw.write(concat(frame(2, 1n), frame(1, 2n)));
   const { rest } = await raw.readEnd();
   assert.equal(rest.length, 0, "the request after the I/O fault is not served");
+  await raw.answerFin();
   await waitFor(() => running.server.stats().connectionsActive === 0, "connection ended");
+});
+
+test("a response frame that cannot be sent is a request fault; the connection carries on", async () => {
+  const { logger, records } = captureLogger();
+  const app = new WireframeApp()
+    .logger(logger)
+    .route(1, (req) => req.payload)
+    .route(2, () => new Uint8Array(2 * 1024 * 1024)) // over the codec's 1 MiB max frame
+    .route(3, () => ({ id: -1, payload: text("x") })) // not a u32 id
+    .route(4, async function* () {
+      yield text("a");
+      yield { id: 2 ** 40, payload: text("b") }; // ends this response
+      yield text("c");
+    });
+  await using running = await serveMemory(app);
+  await using raw = await connectRaw(running.port);
+  await raw.write(concat(frame(2, 1n), frame(3, 2n), frame(4, 3n), frame(1, 4n, text("after"))));
+  const first = await raw.readFrame();
+  assert.deepEqual([first.correlationId, str(first.payload)], [3n, "a"]);
+  const next = await raw.readFrame();
+  assert.deepEqual([next.correlationId, str(next.payload)], [4n, "after"]);
+  assert.equal(running.server.stats().handlerErrors, 3);
+  assert.equal(records.filter((r) => r.level === "error").length, 3);
 });

@@ -79,6 +79,7 @@ test("teardown runs exactly once for each way a connection can end", async () =>
     await bad.readFrame();
     await bad.write(rawFrame(reservedFlagsBody()));
     await bad.readEnd();
+    await bad.answerFin();
     await waitFor(() => tornDown(3) === 1, "teardown after a protocol violation");
     await bad[Symbol.asyncDispose]();
 
@@ -129,6 +130,48 @@ test("a throwing setup hook closes the connection, is logged and counted, and sk
   await healthy.close();
   await waitFor(() => teardowns === 1, "teardown of the healthy connection");
   assert.equal(teardowns, 1, "no teardown for the connection whose setup threw");
+});
+
+test("a throwing teardown hook is logged and counted, and the server carries on", async () => {
+  const boom = new Error("teardown exploded");
+  const { logger, records } = captureLogger();
+  const app = new WireframeApp()
+    .logger(logger)
+    .onConnectionTeardown(() => {
+      throw boom;
+    })
+    .route(1, (req) => req.payload);
+  await using running = await serveMemory(app);
+  for (let i = 0; i < 2; i++) {
+    const client = await connectClient(running.port);
+    assert.equal(str((await client.request(1, text("hi"))).payload), "hi");
+    await client.close();
+  }
+  await waitFor(() => running.server.stats().handlerErrors === 2, "both teardown faults counted");
+  assert.equal(records.filter((r) => r.level === "error" && r.fields?.error === boom).length, 2);
+});
+
+test("a setup that completes after its client left still gets its teardown", async () => {
+  const started = signal();
+  const gate = signal();
+  const tornDown: string[] = [];
+  const app = new WireframeApp<string>()
+    .logger(captureLogger().logger)
+    .onConnectionSetup(async () => {
+      started.resolve();
+      await gate.promise; // e.g. opening a database connection
+      return "db-handle";
+    })
+    .onConnectionTeardown((state) => void tornDown.push(state))
+    .route(1, (req) => req.payload);
+  await using running = await serveMemory(app);
+  const raw = await connectRaw(running.port);
+  await deadline(started.promise, "setup started");
+  await raw[Symbol.asyncDispose](); // the client leaves mid-setup
+  await waitFor(() => running.server.stats().connectionsActive === 0, "connection ended");
+  gate.resolve(); // the setup completes: what it opened must still be released
+  await waitFor(() => tornDown.length === 1, "teardown of the late setup's state");
+  assert.deepEqual(tornDown, ["db-handle"]);
 });
 
 test("ctx.signal fires when the client goes away mid-request", async () => {
