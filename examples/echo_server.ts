@@ -12,9 +12,8 @@
  *
  * @module
  */
-import process from "node:process";
-import { parseArgs } from "node:util";
 import { type Context, WireframeApp, WireframeError, WireframeServer } from "../mod.ts";
+import { readU32, runExampleServer, u32 } from "./_cli.ts";
 
 /** Message ids of the echo protocol. */
 export const ECHO = 1;
@@ -29,19 +28,12 @@ export function echoApp(): WireframeApp {
       if (request.payload.length !== 4) {
         throw WireframeError.protocol("bad-count", "id 2 expects a u32 BE count");
       }
-      return countTo(
-        new DataView(request.payload.buffer, request.payload.byteOffset).getUint32(0),
-        ctx,
-      );
+      return countTo(readU32(request.payload), ctx);
     });
 }
 
 async function* countTo(n: number, ctx: Context): AsyncGenerator<Uint8Array> {
-  for (let i = 0; i < n && !ctx.signal.aborted; i++) {
-    const payload = new Uint8Array(4);
-    new DataView(payload.buffer).setUint32(0, i);
-    yield payload;
-  }
+  for (let i = 0; i < n && !ctx.signal.aborted; i++) yield u32(i);
 }
 
 /** Start the echo server; resolves with the server once it is listening. */
@@ -53,26 +45,4 @@ export async function startEchoServer(
   return server;
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: process.argv.slice(2),
-    options: {
-      hostname: { type: "string", default: "127.0.0.1" },
-      port: { type: "string", default: "7878" },
-    },
-  });
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    process.stderr.write(`--port must be an integer from 0 to 65535 (got ${values.port})\n`);
-    process.exit(2);
-  }
-  const server = await startEchoServer({ hostname: values.hostname, port });
-  const { hostname, port: bound } = server.addr;
-  process.stdout.write(`listening on ${hostname}:${bound}\n`);
-  const stop = async () => {
-    await server.shutdown({ timeoutMs: 5_000 });
-    process.exit(0);
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
-}
+if (import.meta.main) await runExampleServer(7878, () => new WireframeServer(echoApp()));

@@ -1,0 +1,60 @@
+/**
+ * The command line shared by the example servers: `--hostname` (default
+ * 127.0.0.1), `--port` (0 picks a free one); prints `listening on HOST:PORT`
+ * once ready; SIGINT/SIGTERM shut down gracefully and exit 0.
+ *
+ * @module
+ */
+import process from "node:process";
+import { parseArgs } from "node:util";
+import type { WireframeServer } from "../mod.ts";
+
+/** Extra string options an example accepts, with defaults. */
+export type ExtraOptions = Record<string, string>;
+
+/**
+ * Parse the command line, start `createServer(...)`'s server, announce it,
+ * and shut it down on SIGINT/SIGTERM.
+ */
+export async function runExampleServer<S>(
+  defaultPort: number,
+  createServer: (extra: ExtraOptions) => WireframeServer<S>,
+  extraDefaults: ExtraOptions = {},
+): Promise<void> {
+  const options: Record<string, { type: "string"; default: string }> = {
+    hostname: { type: "string", default: "127.0.0.1" },
+    port: { type: "string", default: String(defaultPort) },
+  };
+  for (const [name, value] of Object.entries(extraDefaults)) {
+    options[name] = { type: "string", default: value };
+  }
+  const { values } = parseArgs({ args: process.argv.slice(2), options });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    process.stderr.write(`--port must be an integer from 0 to 65535 (got ${values.port})\n`);
+    process.exit(2);
+  }
+  const extra: ExtraOptions = {};
+  for (const name of Object.keys(extraDefaults)) extra[name] = String(values[name]);
+  const server = createServer(extra);
+  const addr = await server.listen({ hostname: String(values.hostname), port });
+  process.stdout.write(`listening on ${addr.hostname}:${addr.port}\n`);
+  const stop = async () => {
+    await server.shutdown({ timeoutMs: 5_000 });
+    process.exit(0);
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+/** Read a u32 BE from the start of `bytes`. */
+export function readU32(bytes: Uint8Array): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
+}
+
+/** Four bytes of `value` as u32 BE. */
+export function u32(value: number): Uint8Array {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, value);
+  return bytes;
+}
