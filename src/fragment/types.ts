@@ -1,0 +1,124 @@
+/**
+ * The fragmentation contract: what a fragment header says ({@link FragmentMeta})
+ * and how a protocol reads and writes it ({@link FragmentStrategy}).
+ *
+ * A *fragment* is one transport frame body (what the frame codec emits):
+ * `fragment header ++ fragment payload`. The payloads of a message's
+ * fragments, in order, are the message.
+ *
+ * @module
+ */
+
+/**
+ * What one fragment header says.
+ *
+ * For a non-multiplexed strategy (`multiplexed: false`) `msgId` and `seq` are
+ * implied: the reassembler ignores what `decodeHeader` reports and uses
+ * message 0 and the arrival order; the fragmenter passes `msgId: 0`.
+ */
+export interface FragmentMeta {
+  /** Message the fragment belongs to (0 to `maxMsgId`). */
+  msgId: number;
+  /** Index of the fragment within its message: 0, 1, 2, … */
+  seq: number;
+  /** True on the last fragment of a message. */
+  isFinal: boolean;
+  /** Payload bytes in this fragment (the bytes after the header). */
+  payloadLen: number;
+  /**
+   * Length of the whole message, if the header carries it. The fragmenter sets
+   * it on seq 0; the reassembler uses it (from seq 0 only) to reject an
+   * oversized message at once and to allocate the message buffer up front.
+   */
+  totalLen?: number;
+}
+
+/** `decodeHeader`'s answer when the bytes end before the header does. */
+export interface NeedMoreHeader {
+  /** Discriminant. */
+  kind: "need-more";
+}
+
+/** `decodeHeader`'s answer for a complete header. */
+export interface DecodedHeader {
+  /** Discriminant. */
+  kind: "header";
+  /** What the header says. */
+  meta: FragmentMeta;
+  /** Bytes the header occupies at the start of the fragment. */
+  headerLen: number;
+}
+
+/** Result of {@link FragmentStrategy.decodeHeader}. */
+export type DecodeHeaderResult = NeedMoreHeader | DecodedHeader;
+
+/**
+ * A protocol's fragment header format. Implement it to plug your own format
+ * into the {@link Fragmenter}, {@link Reassembler} and {@link FragmentAdapter};
+ * `docs/fragmentation.md` has a complete example.
+ *
+ * Methods must be synchronous and must not keep references to the arrays they
+ * are given. `frame` is always the whole logical message being fragmented, so
+ * the header and the fragment size may depend on its content (e.g. a message
+ * type in its first byte).
+ *
+ * @example A 1-byte header: bit 7 = final, no msgId, sequence implied by order
+ * ```ts
+ * import type { FragmentStrategy } from "@wireframe/wireframe";
+ *
+ * const oneByte: FragmentStrategy = {
+ *   multiplexed: false,
+ *   decodeHeader: (bytes) =>
+ *     bytes.length < 1 ? { kind: "need-more" } : {
+ *       kind: "header",
+ *       headerLen: 1,
+ *       meta: { msgId: 0, seq: 0, isFinal: (bytes[0]! & 0x80) !== 0, payloadLen: bytes.length - 1 },
+ *     },
+ *   headerLength: () => 1,
+ *   encodeHeaderInto(meta, _frame, target, offset) {
+ *     target[offset] = meta.isFinal ? 0x80 : 0;
+ *     return 1;
+ *   },
+ *   maxFragmentPayload: () => 1024,
+ * };
+ * ```
+ */
+export interface FragmentStrategy {
+  /**
+   * True if headers carry a message id and sequence number, so fragments of
+   * several messages may interleave. False: one message at a time, `msgId` is
+   * implied 0 and `seq` is implied by arrival order.
+   */
+  readonly multiplexed: boolean;
+  /**
+   * Largest message id the header can carry (inclusive); the fragmenter
+   * allocates 0, 1, 2, … and wraps to 0 after it. Default `0xFFFF_FFFF`.
+   */
+  readonly maxMsgId?: number;
+  /**
+   * Read the header at the start of `bytes` (a whole fragment body). Return
+   * `{ kind: "need-more" }` if `bytes` ends inside the header, or throw a
+   * `FragmentError` (e.g. `MalformedFragmentError`) for a header that is invalid.
+   * `meta.payloadLen` must be what the header declares; the reassembler checks
+   * it against the bytes that actually follow.
+   */
+  decodeHeader(bytes: Uint8Array): DecodeHeaderResult;
+  /** Bytes {@link FragmentStrategy.encodeHeaderInto} writes for `meta`. */
+  headerLength(meta: FragmentMeta, frame: Uint8Array): number;
+  /**
+   * Write the header for `meta` into `target` at `offset`; returns the bytes
+   * written (must equal `headerLength(meta, frame)`). `frame` is the logical
+   * message being fragmented.
+   */
+  encodeHeaderInto(
+    meta: FragmentMeta,
+    frame: Uint8Array,
+    target: Uint8Array,
+    offset: number,
+  ): number;
+  /**
+   * Largest payload per fragment for `frame` (an integer ≥ 1). A message no
+   * longer than this is sent as one final fragment.
+   */
+  maxFragmentPayload(frame: Uint8Array): number;
+}
