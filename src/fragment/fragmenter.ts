@@ -1,0 +1,136 @@
+/**
+ * `Fragmenter`: split logical messages into fragment bodies.
+ *
+ * @module
+ */
+import { ConfigError } from "../error.ts";
+import { MessageTooLargeError } from "./errors.ts";
+import { type FragmenterOptions, resolveFragmenterOptions } from "./options.ts";
+import type { FragmentMeta, FragmentStrategy } from "./types.ts";
+
+const OWNER = "Fragmenter";
+const U32_MAX = 0xffff_ffff;
+// Fragments are carved out of shared slabs: one allocation per slab instead of
+// one per fragment (a small typed array costs ~1 µs). Regions are never reused.
+const SLAB_MIN = 64 * 1024;
+const SLAB_MAX = 1024 * 1024;
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Splits each message into fragments (`header ++ payload`) with a
+ * {@link FragmentStrategy}: at most `strategy.maxFragmentPayload(message)`
+ * payload bytes each, sequence 0, 1, 2, …, the last one final. A message that
+ * fits is one final fragment; an empty message is one final empty fragment.
+ * One fragmenter per connection direction: it allocates message ids 0, 1, 2, …
+ * (wrapping after `strategy.maxMsgId`) for multiplexed strategies.
+ *
+ * Emitted fragments are views into shared buffers of up to 1 MiB: use each
+ * through its own `byteOffset`/`byteLength`, do not transfer its `.buffer`, and
+ * copy it if you keep it long.
+ *
+ * @example
+ * ```ts
+ * import { Fragmenter, LenFlag32K } from "@wireframe/wireframe";
+ *
+ * const fragmenter = new Fragmenter(new LenFlag32K({ maxFragmentPayload: 4 }));
+ * fragmenter.split(new Uint8Array([1, 2, 3, 4, 5]), (f) => console.log(f));
+ * // Uint8Array [0, 4, 1, 2, 3, 4], then Uint8Array [128, 1, 5]
+ * ```
+ */
+export class Fragmenter {
+  /** The header format. */
+  readonly strategy: FragmentStrategy;
+  /** Largest message {@link Fragmenter.split} accepts. */
+  readonly maxMessageSize: number;
+  readonly #maxMsgId: number;
+  #nextMsgId = 0;
+  #slab: Uint8Array = EMPTY;
+  #used = 0;
+
+  /**
+   * Create a fragmenter for one outbound stream.
+   *
+   * @param strategy the fragment header format
+   * @param options see {@link FragmenterOptions}
+   * @throws {ConfigError} if an option is out of range or `strategy.maxMsgId` is invalid
+   */
+  constructor(strategy: FragmentStrategy, options?: FragmenterOptions) {
+    this.maxMessageSize = resolveFragmenterOptions(OWNER, options).maxMessageSize;
+    const maxMsgId = strategy.maxMsgId ?? U32_MAX;
+    if (!(Number.isInteger(maxMsgId) && maxMsgId >= 0 && maxMsgId <= U32_MAX)) {
+      throw new ConfigError(
+        "strategy.maxMsgId",
+        `${OWNER}: option "strategy.maxMsgId" must be an integer from 0 to ${U32_MAX} ` +
+          `(got ${maxMsgId})`,
+      );
+    }
+    this.strategy = strategy;
+    this.#maxMsgId = strategy.multiplexed ? maxMsgId : 0;
+  }
+
+  /** The message id the next multiplexed message will get. */
+  get nextMsgId(): number {
+    return this.#nextMsgId;
+  }
+
+  /**
+   * Split `message` and call `emit` synchronously, in order, once per fragment.
+   *
+   * @throws {MessageTooLargeError} if `message` is longer than `maxMessageSize`
+   *   (before anything is emitted)
+   * @throws {ConfigError} if the strategy returns an invalid payload limit or
+   *   writes a header of another length than it announced
+   */
+  split(message: Uint8Array, emit: (fragment: Uint8Array) => void): void {
+    const strategy = this.strategy;
+    const total = message.length;
+    if (total > this.maxMessageSize) {
+      throw new MessageTooLargeError(this.#nextMsgId, total, this.maxMessageSize);
+    }
+    const max = strategy.maxFragmentPayload(message);
+    if (!(Number.isInteger(max) && max >= 1)) {
+      throw strategyError(`maxFragmentPayload() must return an integer >= 1 (got ${max})`);
+    }
+    const msgId = this.#nextMsgId;
+    if (strategy.multiplexed) this.#nextMsgId = msgId >= this.#maxMsgId ? 0 : msgId + 1;
+    const count = total === 0 ? 1 : Math.ceil(total / max);
+    let offset = 0;
+    for (let seq = 0; seq < count; seq++) {
+      const payloadLen = Math.min(max, total - offset);
+      const isFinal = seq === count - 1;
+      const meta: FragmentMeta = seq === 0
+        ? { msgId, seq, isFinal, payloadLen, totalLen: total }
+        : { msgId, seq, isFinal, payloadLen };
+      const headerLen = strategy.headerLength(meta, message);
+      if (!(Number.isInteger(headerLen) && headerLen >= 0)) {
+        throw strategyError(`headerLength() must return an integer >= 0 (got ${headerLen})`);
+      }
+      const out = this.#take(headerLen + payloadLen, total - offset + (count - seq) * headerLen);
+      const written = strategy.encodeHeaderInto(meta, message, out, 0);
+      if (written !== headerLen) {
+        throw strategyError(
+          `encodeHeaderInto() wrote ${written} bytes, headerLength() said ${headerLen}`,
+        );
+      }
+      out.set(count === 1 ? message : message.subarray(offset, offset + payloadLen), headerLen);
+      offset += payloadLen;
+      emit(out);
+    }
+  }
+
+  #take(size: number, remaining: number): Uint8Array {
+    if (this.#slab.length - this.#used < size) {
+      this.#slab = new Uint8Array(
+        Math.max(size, Math.min(SLAB_MAX, Math.max(SLAB_MIN, remaining))),
+      );
+      this.#used = 0;
+    }
+    const at = this.#used;
+    this.#used = at + size;
+    return this.#slab.subarray(at, at + size);
+  }
+}
+
+function strategyError(rule: string): ConfigError {
+  return new ConfigError("strategy", `${OWNER}: option "strategy": ${rule}`);
+}

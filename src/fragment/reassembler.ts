@@ -1,0 +1,309 @@
+/**
+ * `Reassembler`: turn fragment bodies back into messages, within limits.
+ *
+ * @module
+ */
+import { PartialMessage } from "./_partial.ts";
+import {
+  FragmentError,
+  FragmentSequenceError,
+  IncompleteMessageError,
+  MalformedFragmentError,
+  MessageTooLargeError,
+  ReassemblyBudgetError,
+  ReassemblyTimeoutError,
+  TooManyMessagesError,
+} from "./errors.ts";
+import {
+  type ReassemblyLimits,
+  type ReassemblyOptions,
+  resolveReassemblyOptions,
+} from "./options.ts";
+import type { DecodedHeader, FragmentStrategy } from "./types.ts";
+
+const OWNER = "Reassembler";
+
+/**
+ * Re-assembles fragment bodies into messages, one reassembler per connection.
+ * Synchronous: the connection calls {@link Reassembler.push} per fragment with
+ * the current time, arms one timer at {@link Reassembler.nextDeadline} and
+ * calls {@link Reassembler.expire} when it fires.
+ *
+ * Rules (`docs/fragmentation.md`): per message, seq starts at 0 and goes up by
+ * 1; a duplicate (seq already received) is ignored; a gap or a continuation
+ * without a start is a {@link FragmentSequenceError}. Partial messages are keyed
+ * by `msgId` (multiplexed strategies) so interleaved messages re-assemble
+ * independently. Every limit breach throws its own {@link FragmentError}
+ * subclass; the offending partial message is freed first. With
+ * `onViolation: "fail"` (the default) the reassembler then frees everything
+ * and rethrows the same error from every later call: close the connection.
+ *
+ * A message that arrives as one final fragment is emitted as a view of that
+ * fragment (no copy); a multi-fragment message is copied once, into a buffer of
+ * its own. `now` must not go backwards (a smaller value counts as the last).
+ *
+ * @example
+ * ```ts
+ * import { LenFlag32K, Reassembler } from "@wireframe/wireframe";
+ *
+ * const reassembler = new Reassembler(new LenFlag32K(), { reassemblyTimeoutMs: 5_000 });
+ * const emit = (message: Uint8Array) => console.log(message); // Uint8Array [1, 2, 3]
+ * reassembler.push(new Uint8Array([0x00, 0x02, 1, 2]), 0, emit); // first, not final
+ * reassembler.nextDeadline(); // 5000
+ * reassembler.push(new Uint8Array([0x80, 0x01, 3]), 10, emit); // final: emits
+ * ```
+ */
+export class Reassembler {
+  /** The header format. */
+  readonly strategy: FragmentStrategy;
+  /** The limits in force, defaults applied. */
+  readonly limits: ReassemblyLimits;
+  readonly #partials = new Map<number, PartialMessage>();
+  #buffered = 0;
+  #charged = 0;
+  #now = -Infinity;
+  #failure: FragmentError | undefined;
+
+  /**
+   * Create a reassembler for one connection.
+   *
+   * @param strategy the fragment header format
+   * @param options limits; see {@link ReassemblyOptions}
+   * @throws {ConfigError} if a limit is out of range
+   */
+  constructor(strategy: FragmentStrategy, options?: ReassemblyOptions) {
+    this.strategy = strategy;
+    this.limits = resolveReassemblyOptions(OWNER, options);
+  }
+
+  /** Payload bytes held in partial messages. */
+  get bufferedBytes(): number {
+    return this.#buffered;
+  }
+
+  /** Bytes charged against `maxBufferedBytes`: memory retained plus overhead per held fragment. */
+  get chargedBytes(): number {
+    return this.#charged;
+  }
+
+  /** Partial messages held. */
+  get partialMessages(): number {
+    return this.#partials.size;
+  }
+
+  /** The error that failed this reassembler, if any. */
+  get failure(): FragmentError | undefined {
+    return this.#failure;
+  }
+
+  /**
+   * Take one fragment body received at `now` (milliseconds, monotonic); `emit`
+   * is called synchronously when it completes a message.
+   *
+   * @throws {FragmentError} a subclass naming the breach; see the class docs
+   */
+  push(fragment: Uint8Array, now: number, emit: (message: Uint8Array) => void): void {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (now > this.#now) this.#now = now;
+    try {
+      this.#push(fragment, emit);
+    } catch (err) {
+      this.#violation(err);
+    }
+  }
+
+  /**
+   * Evict every partial message whose first fragment is `reassemblyTimeoutMs`
+   * or more before `now`.
+   *
+   * @throws {ReassemblyTimeoutError} if any was evicted (for the oldest)
+   */
+  expire(now: number): void {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (now > this.#now) this.#now = now;
+    const timeout = this.limits.reassemblyTimeoutMs;
+    let oldest: PartialMessage | undefined;
+    let count = 0;
+    // Insertion order is first-fragment order, since `now` never goes back.
+    for (const partial of this.#partials.values()) {
+      if (this.#now - partial.firstAt < timeout) break;
+      oldest ??= partial;
+      count++;
+      this.#free(partial);
+    }
+    if (oldest !== undefined) {
+      this.#violation(
+        new ReassemblyTimeoutError(oldest.msgId, this.#now - oldest.firstAt, timeout, count),
+      );
+    }
+  }
+
+  /** When the oldest partial message expires (`firstAt + reassemblyTimeoutMs`), if any. */
+  nextDeadline(): number | undefined {
+    for (const partial of this.#partials.values()) {
+      return partial.firstAt + this.limits.reassemblyTimeoutMs;
+    }
+    return undefined;
+  }
+
+  /**
+   * Signal the end of the fragment stream.
+   *
+   * @throws {IncompleteMessageError} if partial messages are held (they are freed)
+   */
+  finish(): void {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#partials.size === 0) return;
+    const error = new IncompleteMessageError(this.#partials.size, this.#buffered);
+    this.clear();
+    throw error;
+  }
+
+  /** Free every partial message without an error (e.g. the connection is closing). */
+  clear(): void {
+    this.#partials.clear();
+    this.#buffered = 0;
+    this.#charged = 0;
+  }
+
+  #push(fragment: Uint8Array, emit: (message: Uint8Array) => void): void {
+    const { meta, headerLen } = this.#decode(fragment);
+    const payload = fragment.subarray(headerLen);
+    const limits = this.limits;
+    const multiplexed = this.strategy.multiplexed;
+    const msgId = multiplexed ? meta.msgId : 0;
+    const partial = this.#partials.size === 0 ? undefined : this.#partials.get(msgId);
+    if (partial === undefined) {
+      const seq = multiplexed ? meta.seq : 0;
+      if (seq !== 0) throw new FragmentSequenceError("reorder", msgId, 0, seq);
+      return this.#start(msgId, meta.isFinal, meta.totalLen, payload, emit);
+    }
+    const seq = multiplexed ? meta.seq : partial.nextSeq;
+    if (seq < partial.nextSeq) return; // a duplicate
+    if (this.#now - partial.firstAt >= limits.reassemblyTimeoutMs) {
+      this.#free(partial);
+      const age = this.#now - partial.firstAt;
+      throw new ReassemblyTimeoutError(msgId, age, limits.reassemblyTimeoutMs);
+    }
+    if (seq > partial.nextSeq) {
+      this.#free(partial);
+      throw new FragmentSequenceError("gap", msgId, partial.nextSeq, seq);
+    }
+    const size = partial.length + payload.length;
+    if (size > limits.maxMessageSize) {
+      this.#free(partial);
+      throw new MessageTooLargeError(msgId, size, limits.maxMessageSize);
+    }
+    const total = partial.totalLen;
+    if (total !== undefined && (size > total || (meta.isFinal && size !== total))) {
+      this.#free(partial);
+      throw new MalformedFragmentError("total-length", `message ${msgId}: ${size} of ${total}`);
+    }
+    if (meta.isFinal) {
+      const message = partial.finish(payload);
+      this.#free(partial);
+      return emit(message);
+    }
+    this.#hold(partial, payload);
+  }
+
+  #start(
+    msgId: number,
+    isFinal: boolean,
+    totalLen: number | undefined,
+    payload: Uint8Array,
+    emit: (message: Uint8Array) => void,
+  ): void {
+    const limits = this.limits;
+    const declared = totalLen ?? payload.length;
+    if (declared > limits.maxMessageSize || payload.length > limits.maxMessageSize) {
+      throw new MessageTooLargeError(
+        msgId,
+        Math.max(declared, payload.length),
+        limits.maxMessageSize,
+      );
+    }
+    if (
+      totalLen !== undefined &&
+      (payload.length > totalLen || (isFinal && payload.length !== totalLen))
+    ) {
+      throw new MalformedFragmentError(
+        "total-length",
+        `message ${msgId}: ${payload.length} of ${totalLen}`,
+      );
+    }
+    if (isFinal) return emit(payload);
+    if (this.#partials.size >= limits.maxConcurrentMessages) {
+      throw new TooManyMessagesError(msgId, limits.maxConcurrentMessages);
+    }
+    const partial = new PartialMessage(msgId, this.#now, totalLen, limits.maxMessageSize);
+    this.#partials.set(msgId, partial);
+    this.#hold(partial, payload);
+  }
+
+  #hold(partial: PartialMessage, payload: Uint8Array): void {
+    const charge = partial.chargeFor(payload) + this.limits.fragmentOverhead;
+    if (this.#charged + charge > this.limits.maxBufferedBytes) {
+      this.#free(partial);
+      throw new ReassemblyBudgetError(
+        partial.msgId,
+        this.#charged + charge,
+        this.limits.maxBufferedBytes,
+      );
+    }
+    partial.append(payload);
+    partial.charged += charge;
+    this.#charged += charge;
+    this.#buffered += payload.length;
+  }
+
+  #free(partial: PartialMessage): void {
+    if (this.#partials.delete(partial.msgId)) {
+      this.#charged -= partial.charged;
+      this.#buffered -= partial.length;
+    }
+  }
+
+  #decode(fragment: Uint8Array): DecodedHeader {
+    let result;
+    try {
+      result = this.strategy.decodeHeader(fragment);
+    } catch (err) {
+      if (err instanceof FragmentError) throw err;
+      throw new MalformedFragmentError("invalid-header", "the strategy could not decode it", {
+        cause: err,
+      });
+    }
+    if (result.kind === "need-more") {
+      throw new MalformedFragmentError("truncated-header", `${fragment.length}-byte fragment`);
+    }
+    const { meta, headerLen } = result;
+    if (
+      !(Number.isInteger(headerLen) && headerLen >= 0 && headerLen <= fragment.length) ||
+      !validMeta(meta)
+    ) {
+      throw new MalformedFragmentError("invalid-header", "the strategy returned an invalid header");
+    }
+    if (meta.payloadLen !== fragment.length - headerLen) {
+      throw new MalformedFragmentError(
+        "payload-length",
+        `header says ${meta.payloadLen} payload bytes, ${fragment.length - headerLen} follow`,
+      );
+    }
+    return result;
+  }
+
+  #violation(err: unknown): never {
+    if (err instanceof FragmentError && this.limits.onViolation === "fail") {
+      this.#failure = err;
+      this.clear();
+    }
+    throw err;
+  }
+}
+
+function validMeta(meta: DecodedHeader["meta"]): boolean {
+  return Number.isInteger(meta.msgId) && meta.msgId >= 0 && Number.isInteger(meta.seq) &&
+    meta.seq >= 0 && Number.isInteger(meta.payloadLen) && meta.payloadLen >= 0 &&
+    (meta.totalLen === undefined || (Number.isInteger(meta.totalLen) && meta.totalLen >= 0));
+}
