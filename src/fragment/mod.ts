@@ -1,0 +1,67 @@
+/**
+ * Fragmentation: split large logical messages into fragments that fit the
+ * frame codec, and re-assemble them, with limits that a hostile peer cannot
+ * get around (DESIGN §8; `docs/fragmentation.md`).
+ *
+ * - {@link FragmentStrategy} / {@link FragmentMeta}: the header contract.
+ * - {@link LenFlag32K} (2-byte header, one message at a time) and
+ *   {@link MuxFragmentStrategy} (msgId + seq, interleaved messages).
+ * - {@link Fragmenter} and {@link Reassembler}: the synchronous cores.
+ * - {@link FragmentAdapter}: both as TransformStreams.
+ *
+ * @example
+ * ```ts
+ * import { Fragmenter, MuxFragmentStrategy, Reassembler } from "@wireframe/wireframe";
+ *
+ * const mux = new MuxFragmentStrategy({ maxFragmentPayload: 16 * 1024 });
+ * const fragments: Uint8Array[] = [];
+ * new Fragmenter(mux).split(new Uint8Array(100_000), (f) => fragments.push(f));
+ * const reassembler = new Reassembler(mux);
+ * for (const f of fragments) reassembler.push(f, performance.now(), (m) => console.log(m.length));
+ * ```
+ *
+ * @module
+ */
+export { ConfigError, WireframeBaseError } from "../error.ts";
+export type {
+  DecodedHeader,
+  DecodeHeaderResult,
+  FragmentMeta,
+  FragmentStrategy,
+  NeedMoreHeader,
+} from "./types.ts";
+export {
+  FragmentError,
+  FragmentSequenceError,
+  type FragmentSequenceReason,
+  IncompleteMessageError,
+  MalformedFragmentError,
+  type MalformedFragmentReason,
+  MessageTooLargeError,
+  ReassemblyBudgetError,
+  ReassemblyTimeoutError,
+  TooManyMessagesError,
+} from "./errors.ts";
+export {
+  DEFAULT_FRAGMENT_OVERHEAD,
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_MAX_CONCURRENT_MESSAGES,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  DEFAULT_REASSEMBLY_TIMEOUT_MS,
+  type FragmenterOptions,
+  type ReassemblyLimits,
+  type ReassemblyOptions,
+  type ViolationPolicy,
+} from "./options.ts";
+export type { PayloadLimit } from "./_payload_limit.ts";
+export { LEN_FLAG_32K_MAX_PAYLOAD, LenFlag32K, type LenFlag32KOptions } from "./len_flag_32k.ts";
+export {
+  MUX_DEFAULT_MAX_PAYLOAD,
+  MUX_HEADER_LENGTH,
+  MUX_HEADER_LENGTH_WITH_TOTAL,
+  type MuxFragmentOptions,
+  MuxFragmentStrategy,
+} from "./mux.ts";
+export { Fragmenter } from "./fragmenter.ts";
+export { Reassembler } from "./reassembler.ts";
+export { FragmentAdapter, type FragmentInboundOptions } from "./adapter.ts";
