@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { WireframeClient } from "../../src/client/client.ts";
+import { WireframeError } from "../../src/error.ts";
 import { COUNT, ECHO, echoApp } from "../../examples/echo_server.ts";
 import {
   captureLogger,
@@ -114,4 +115,22 @@ test("a large response is delivered in full before a malformed frame after it cl
   assert.deepEqual(reply.payload, payload);
   await raw.closeWrite();
   await raw.readEnd("the close after the violation");
+});
+
+test("WireframeError.io from a stream ends the connection after the frames already produced", async () => {
+  const chunk = new Uint8Array(256 * 1024).map((_, i) => (i * 13) & 0xff);
+  const failing = echoApp().logger(captureLogger().logger).route(9, async function* () {
+    for (let i = 0; i < 8; i++) yield chunk;
+    throw WireframeError.io(new Error("the backing store went away"));
+  });
+  await using running = await serve(failing);
+  await using raw = await RawClient.connect(running.port);
+  // A request pipelined behind it stays unread: closing on it makes the kernel send a reset.
+  await raw.write(concat(frame(9, 1n), frame(ECHO, 2n, new Uint8Array(768 * 1024))));
+  for (let i = 0; i < 8; i++) {
+    const f = await raw.readFrame(`frame ${i} of 8`);
+    assert.equal(f.payload.length, chunk.length);
+  }
+  await raw.answerFin();
+  await raw.readEnd("the connection to end after the I/O fault");
 });
