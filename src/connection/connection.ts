@@ -17,10 +17,11 @@ import type { DeadLetterSink } from "../push/dead_letter.ts";
 import { PushHandle } from "../push/push_handle.ts";
 import { TokenBucket } from "../push/token_bucket.ts";
 import type { Response } from "../response.ts";
+import { TransportError } from "../transport/errors.ts";
 import type { Connection } from "../transport/types.ts";
 import { OutboundActor } from "./actor.ts";
 import { Exchanges, GONE, type Gone } from "./exchange.ts";
-import { classifyFault, isIoFault } from "./faults.ts";
+import { classifyFault } from "./faults.ts";
 import { FrameWriter } from "./frame_writer.ts";
 import { runPreamble } from "./preamble_stage.ts";
 
@@ -154,7 +155,9 @@ export class ConnectionTask<S> {
       await this.#out.close();
     } catch (error) {
       this.#report(error, setupDone);
-      if (!isIoFault(error)) await this.#closeAfterFault(reader);
+      // Only a failed transport is past saving; after a WireframeError.io raised by user
+      // code the socket is healthy and the frames already produced are delivered (§8).
+      if (!(error instanceof TransportError)) await this.#closeAfterFault(reader);
     } finally {
       clearTimeout(this.#lingerTimer);
       this.#abort.abort();
@@ -269,7 +272,8 @@ export class ConnectionTask<S> {
   }
 
   /**
-   * After a protocol violation or a hook fault the socket itself is healthy:
+   * After a protocol violation, a hook fault or a WireframeError.io raised by
+   * user code the socket itself is healthy:
    * deliver what was already produced, FIN, and linger, as a graceful close.
    */
   async #closeAfterFault(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
