@@ -10,14 +10,11 @@ test("200 concurrent clients each get their own answers", async () => {
   const n = 200;
   const clients: WireframeClient[] = [];
   try {
-    for (
-      const result of await Promise.allSettled(
-        Array.from({ length: n }, () => WireframeClient.connect({ port: running.port })),
-      )
-    ) {
-      if (result.status === "fulfilled") clients.push(result.value);
-      else throw result.reason;
-    }
+    const connected = await Promise.allSettled(
+      Array.from({ length: n }, () => WireframeClient.connect({ port: running.port })),
+    );
+    for (const result of connected) if (result.status === "fulfilled") clients.push(result.value);
+    for (const result of connected) if (result.status === "rejected") throw result.reason;
     await Promise.all(clients.map(async (client, c) => {
       for (let r = 0; r < 3; r++) {
         const value = c * 1000 + r;
