@@ -129,9 +129,9 @@ export class FragmentAdapter {
     // Deadlines only grow (oldest first, monotonic clock), so an armed timer is
     // never later than the next deadline: arm only when none is armed.
     const arm = (): void => {
-      if (timer !== undefined) return;
-      const deadline = reassembler.nextDeadline();
-      if (deadline !== undefined) timer = setTimeout(onTimer, Math.max(0, deadline - clock()));
+      if (timer !== undefined || reassembler.partialMessages === 0) return;
+      const delay = reassembler.nextDeadline()! - clock();
+      timer = setTimeout(onTimer, delay > 1 ? Math.ceil(delay) : 1); // never a 0 ms spin
     };
     const onTimer = (): void => {
       timer = undefined;

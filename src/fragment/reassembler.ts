@@ -19,7 +19,7 @@ import {
   type ReassemblyOptions,
   resolveReassemblyOptions,
 } from "./options.ts";
-import type { DecodedHeader, FragmentStrategy } from "./types.ts";
+import type { DecodedHeader, DecodeHeaderResult, FragmentStrategy } from "./types.ts";
 
 const OWNER = "Reassembler";
 
@@ -40,7 +40,9 @@ const OWNER = "Reassembler";
  *
  * A message that arrives as one final fragment is emitted as a view of that
  * fragment (no copy); a multi-fragment message is copied once, into a buffer of
- * its own. `now` must not go backwards (a smaller value counts as the last).
+ * its own. Until then fragments may be held as views: do not mutate a
+ * fragment after pushing it. `now` must not go backwards (a smaller value
+ * counts as the last one seen).
  *
  * @example
  * ```ts
@@ -265,7 +267,7 @@ export class Reassembler {
   }
 
   #decode(fragment: Uint8Array): DecodedHeader {
-    let result;
+    let result: DecodeHeaderResult;
     try {
       result = this.strategy.decodeHeader(fragment);
     } catch (err) {
