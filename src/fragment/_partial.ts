@@ -88,8 +88,6 @@ export class PartialMessage {
       return out;
     }
     const parts = this.#parts;
-    if (parts.length === 0) return last;
-    if (parts.length === 1 && last.length === 0) return parts[0]!;
     const out = new Uint8Array(this.length + last.length);
     let at = 0;
     for (const part of parts) {

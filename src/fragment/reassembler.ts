@@ -38,10 +38,10 @@ const OWNER = "Reassembler";
  * `onViolation: "fail"` (the default) the reassembler then frees everything
  * and rethrows the same error from every later call: close the connection.
  *
- * A message that arrives as one final fragment is emitted as a view of that
- * fragment (no copy); a multi-fragment message is copied once, into a buffer of
- * its own. Until then fragments may be held as views: do not mutate a
- * fragment after pushing it. `now` must not go backwards (a smaller value
+ * A message that arrives as one final fragment is emitted as a view of it (no
+ * copy); a longer message is copied once, into a buffer of its own.
+ * Until then fragments may be held as views: do not mutate a fragment after
+ * pushing it. `now` must not go backwards (a smaller value
  * counts as the last one seen).
  *
  * @example
