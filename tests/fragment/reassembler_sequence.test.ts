@@ -133,6 +133,11 @@ test("a one-fragment message is emitted as a view of the fragment; a longer one 
   assert.deepEqual(out, Uint8Array.of(1, 2, 3));
   assert.notEqual(out!.buffer, first.buffer);
   assert.notEqual(out!.buffer, last.buffer);
+  const tail = Uint8Array.of(0x80, 2, 5, 6); // after an empty first fragment: still its own buffer
+  reassembler.push(Uint8Array.of(0x00, 0), 0, () => {});
+  reassembler.push(tail, 0, (m) => (out = m));
+  assert.deepEqual(out, Uint8Array.of(5, 6));
+  assert.notEqual(out!.buffer, tail.buffer);
 });
 
 test("a throwing emit is rethrown as is and leaves the reassembler consistent", () => {
