@@ -14,7 +14,7 @@ export const MUX_HEADER_LENGTH = 13;
 /** Header bytes with `totalLen` (seq 0 of a multi-fragment message). */
 export const MUX_HEADER_LENGTH_WITH_TOTAL = 17;
 /** Default payload bytes per `MuxFragmentStrategy` fragment: 64 KiB. */
-export const MUX_DEFAULT_MAX_PAYLOAD = 64 * 1024;
+export const MUX_DEFAULT_MAX_PAYLOAD: number = 64 * 1024;
 
 const FLAG_FINAL = 0x01;
 const FLAG_TOTAL = 0x02;
