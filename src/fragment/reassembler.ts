@@ -39,10 +39,9 @@ const OWNER = "Reassembler";
  * and rethrows the same error from every later call: close the connection.
  *
  * A message that arrives as one final fragment is emitted as a view of it (no
- * copy); a longer message is copied once, into a buffer of its own.
- * Until then fragments may be held as views: do not mutate a fragment after
- * pushing it. `now` must not go backwards (a smaller value
- * counts as the last one seen).
+ * copy); a longer message is copied once, into a buffer of its own. Until then
+ * fragments may be held as views: do not mutate a fragment after pushing it.
+ * `now` must not go backwards (a smaller value counts as the last one seen).
  *
  * @example
  * ```ts
