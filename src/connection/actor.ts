@@ -66,6 +66,8 @@ export class OutboundActor implements PushTarget {
   #streakStartedAt = 0;
   #idleWaiters: (() => void)[] = [];
   #failure: { error: unknown } | undefined;
+  /** Pushes discarded by an abort after a failed write, not yet reported by `abort()`. */
+  #discardedEarlier = 0;
 
   constructor(
     connectionId: number,
@@ -177,7 +179,10 @@ export class OutboundActor implements PushTarget {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /** The connection is gone: dead-letter whatever is still queued and count it. */
+  /**
+   * The connection is gone: dead-letter whatever is still queued. Returns how
+   * many pushes were discarded, including by an earlier abort after a failed write.
+   */
   abort(): number {
     this.close();
     let discarded = 0;
@@ -195,6 +200,8 @@ export class OutboundActor implements PushTarget {
     this.#slot?.reject(new PushError("closed"));
     this.#slot = undefined;
     this.#wakeIdle();
+    discarded += this.#discardedEarlier;
+    this.#discardedEarlier = 0;
     return discarded;
   }
 
@@ -264,7 +271,7 @@ export class OutboundActor implements PushTarget {
         this.#failure = { error };
         this.#slot?.reject(error);
         this.#slot = undefined;
-        this.abort();
+        this.#discardedEarlier += this.abort();
       },
     );
   }

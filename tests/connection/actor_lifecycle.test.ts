@@ -184,4 +184,10 @@ test("a failed write ends the actor: queued pushes are dead-lettered, the held r
   assert.throws(() => rig.actor.offerResponse(response(1)), (e) => e === broken);
   await settle();
   assert.deepEqual(rig.letters.map((l) => [l.reason, tag(l.frame)]), [["connection-closed", "l1"]]);
+  assert.equal(
+    rig.actor.abort(),
+    1,
+    "the connection's final abort() reports what the failure discarded",
+  );
+  assert.equal(rig.actor.abort(), 0, "once");
 });

@@ -108,3 +108,16 @@ test("pushes still queued when a connection is force-closed go to the DLQ as con
   assert.equal(highs.length, 3, "the full high queue");
   assert.ok(highs.every((l) => l.reason === "connection-closed"));
 });
+
+test("a force-close that discards queued pushes is logged with their count", async () => {
+  await using rig = await pushRig((app) => app.pushQueues({ highCapacity: 2, lowCapacity: 4 }));
+  await jam(rig.handle, "high");
+  for (let n = 1; n <= 4; n++) rig.handle.tryPush(small(n), { priority: "low" });
+  await deadline(rig.running.server.shutdown({ timeoutMs: 0 }), "shutdown");
+  await settle();
+  assert.equal(rig.letters.length, 6);
+  const warns = rig.logs.filter((r) => r.message === "connection closed with pushes still queued");
+  assert.deepEqual(warns.map((r) => r.fields), [
+    { connectionId: rig.handle.connectionId, discarded: 6, deadLettered: true },
+  ]);
+});
