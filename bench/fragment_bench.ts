@@ -70,6 +70,35 @@ for (const { label: work, messages } of WORKLOADS) {
       },
     });
   }
+  if (messages.length > 1) {
+    // Floors for splitting small messages: copy each into a shared slab (what
+    // Fragmenter does, minus headers), or into a buffer of its own.
+    Deno.bench({
+      name: `split ${work}: floor: slab subarray + set, no header`,
+      group: `split ${work}`,
+      fn() {
+        let slab = new Uint8Array(0);
+        let used = 0;
+        for (const m of messages) {
+          if (slab.length - used < m.length) [slab, used] = [new Uint8Array(64 * KiB), 0];
+          const out = slab.subarray(used, used += m.length);
+          out.set(m);
+          emit(out);
+        }
+      },
+    });
+    Deno.bench({
+      name: `split ${work}: floor: new Uint8Array + set per message`,
+      group: `split ${work}`,
+      fn() {
+        for (const m of messages) {
+          const out = new Uint8Array(m.length);
+          out.set(m);
+          emit(out);
+        }
+      },
+    });
+  }
   for (const { label, strategy } of STRATEGIES) {
     const fragments = fragmentsOf(strategy, messages);
     Deno.bench({
