@@ -73,7 +73,9 @@ export class Exchanges<S> {
       await this.#endCommand();
       return;
     }
-    if (response === GONE) return;
+    // A request abandoned because the connection went away still ends its command,
+    // as a stream cut short does: onCommandEnd runs exactly once per request.
+    if (response === GONE) return void await this.#endCommand();
     await this.#send(response, request);
     await this.#endCommand();
   }

@@ -150,6 +150,26 @@ test("a client leaving mid-stream cancels it: no terminator, onCommandEnd still 
   await raw[Symbol.asyncDispose]();
 });
 
+test("a client leaving while an async handler is pending: onCommandEnd still runs once", async () => {
+  let ends = 0;
+  const started = signal();
+  const app = new WireframeApp()
+    .logger(captureLogger().logger)
+    .withProtocol({ onCommandEnd: () => void ends++ })
+    .route(1, () => {
+      started.resolve();
+      return new Promise<Uint8Array>(() => {}); // never settles
+    });
+  await using running = await serveMemory(app);
+  const raw = await connectRaw(running.port);
+  await raw.write(frame(1, 1n));
+  await deadline(started.promise, "handler started");
+  raw.close();
+  await deadline(running.server.shutdown(), "shutdown");
+  assert.equal(ends, 1);
+  await raw[Symbol.asyncDispose]();
+});
+
 test("handleError gets WireframeError.protocol from a stream; the next request is served", async () => {
   const errors: unknown[] = [];
   const app = new WireframeApp()
