@@ -80,10 +80,11 @@ test("hook order: beforeSend sees every frame, onCommandEnd once per request and
   const ids = [MARKER, 2, 3, 4, 5, 6, 7, 8, 9, MARKER];
   await raw.write(concat(...ids.map((id, i) => frame(id, BigInt(i + 1)))));
   const wire: string[] = [];
-  for (let last: Envelope | undefined; last?.correlationId !== BigInt(ids.length);) {
-    last = await raw.readFrame();
-    assert.equal(last.payload.at(-1), 0xee, "every frame on the wire went through beforeSend");
-    wire.push(`${show(last)}${last.correlationId === undefined ? "" : `#${last.correlationId}`}`);
+  while (true) {
+    const f = await raw.readFrame();
+    assert.equal(f.payload.at(-1), 0xee, "every frame on the wire went through beforeSend");
+    wire.push(`${show(f)}${f.correlationId === undefined ? "" : `#${f.correlationId}`}`);
+    if (f.correlationId === BigInt(ids.length)) break;
   }
   assert.deepEqual(events, [
     "setup true",
