@@ -115,6 +115,8 @@ export class OutboundActor implements PushTarget {
     priority: PushPriority,
     signal: AbortSignal | undefined,
   ): Promise<void> {
+    // Queue at once when possible, so a push is not overtaken by a later tryPush.
+    if (!signal?.aborted && this.tryPush(frame, priority, true) === "queued") return;
     await this.takeRateToken(signal);
     const queue = priority === "high" ? this.#high : this.#low;
     try {

@@ -124,6 +124,10 @@ export class PushHandle {
    */
   async pushWithPolicy(frame: Envelope, options: PolicyPushOptions): Promise<PolicyPushResult> {
     const priority = options.priority ?? "high";
+    // Queue at once when possible, so call order is wire order (see push()).
+    if (!options.signal?.aborted && this.#target.tryPush(frame, priority, true) === "queued") {
+      return "queued";
+    }
     await this.#target.takeRateToken(options.signal);
     const result = this.#target.tryPush(frame, priority, false);
     if (result === "queued") return "queued";

@@ -9,6 +9,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { PushHandle } from "../../src/push/push_handle.ts";
+import { TokenBucket } from "../../src/push/token_bucket.ts";
 import { deadline } from "../e2e/_helpers.ts";
 import { GatedSink, high, low, makeActor, response } from "./_actor.ts";
 
@@ -163,4 +165,24 @@ test("a long response stream never delays a high push by more than one frame", a
     ),
     { numRuns: 60 },
   );
+});
+
+test("back-to-back pushes of one priority, not awaited, go out in call order", async () => {
+  for (const rate of [undefined, new TokenBucket(0.001, 10, () => 0)]) {
+    const rig = makeActor({ highWaterMark: 1_000_000, rate });
+    const handle = new PushHandle(rig.actor);
+    const pending = [
+      handle.push(high(1)),
+      Promise.resolve(handle.tryPush(high(2))),
+      handle.pushWithPolicy(high(3), { policy: "drop-if-full" }),
+      Promise.resolve(handle.tryPush(high(4))),
+      handle.push(high(5)),
+    ];
+    await deadline(Promise.all(pending), "pushes");
+    assert.deepEqual(
+      rig.chosen,
+      ["h1", "h2", "h3", "h4", "h5"],
+      `rate limit: ${rate !== undefined}`,
+    );
+  }
 });
