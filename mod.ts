@@ -111,3 +111,4 @@ export {
 export * from "./src/transport/types.ts";
 export * from "./src/transport/errors.ts";
 export { runtimeTransport } from "./src/transport/runtime.ts";
+export * from "./src/fragment/mod.ts";

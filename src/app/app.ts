@@ -18,6 +18,10 @@ import type { PreambleOptions } from "./preamble.ts";
 import type { WireframeProtocol } from "./protocol.ts";
 import type { DeadLetter } from "../push/dead_letter.ts";
 import type { SessionRegistry } from "../session/registry.ts";
+import type { FragmentationSpec } from "../connection/inbound.ts";
+import { Reassembler } from "../fragment/reassembler.ts";
+import type { ReassemblyOptions } from "../fragment/options.ts";
+import type { FragmentStrategy } from "../fragment/types.ts";
 
 /** `route()` was called twice for the same message id. */
 export class DuplicateRouteError extends WireframeBaseError {
@@ -104,6 +108,8 @@ export interface AppSpec<S> {
   readonly protocol: WireframeProtocol<S>;
   /** Registry of live connections, if any. */
   readonly sessions: SessionRegistry | undefined;
+  /** Message fragmentation between the codec and the envelope, if any. */
+  readonly fragmentation: FragmentationSpec | undefined;
 }
 
 const malformedSchema = z.strictObject({
@@ -171,6 +177,7 @@ export class WireframeApp<S = undefined> {
   #deadLetters: WritableStream<DeadLetter> | undefined;
   #protocol: WireframeProtocol<S> = {};
   #sessions: SessionRegistry | undefined;
+  #fragmentation: FragmentationSpec | undefined;
 
   static {
     readSpec = <S>(app: WireframeApp<S>): AppSpec<S> =>
@@ -191,6 +198,7 @@ export class WireframeApp<S = undefined> {
         deadLetters: app.#deadLetters,
         protocol: app.#protocol,
         sessions: app.#sessions,
+        fragmentation: app.#fragmentation,
       });
   }
 
@@ -326,6 +334,20 @@ export class WireframeApp<S = undefined> {
       if (protocol[hook] !== undefined) requireFunction("withProtocol", hook, protocol[hook]);
     }
     this.#protocol = protocol;
+    return this;
+  }
+
+  /**
+   * Fragment messages larger than the strategy allows into several frames,
+   * and re-assemble incoming fragments, between the frame codec and the
+   * envelope. Re-assembly limits are mandatory and default to safe values
+   * (see `ReassemblyOptions`); a breach closes the connection.
+   *
+   * @throws {ConfigError} for invalid limits
+   */
+  fragmentation(strategy: FragmentStrategy, limits: ReassemblyOptions = {}): this {
+    new Reassembler(strategy, limits); // validates the limits now, not at the first connection
+    this.#fragmentation = { strategy, limits };
     return this;
   }
 

@@ -11,6 +11,11 @@ import { defaultSerializer, type Envelope, type Serializer } from "../codec/enve
 import { LengthDelimitedCodec, type LengthDelimitedOptions } from "../codec/length_delimited.ts";
 import type { FrameCodec } from "../codec/types.ts";
 import { FrameWriter } from "../connection/frame_writer.ts";
+import { type FragmentationSpec, InboundMessages } from "../connection/inbound.ts";
+import { Fragmenter } from "../fragment/fragmenter.ts";
+import type { ReassemblyOptions } from "../fragment/options.ts";
+import { Reassembler } from "../fragment/reassembler.ts";
+import type { FragmentStrategy } from "../fragment/types.ts";
 import { runtimeTransport } from "../transport/runtime.ts";
 import type { Connection, NetAddr, Transport } from "../transport/types.ts";
 import { ClientClosedError, ConnectionLostError, CorrelationMismatchError } from "./errors.ts";
@@ -30,6 +35,8 @@ export interface ClientOptions {
   serializer?: Serializer;
   /** Raw bytes sent once before any frame (the server's preamble). */
   preamble?: Uint8Array;
+  /** Fragment and re-assemble messages as the server does (`app.fragmentation(...)`). */
+  fragmentation?: { strategy: FragmentStrategy; limits?: ReassemblyOptions };
   /** Frames buffered per stream and for pushes before reading pauses. Default 1024. */
   bufferSize?: number;
   /** How long `close()` waits for outstanding responses, in ms. Default 5000. */
@@ -87,19 +94,30 @@ export class WireframeClient {
   #closing = false;
   /** Set once the read loop has ended: later requests fail with it instead of waiting forever. */
   #lost: ConnectionLostError | undefined;
+  readonly #fragmentation: FragmentationSpec | undefined;
 
   private constructor(
     conn: Connection,
     options: z.output<typeof optionsSchema>,
     codec: FrameCodec,
     serializer: Serializer,
+    fragmentation: FragmentationSpec | undefined,
   ) {
     this.#conn = conn;
+    this.#fragmentation = fragmentation;
     this.#codec = codec;
     this.#serializer = serializer;
     this.#bufferSize = options.bufferSize;
     this.#closeTimeoutMs = options.closeTimeoutMs;
-    this.#out = new FrameWriter(conn.writable.getWriter(), codec, serializer);
+    const fragmenter = fragmentation &&
+      new Fragmenter(fragmentation.strategy, fragmentation.limits);
+    this.#out = new FrameWriter(
+      conn.writable.getWriter(),
+      codec,
+      serializer,
+      undefined,
+      fragmenter,
+    );
     this.#table = new CorrelationTable();
     this.#pushes = new AsyncQueue(options.bufferSize);
     this.closed = this.#readLoop();
@@ -118,11 +136,17 @@ export class WireframeClient {
       : new LengthDelimitedCodec(options.codec as LengthDelimitedOptions);
     const transport = options.transport ?? await runtimeTransport();
     const conn = await transport.connect({ hostname: parsed.hostname, port: parsed.port });
+    const fragmentation = options.fragmentation && {
+      strategy: options.fragmentation.strategy,
+      limits: options.fragmentation.limits ?? {},
+    };
+    if (fragmentation) new Reassembler(fragmentation.strategy, fragmentation.limits); // validate now
     const client = new WireframeClient(
       conn,
       parsed,
       codec,
       options.serializer ?? defaultSerializer,
+      fragmentation,
     );
     if (options.preamble) await client.#out.writeRaw(options.preamble);
     return client;
@@ -242,22 +266,30 @@ export class WireframeClient {
 
   async #readLoop(): Promise<void> {
     const reader = this.#conn.readable.getReader();
-    const decoder = this.#codec.createDecoder();
-    const frames: Uint8Array[] = [];
-    const emit = (frame: Uint8Array): void => void frames.push(frame);
+    let expired: { error: unknown } | undefined;
+    const inbound = new InboundMessages(this.#codec, this.#fragmentation, (error) => {
+      expired = { error };
+      this.#conn.close(); // ends the read below
+    });
+    const messages: Uint8Array[] = [];
+    const emit = (message: Uint8Array): void => void messages.push(message);
     let failure: unknown;
     try {
       while (true) {
         const { done, value } = await reader.read();
         if (done) break;
-        decoder.decode(value, emit);
-        for (const body of frames) await this.#dispatch(this.#serializer.decode(body));
-        frames.length = 0;
+        inbound.decode(value, emit);
+        for (const body of messages) {
+          const wait = this.#dispatch(this.#serializer.decode(body));
+          if (wait) await wait;
+        }
+        messages.length = 0;
       }
-      decoder.finish();
+      inbound.finish();
     } catch (error) {
-      failure = error;
+      failure = expired ? expired.error : error;
     } finally {
+      inbound.close();
       const lost = this.#lost = new ConnectionLostError(undefined, failure);
       this.#table.failAll(lost);
       if (failure === undefined) this.#pushes.end();
@@ -266,16 +298,14 @@ export class WireframeClient {
     }
   }
 
-  async #dispatch(frame: Envelope): Promise<void> {
-    if (frame.correlationId === undefined) {
-      const wait = this.#pushes.push(frame);
-      if (wait) await wait;
-      return;
-    }
+  /** Route one received frame; returns a promise only when a full buffer makes reading wait. */
+  #dispatch(frame: Envelope): Promise<void> | undefined {
+    if (frame.correlationId === undefined) return this.#pushes.push(frame);
     const outcome: PendingResponse = this.#table.deliver(frame);
-    if (outcome.kind === "wait") await outcome.wait;
-    else if (outcome.kind === "mismatch") {
+    if (outcome.kind === "wait") return outcome.wait;
+    if (outcome.kind === "mismatch") {
       this.#table.failOldest(new CorrelationMismatchError(outcome.expected, frame.correlationId));
     }
+    return undefined;
   }
 }

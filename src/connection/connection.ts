@@ -23,6 +23,8 @@ import { OutboundActor } from "./actor.ts";
 import { Exchanges, GONE, type Gone } from "./exchange.ts";
 import { classifyFault } from "./faults.ts";
 import { FrameWriter } from "./frame_writer.ts";
+import { InboundMessages } from "./inbound.ts";
+import { Fragmenter } from "../fragment/fragmenter.ts";
 import { runPreamble } from "./preamble_stage.ts";
 
 /** What the server shares with every connection. */
@@ -65,12 +67,20 @@ export class ConnectionTask<S> {
   #finishing = false;
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
   #consecutiveMalformed = 0;
+  /** A fault raised outside the read loop (a re-assembly timeout); ends the connection. */
+  #fatal: { error: unknown } | undefined;
 
   constructor(conn: Connection, readonly connectionId: number, deps: ConnectionDeps<S>) {
     const { spec } = deps;
     this.#conn = conn;
     this.#deps = deps;
-    this.#out = new FrameWriter(conn.writable.getWriter(), spec.codec, spec.serializer);
+    this.#out = new FrameWriter(
+      conn.writable.getWriter(),
+      spec.codec,
+      spec.serializer,
+      undefined,
+      spec.fragmentation && new Fragmenter(spec.fragmentation.strategy, spec.fragmentation.limits),
+    );
     this.#actor = this.#createActor();
     this.#ctx = new ConnectionContext<S>(
       connectionId,
@@ -179,7 +189,24 @@ export class ConnectionTask<S> {
     reader: ReadableStreamDefaultReader<Uint8Array>,
     leftover: Uint8Array,
   ): Promise<void> {
-    const decoder = this.#deps.spec.codec.createDecoder();
+    const { spec } = this.#deps;
+    const inbound = new InboundMessages(spec.codec, spec.fragmentation, (error) => {
+      this.#fatal = { error };
+      this.drain();
+    });
+    try {
+      await this.#readLoop(reader, leftover, inbound);
+    } finally {
+      inbound.close();
+    }
+    if (this.#fatal) throw this.#fatal.error;
+  }
+
+  async #readLoop(
+    reader: ReadableStreamDefaultReader<Uint8Array>,
+    leftover: Uint8Array,
+    inbound: InboundMessages,
+  ): Promise<void> {
     const frames: Uint8Array[] = [];
     const emit = (frame: Uint8Array): void => void frames.push(frame);
     let chunk: Uint8Array | undefined = leftover;
@@ -201,7 +228,7 @@ export class ConnectionTask<S> {
       }
       let decodeError: unknown;
       try {
-        decoder.decode(chunk, emit);
+        inbound.decode(chunk, emit);
       } catch (error) {
         decodeError = error;
       }
@@ -215,7 +242,7 @@ export class ConnectionTask<S> {
       if (decodeError !== undefined) throw decodeError;
     }
     this.#busy = false;
-    if (!this.#draining) decoder.finish();
+    if (!this.#draining) inbound.finish();
   }
 
   /** Handle one frame; returns a promise only when it has to wait. */

@@ -7,6 +7,7 @@
  */
 import type { Envelope, Serializer } from "../codec/envelope.ts";
 import type { FrameCodec } from "../codec/types.ts";
+import type { Fragmenter } from "../fragment/fragmenter.ts";
 
 /** Bytes queued before `send()` makes its caller wait. */
 export const DEFAULT_WRITE_HIGH_WATER_MARK = 64 * 1024;
@@ -25,6 +26,7 @@ export class FrameWriter {
   readonly #codec: FrameCodec;
   readonly #serializer: Serializer;
   readonly #inPlace: boolean;
+  readonly #fragmenter: Fragmenter | undefined;
   readonly #highWaterMark: number;
   /** Envelopes to encode in place, or bodies already encoded (slow path). */
   #pending: (Envelope | Uint8Array)[] = [];
@@ -41,12 +43,15 @@ export class FrameWriter {
     codec: FrameCodec,
     serializer: Serializer,
     highWaterMark: number = DEFAULT_WRITE_HIGH_WATER_MARK,
+    fragmenter?: Fragmenter,
   ) {
     this.#writer = writer;
     this.#codec = codec;
     this.#serializer = serializer;
-    this.#inPlace = serializer.encodedLength !== undefined && serializer.encodeInto !== undefined &&
-      codec.headerLength !== undefined && codec.encodeHeaderInto !== undefined;
+    this.#fragmenter = fragmenter;
+    this.#inPlace = fragmenter === undefined && serializer.encodedLength !== undefined &&
+      serializer.encodeInto !== undefined && codec.headerLength !== undefined &&
+      codec.encodeHeaderInto !== undefined;
     this.#highWaterMark = highWaterMark;
   }
 
@@ -58,23 +63,42 @@ export class FrameWriter {
    */
   send(envelope: Envelope): Promise<void> | undefined {
     if (this.#failure) throw this.#failure.error;
-    let entry: Envelope | Uint8Array = envelope;
-    let bodySize: number;
-    let frameSize: number;
-    if (this.#inPlace) {
-      bodySize = this.#serializer.encodedLength!(envelope);
-      frameSize = this.#codec.headerLength!(bodySize) + bodySize;
+    if (this.#fragmenter !== undefined) {
+      this.#queueFragments(this.#serializer.encode(envelope), this.#fragmenter);
+    } else if (this.#inPlace) {
+      const bodySize = this.#serializer.encodedLength!(envelope);
+      this.#queue(envelope, bodySize, this.#codec.headerLength!(bodySize) + bodySize);
     } else {
-      entry = this.#serializer.encode(envelope);
-      bodySize = entry.length;
-      frameSize = this.#codec.encodedLength(entry);
+      const body = this.#serializer.encode(envelope);
+      this.#queue(body, body.length, this.#frameSize(body));
     }
-    this.#pending.push(entry);
-    this.#bodySizes.push(bodySize);
-    this.#pendingBytes += frameSize;
     this.#flushing ??= this.#flushLoop();
     if (this.#pendingBytes < this.#highWaterMark) return undefined;
     return new Promise((resolve, reject) => this.#roomWaiters.push({ resolve, reject }));
+  }
+
+  /** Split one message body into fragments; all of them must fit a frame before any is queued. */
+  #queueFragments(body: Uint8Array, fragmenter: Fragmenter): void {
+    const fragments: Uint8Array[] = [];
+    fragmenter.split(body, (fragment) => void fragments.push(fragment));
+    const sizes = fragments.map((fragment) => this.#frameSize(fragment));
+    for (let i = 0; i < fragments.length; i++) {
+      this.#queue(fragments[i]!, fragments[i]!.length, sizes[i]!);
+    }
+  }
+
+  /** Framed size of `body`; throws a `CodecError` if it cannot be framed. */
+  #frameSize(body: Uint8Array): number {
+    const codec = this.#codec;
+    return codec.headerLength
+      ? codec.headerLength(body.length) + body.length
+      : codec.encodedLength(body);
+  }
+
+  #queue(entry: Envelope | Uint8Array, bodySize: number, frameSize: number): void {
+    this.#pending.push(entry);
+    this.#bodySizes.push(bodySize);
+    this.#pendingBytes += frameSize;
   }
 
   /** Write bytes as they are (not framed), after everything queued so far; e.g. a preamble. */

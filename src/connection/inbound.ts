@@ -1,0 +1,99 @@
+/**
+ * The inbound half of a connection in one synchronous step per socket chunk:
+ * frame decoding, then (when the app fragments) re-assembly, with the one
+ * timer that evicts a stalled partial message even if no byte arrives again.
+ *
+ * @module
+ */
+import type { FrameCodec, FrameDecoderState } from "../codec/types.ts";
+import { Reassembler } from "../fragment/reassembler.ts";
+import type { ReassemblyOptions } from "../fragment/options.ts";
+import type { FragmentStrategy } from "../fragment/types.ts";
+
+/** Fragmentation as configured on an app or a client. */
+export interface FragmentationSpec {
+  readonly strategy: FragmentStrategy;
+  readonly limits: ReassemblyOptions;
+}
+
+/** Bytes in, whole message bodies out (frames, or re-assembled messages). */
+export class InboundMessages {
+  readonly #decoder: FrameDecoderState;
+  readonly #reassembler: Reassembler | undefined;
+  readonly #onExpired: (error: unknown) => void;
+  readonly #fragments: Uint8Array[] = [];
+  readonly #emitFragment = (fragment: Uint8Array): void => void this.#fragments.push(fragment);
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Infinity;
+
+  /**
+   * @param codec the frame codec
+   * @param fragmentation re-assembly, if the protocol fragments messages
+   * @param onExpired called (from a timer) when a partial message times out; the connection must close
+   */
+  constructor(
+    codec: FrameCodec,
+    fragmentation: FragmentationSpec | undefined,
+    onExpired: (error: unknown) => void,
+  ) {
+    this.#decoder = codec.createDecoder();
+    this.#reassembler = fragmentation &&
+      new Reassembler(fragmentation.strategy, fragmentation.limits);
+    this.#onExpired = onExpired;
+  }
+
+  /**
+   * Decode `chunk`, calling `emit` for every complete message, in order.
+   * Throws a `CodecError` or a `FragmentError`; messages completed before the
+   * fault have been emitted.
+   */
+  decode(chunk: Uint8Array, emit: (message: Uint8Array) => void): void {
+    const reassembler = this.#reassembler;
+    if (reassembler === undefined) return this.#decoder.decode(chunk, emit);
+    const fragments = this.#fragments;
+    try {
+      this.#decoder.decode(chunk, this.#emitFragment);
+    } finally {
+      // Fragments decoded before a codec error still count.
+      const now = performance.now();
+      try {
+        for (const fragment of fragments) reassembler.push(fragment, now, emit);
+      } finally {
+        fragments.length = 0;
+        this.#arm();
+      }
+    }
+  }
+
+  /** At the peer's EOF: throws if a frame or a message is incomplete. */
+  finish(): void {
+    this.#decoder.finish();
+    this.#reassembler?.finish();
+  }
+
+  /** Free partial messages and stop the timer. */
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#reassembler?.clear();
+  }
+
+  /** Keep one timer at the earliest re-assembly deadline (deadlines only move later). */
+  #arm(): void {
+    const deadline = this.#reassembler?.nextDeadline();
+    if (deadline === undefined || deadline >= this.#timerAt) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = deadline;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      try {
+        this.#reassembler!.expire(performance.now());
+        this.#arm();
+      } catch (error) {
+        this.close();
+        this.#onExpired(error);
+      }
+    }, Math.max(0, Math.ceil(deadline - performance.now())));
+  }
+}
