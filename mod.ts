@@ -52,15 +52,14 @@ export {
   type EnvelopeErrorReason,
   type Serializer,
 } from "./src/codec/envelope.ts";
-export {
-  DuplicateRouteError,
-  type MalformedFrameOptions,
-  type PushQueueOptions,
-  type RateLimitOptions,
-  type SetupHook,
-  type TeardownHook,
-  WireframeApp,
-} from "./src/app/app.ts";
+export { DuplicateRouteError, WireframeApp } from "./src/app/app.ts";
+export type {
+  MalformedFrameOptions,
+  PushQueueOptions,
+  RateLimitOptions,
+  SetupHook,
+  TeardownHook,
+} from "./src/app/app_options.ts";
 export { type AppDataKey, appDataKey, MissingAppDataError } from "./src/app/app_data.ts";
 export type { ConnectionInfo, Context } from "./src/app/context.ts";
 export {

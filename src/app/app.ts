@@ -4,15 +4,24 @@
  *
  * @module
  */
-import { z } from "zod";
-import { intInRange, numberInRange, oneOf, parseOptions } from "../_internal/options.ts";
+import { parseOptions } from "../_internal/options.ts";
 import { defaultSerializer, type Serializer } from "../codec/envelope.ts";
 import { LengthDelimitedCodec, type LengthDelimitedOptions } from "../codec/length_delimited.ts";
 import type { FrameCodec } from "../codec/types.ts";
 import { ConfigError, WireframeBaseError } from "../error.ts";
 import { consoleLogger, type Logger } from "../observe/logger.ts";
 import type { AppDataKey } from "./app_data.ts";
-import type { ConnectionInfo } from "./context.ts";
+import {
+  type MalformedFrameOptions,
+  malformedSchema,
+  preambleLimitsSchema,
+  type PushQueueOptions,
+  pushQueuesSchema,
+  type RateLimitOptions,
+  rateLimitSchema,
+  type SetupHook,
+  type TeardownHook,
+} from "./app_options.ts";
 import type { Handler, Middleware } from "./middleware.ts";
 import type { PreambleOptions } from "./preamble.ts";
 import type { WireframeProtocol } from "./protocol.ts";
@@ -37,40 +46,6 @@ export class DuplicateRouteError extends WireframeBaseError {
     this.id = id;
   }
 }
-
-/** What to do with a frame body that is not a valid envelope. */
-export interface MalformedFrameOptions {
-  /** `"close"` (default) ends the connection; `"drop"` discards the frame. */
-  policy?: "close" | "drop";
-  /** With `"drop"`: close after this many malformed frames in a row (default 8). */
-  maxConsecutive?: number;
-}
-
-/** Per-connection push queues and the fairness of the outbound actor. */
-export interface PushQueueOptions {
-  /** Capacity of the high-priority queue (default 128). */
-  highCapacity?: number;
-  /** Capacity of the low-priority queue (default 128). */
-  lowCapacity?: number;
-  /** Consecutive high frames after which one waiting low frame goes (default 8; 0 = strict). */
-  maxHighBeforeLow?: number;
-  /** Also yield to a waiting low frame after this many ms of consecutive high frames (default off). */
-  timeSliceMs?: number;
-}
-
-/** A per-connection token bucket shared by both push priorities. */
-export interface RateLimitOptions {
-  /** Tokens added per second. */
-  perSecond: number;
-  /** Bucket size: pushes allowed at once (default: `perSecond`, at least 1). */
-  burst?: number;
-}
-
-/** Runs once per connection before any request; its result is `ctx.state`. */
-export type SetupHook<S> = (info: ConnectionInfo) => S | Promise<S>;
-
-/** Runs exactly once for every connection whose setup completed. */
-export type TeardownHook<S> = (state: S, info: ConnectionInfo) => void | Promise<void>;
 
 /** The app as the server runs it: a frozen snapshot of the builder (internal). */
 export interface AppSpec<S> {
@@ -111,28 +86,6 @@ export interface AppSpec<S> {
   /** Message fragmentation between the codec and the envelope, if any. */
   readonly fragmentation: FragmentationSpec | undefined;
 }
-
-const malformedSchema = z.strictObject({
-  policy: oneOf(["close", "drop"]).default("close"),
-  maxConsecutive: intInRange(1, 1_000_000).default(8),
-});
-
-const preambleLimitsSchema = z.object({
-  timeoutMs: intInRange(1, 3_600_000).default(5_000),
-  maxBytes: intInRange(1, 16 * 1024 * 1024).default(4_096),
-});
-
-const pushQueuesSchema = z.strictObject({
-  highCapacity: intInRange(1, 1_000_000).default(128),
-  lowCapacity: intInRange(1, 1_000_000).default(128),
-  maxHighBeforeLow: intInRange(0, 1_000_000).default(8),
-  timeSliceMs: intInRange(1, 3_600_000).optional(),
-});
-
-const rateLimitSchema = z.strictObject({
-  perSecond: numberInRange(0.001, 1_000_000_000),
-  burst: intInRange(1, 1_000_000_000).optional(),
-});
 
 const U32_MAX = 0xffff_ffff;
 

@@ -17,7 +17,10 @@ import { BoundedQueue } from "../push/bounded_queue.ts";
 import type { DeadLetterSink, PushPriority } from "../push/dead_letter.ts";
 import { PushError } from "../push/errors.ts";
 import type { PushTarget, TryPushResult } from "../push/push_handle.ts";
-import type { Clock, TokenBucket } from "../push/token_bucket.ts";
+import { type Clock, TokenBucket } from "../push/token_bucket.ts";
+import type { AppSpec } from "../app/app.ts";
+import type { Context } from "../app/context.ts";
+import type { Counters } from "../observe/stats.ts";
 import type { Logger } from "../observe/logger.ts";
 import type { FrameWriter } from "./frame_writer.ts";
 
@@ -285,4 +288,38 @@ export class OutboundActor implements PushTarget {
   #wakeIdle(): void {
     for (const wake of this.#idleWaiters.splice(0)) wake();
   }
+}
+
+const identity = (frame: Envelope): Envelope => frame;
+
+/**
+ * The actor of one server connection, configured from the app: queues,
+ * fairness, rate limit, dead letters, and the protocol's `beforeSend` (called
+ * with the connection's context, read lazily as it is created after the actor).
+ */
+export function createActor<S>(
+  connectionId: number,
+  out: FrameWriter,
+  deps: {
+    readonly spec: AppSpec<S>;
+    readonly counters: Counters;
+    readonly deadLetters: DeadLetterSink | undefined;
+  },
+  ctx: () => Context<S>,
+): OutboundActor {
+  const { spec, counters, deadLetters } = deps;
+  const { protocol, logger } = spec;
+  const beforeSend = protocol.beforeSend;
+  const rate = spec.rateLimit && new TokenBucket(spec.rateLimit.perSecond, spec.rateLimit.burst);
+  return new OutboundActor(connectionId, out, { ...spec.push, clock: () => performance.now() }, {
+    beforeSend: beforeSend ? (frame) => beforeSend.call(protocol, frame, ctx()) ?? frame : identity,
+    onPushFault: (error, frame) => {
+      counters.handlerErrors++;
+      logger.error("push frame dropped: it could not be sent", {
+        connectionId,
+        id: frame.id,
+        error,
+      });
+    },
+  }, { rate, deadLetters, logger });
 }

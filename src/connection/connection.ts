@@ -15,13 +15,13 @@ import type { Envelope } from "../codec/envelope.ts";
 import type { Counters } from "../observe/stats.ts";
 import type { DeadLetterSink } from "../push/dead_letter.ts";
 import { PushHandle } from "../push/push_handle.ts";
-import { TokenBucket } from "../push/token_bucket.ts";
 import type { Response } from "../response.ts";
 import { TransportError } from "../transport/errors.ts";
 import type { Connection } from "../transport/types.ts";
-import { OutboundActor } from "./actor.ts";
+import { createActor, type OutboundActor } from "./actor.ts";
 import { Exchanges, GONE, type Gone } from "./exchange.ts";
-import { classifyFault } from "./faults.ts";
+import { reportConnectionFault } from "./faults.ts";
+import { Interrupter } from "../_internal/interrupter.ts";
 import { FrameWriter } from "./frame_writer.ts";
 import { InboundMessages } from "./inbound.ts";
 import { Fragmenter } from "../fragment/fragmenter.ts";
@@ -43,8 +43,6 @@ export interface ConnectionDeps<S> {
  */
 const LINGER_MS = 2_000;
 
-const identity = (frame: Envelope): Envelope => frame;
-
 /**
  * Serves one connection until it ends. `drain()` stops reading new requests
  * and lets the current one finish; `forceClose()` ends everything now.
@@ -59,8 +57,8 @@ export class ConnectionTask<S> {
   readonly #actor: OutboundActor;
   readonly #ctx: ConnectionContext<S>;
   readonly #exchanges: Exchanges<S>;
-  /** Wakes the one await that may be cut short when the connection goes away. */
-  #interrupt: (() => void) | undefined;
+  /** Cuts awaits on user code short when the connection goes away. */
+  readonly #interrupter: Interrupter<Gone>;
   #draining = false;
   /** True while the frames of one read are being handled. */
   #busy = false;
@@ -74,6 +72,7 @@ export class ConnectionTask<S> {
     const { spec } = deps;
     this.#conn = conn;
     this.#deps = deps;
+    this.#interrupter = new Interrupter(this.#abort.signal, GONE);
     this.#out = new FrameWriter(
       conn.writable.getWriter(),
       spec.codec,
@@ -81,7 +80,7 @@ export class ConnectionTask<S> {
       undefined,
       spec.fragmentation && new Fragmenter(spec.fragmentation.strategy, spec.fragmentation.limits),
     );
-    this.#actor = this.#createActor();
+    this.#actor = createActor(connectionId, this.#out, deps, () => this.#ctx);
     this.#ctx = new ConnectionContext<S>(
       connectionId,
       conn.remoteAddr,
@@ -95,9 +94,8 @@ export class ConnectionTask<S> {
       deps.counters,
       this.#actor,
       this.#ctx,
-      (p) => this.#interruptible(p),
+      (p) => this.#interrupter.wrap(p),
     );
-    this.#abort.signal.addEventListener("abort", () => this.#interrupt?.(), { once: true });
     conn.closed.then(() => this.#abort.abort());
     this.done = this.#run();
   }
@@ -115,28 +113,6 @@ export class ConnectionTask<S> {
     this.#conn.close();
   }
 
-  #createActor(): OutboundActor {
-    const { spec, counters, deadLetters } = this.#deps;
-    const { beforeSend } = spec.protocol;
-    const rate = spec.rateLimit && new TokenBucket(spec.rateLimit.perSecond, spec.rateLimit.burst);
-    return new OutboundActor(this.connectionId, this.#out, {
-      ...spec.push,
-      clock: () => performance.now(),
-    }, {
-      beforeSend: beforeSend
-        ? (frame) => beforeSend.call(spec.protocol, frame, this.#ctx) ?? frame
-        : identity,
-      onPushFault: (error, frame) => {
-        counters.handlerErrors++;
-        spec.logger.error("push frame dropped: it could not be sent", {
-          connectionId: this.connectionId,
-          id: frame.id,
-          error,
-        });
-      },
-    }, { rate, deadLetters, logger: spec.logger });
-  }
-
   async #run(): Promise<void> {
     const { spec } = this.#deps;
     const reader = this.#conn.readable.getReader();
@@ -148,12 +124,14 @@ export class ConnectionTask<S> {
         : new Uint8Array(0);
       if (leftover === undefined) return void await this.#discardUntilEof(reader);
       if (spec.protocol.onConnectionSetup) {
-        const ran = await this.#interruptible(spec.protocol.onConnectionSetup(handle, this.#ctx));
+        const ran = await this.#interrupter.wrap(
+          spec.protocol.onConnectionSetup(handle, this.#ctx),
+        );
         if (ran === GONE) return;
       }
       if (spec.setup) {
         const setup = spec.setup(this.#ctx);
-        const state = await this.#interruptible(setup);
+        const state = await this.#interrupter.wrap(setup);
         if (state === GONE) return this.#teardownLateSetup(setup);
         this.#ctx.state = state as S;
       }
@@ -164,7 +142,7 @@ export class ConnectionTask<S> {
       await this.#actor.idle();
       await this.#out.close();
     } catch (error) {
-      this.#report(error, setupDone);
+      reportConnectionFault(error, setupDone, this.connectionId, this.#deps);
       // Only a failed transport is past saving; after a WireframeError.io raised by user
       // code the socket is healthy and the frames already produced are delivered (§8).
       if (!(error instanceof TransportError)) await this.#closeAfterFault(reader);
@@ -339,28 +317,6 @@ export class ConnectionTask<S> {
     }
   }
 
-  /**
-   * Await `promise` unless the connection goes away first (→ GONE), so a
-   * handler that never settles cannot hold up shutdown. Only one await is
-   * interruptible at a time, so nothing subscribes to a long-lived promise.
-   */
-  #interruptible<T>(promise: T | Promise<T>): Promise<T | Gone> {
-    if (this.#abort.signal.aborted) return Promise.resolve(GONE);
-    return new Promise((resolve, reject) => {
-      this.#interrupt = () => resolve(GONE);
-      Promise.resolve(promise).then(
-        (value) => {
-          this.#interrupt = undefined;
-          resolve(value);
-        },
-        (error) => {
-          this.#interrupt = undefined;
-          reject(error);
-        },
-      );
-    });
-  }
-
   async #teardown(): Promise<void> {
     try {
       await this.#deps.spec.teardown!(this.#ctx.state, this.#ctx);
@@ -371,20 +327,5 @@ export class ConnectionTask<S> {
         error,
       });
     }
-  }
-
-  #report(error: unknown, setupDone: boolean): void {
-    const { spec, counters } = this.#deps;
-    const fault = classifyFault(error, setupDone);
-    if (fault === "hook") counters.handlerErrors++;
-    else counters.connectionErrors++;
-    const fields = { connectionId: this.connectionId, error };
-    if (fault === "transport") spec.logger.debug("connection ended by the transport", fields);
-    else if (fault === "protocol") {
-      spec.logger.warn("connection closed: protocol violation", fields);
-    } else {spec.logger.error(
-        fault === "hook" ? "connection setup failed" : "connection failed",
-        fields,
-      );}
   }
 }

@@ -1,0 +1,68 @@
+/**
+ * The options of `WireframeApp`'s builder methods, and their validation.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { intInRange, numberInRange, oneOf } from "../_internal/options.ts";
+import type { ConnectionInfo } from "./context.ts";
+
+/** What to do with a frame body that is not a valid envelope. */
+export interface MalformedFrameOptions {
+  /** `"close"` (default) ends the connection; `"drop"` discards the frame. */
+  policy?: "close" | "drop";
+  /** With `"drop"`: close after this many malformed frames in a row (default 8). */
+  maxConsecutive?: number;
+}
+
+/** Per-connection push queues and the fairness of the outbound actor. */
+export interface PushQueueOptions {
+  /** Capacity of the high-priority queue (default 128). */
+  highCapacity?: number;
+  /** Capacity of the low-priority queue (default 128). */
+  lowCapacity?: number;
+  /** Consecutive high frames after which one waiting low frame goes (default 8; 0 = strict). */
+  maxHighBeforeLow?: number;
+  /** Also yield to a waiting low frame after this many ms of consecutive high frames (default off). */
+  timeSliceMs?: number;
+}
+
+/** A per-connection token bucket shared by both push priorities. */
+export interface RateLimitOptions {
+  /** Tokens added per second. */
+  perSecond: number;
+  /** Bucket size: pushes allowed at once (default: `perSecond`, at least 1). */
+  burst?: number;
+}
+
+/** Runs once per connection before any request; its result is `ctx.state`. */
+export type SetupHook<S> = (info: ConnectionInfo) => S | Promise<S>;
+
+/** Runs exactly once for every connection whose setup completed. */
+export type TeardownHook<S> = (state: S, info: ConnectionInfo) => void | Promise<void>;
+
+/** Validation of `malformedFrames()` options. */
+export const malformedSchema = z.strictObject({
+  policy: oneOf(["close", "drop"]).default("close"),
+  maxConsecutive: intInRange(1, 1_000_000).default(8),
+});
+
+/** Validation of `withPreamble()` limits. */
+export const preambleLimitsSchema = z.object({
+  timeoutMs: intInRange(1, 3_600_000).default(5_000),
+  maxBytes: intInRange(1, 16 * 1024 * 1024).default(4_096),
+});
+
+/** Validation of `pushQueues()` options. */
+export const pushQueuesSchema = z.strictObject({
+  highCapacity: intInRange(1, 1_000_000).default(128),
+  lowCapacity: intInRange(1, 1_000_000).default(128),
+  maxHighBeforeLow: intInRange(0, 1_000_000).default(8),
+  timeSliceMs: intInRange(1, 3_600_000).optional(),
+});
+
+/** Validation of `rateLimit()` options. */
+export const rateLimitSchema = z.strictObject({
+  perSecond: numberInRange(0.001, 1_000_000_000),
+  burst: intInRange(1, 1_000_000_000).optional(),
+});
