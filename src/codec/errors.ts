@@ -33,9 +33,10 @@ export class CodecError extends WireframeBaseError {}
  */
 export class FrameTooLargeError extends CodecError {
   /**
-   * Length of the whole frame (bytes before the length field, the length field
-   * and the adjusted length). Above `Number.MAX_SAFE_INTEGER` (only possible
-   * with an 8-byte length field) this is rounded; `message` has the exact value.
+   * Length of the frame body: the bytes after the length field (the declared
+   * length with `lengthAdjustment` applied). Above `Number.MAX_SAFE_INTEGER`
+   * (only possible with an 8-byte length field) this is rounded; `message`
+   * has the exact value.
    */
   readonly frameLength: number;
   /** The configured `maxFrameLength`. */
@@ -44,14 +45,14 @@ export class FrameTooLargeError extends CodecError {
   /**
    * Create the error for a frame of `frameLength` bytes.
    *
-   * @param frameLength whole-frame length that was declared or requested
+   * @param frameLength body length that was declared or requested
    * @param maxFrameLength the configured limit
    * @param exact exact decimal text of `frameLength` when it is not a safe integer
    */
   constructor(frameLength: number, maxFrameLength: number, exact?: string) {
     super(
       "ERR_FRAME_TOO_LARGE",
-      `frame of ${exact ?? frameLength} bytes exceeds maxFrameLength ${maxFrameLength}`,
+      `frame body of ${exact ?? frameLength} bytes exceeds maxFrameLength ${maxFrameLength}`,
     );
     this.frameLength = frameLength;
     this.maxFrameLength = maxFrameLength;

@@ -11,7 +11,11 @@ import { FrameTooLargeError, InvalidFrameLengthError } from "./errors.ts";
 import { LengthDelimitedDecoder } from "./length_delimited_decoder.ts";
 import type { FrameCodec, FrameDecoderState } from "./types.ts";
 
-/** Default `maxFrameLength`: 1 MiB, counted over the whole frame (header included). */
+/**
+ * Default `maxFrameLength`: 1 MiB of frame body — the bytes after the length
+ * field, i.e. the declared length with `lengthAdjustment` applied (DESIGN.md
+ * §5; tokio's `max_frame_length`).
+ */
 export const DEFAULT_MAX_FRAME_LENGTH = 1_048_576;
 
 const MAX_FRAME_LIMIT = 2 ** 31 - 1;
@@ -39,9 +43,10 @@ export interface LengthDelimitedOptions {
    */
   initialBytesToStrip?: number;
   /**
-   * Largest whole frame, as Netty counts it: `lengthFieldOffset + lengthFieldLength
-   * + field value + lengthAdjustment` (before stripping). 1 to 2^31-1 and at most
-   * what the length field can declare. Default 1 MiB, or that if it is smaller.
+   * Largest frame body: the bytes after the length field, `field value +
+   * lengthAdjustment` (DESIGN.md §5's declared length; tokio's
+   * `max_frame_length`). 1 to 2^31-1 and at most what the length field can
+   * declare. Default 1 MiB, or that if it is smaller.
    */
   maxFrameLength?: number;
 }
@@ -56,8 +61,8 @@ const schema = z.strictObject({
 }).superRefine((o, ctx) => {
   const header = o.lengthFieldOffset + o.lengthFieldLength;
   const fieldMax = 2 ** (8 * o.lengthFieldLength) - 1;
-  const smallest = header + Math.max(0, o.lengthAdjustment);
-  const largest = header + fieldMax + o.lengthAdjustment;
+  const smallest = Math.max(0, o.lengthAdjustment);
+  const largest = fieldMax + o.lengthAdjustment;
   const max = o.maxFrameLength;
   const fail = (option: string, rule: string) =>
     ctx.addIssue({ code: "custom", path: [option], message: `must be ${rule}` });
@@ -66,9 +71,9 @@ const schema = z.strictObject({
   const bits = `a ${o.lengthFieldLength}-byte length field`;
   if (largest < smallest) fail("lengthAdjustment", `at least ${-fieldMax} with ${bits}`);
   else if (max !== undefined && max < smallest) {
-    fail("maxFrameLength", `at least ${smallest} (offset + length field + max(0, adjustment))`);
+    fail("maxFrameLength", `at least ${smallest} (lengthAdjustment)`);
   } else if (max !== undefined && max > largest) {
-    fail("maxFrameLength", `at most ${largest}, the largest frame ${bits} can declare`);
+    fail("maxFrameLength", `at most ${largest}, the largest body ${bits} can declare`);
   }
 });
 
@@ -101,7 +106,7 @@ export class LengthDelimitedCodec implements FrameCodec {
   readonly lengthAdjustment: number;
   /** Bytes stripped from the start of each decoded frame. */
   readonly initialBytesToStrip: number;
-  /** Largest whole frame accepted (header included, before stripping). */
+  /** Largest frame body accepted or written (the header not counted). */
   readonly maxFrameLength: number;
 
   /**
@@ -113,7 +118,7 @@ export class LengthDelimitedCodec implements FrameCodec {
   constructor(options?: LengthDelimitedOptions) {
     const o = parseOptions(OWNER, schema, options);
     const header = o.lengthFieldOffset + o.lengthFieldLength;
-    const largest = header + 2 ** (8 * o.lengthFieldLength) - 1 + o.lengthAdjustment;
+    const largest = 2 ** (8 * o.lengthFieldLength) - 1 + o.lengthAdjustment;
     this.lengthFieldLength = o.lengthFieldLength;
     this.byteOrder = o.byteOrder;
     this.lengthFieldOffset = o.lengthFieldOffset;
@@ -185,8 +190,9 @@ export class LengthDelimitedCodec implements FrameCodec {
 
   #fieldFor(bodyLength: number): number {
     this.#assertCanEncode();
-    const total = this.lengthFieldLength + bodyLength;
-    if (total > this.maxFrameLength) throw new FrameTooLargeError(total, this.maxFrameLength);
+    if (bodyLength > this.maxFrameLength) {
+      throw new FrameTooLargeError(bodyLength, this.maxFrameLength);
+    }
     const field = bodyLength - this.lengthAdjustment;
     if (field < 0) throw new InvalidFrameLengthError(field, this.lengthAdjustment);
     return field;

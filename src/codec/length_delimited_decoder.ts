@@ -69,7 +69,7 @@ export class LengthDelimitedDecoder implements FrameDecoderState {
     this.#read = lengthReader(c.lengthFieldLength, c.byteOrder === "little");
     this.#header = c.lengthFieldOffset + c.lengthFieldLength;
     this.#strip = c.initialBytesToStrip;
-    this.#fieldMax = c.maxFrameLength - this.#header - c.lengthAdjustment;
+    this.#fieldMax = c.maxFrameLength - c.lengthAdjustment;
     this.#field = new Uint8Array(c.lengthFieldLength);
     this.#fieldView = new DataView(this.#field.buffer);
   }
@@ -151,11 +151,11 @@ export class LengthDelimitedDecoder implements FrameDecoderState {
     const field = this.#read(view, at);
     const { lengthAdjustment: adjust, maxFrameLength: max, byteOrder } = this.#c;
     if (field > this.#fieldMax) {
-      const frameLength = this.#header + adjust + field;
-      const exact = Number.isSafeInteger(frameLength)
+      const bodyLength = adjust + field;
+      const exact = Number.isSafeInteger(bodyLength)
         ? undefined
-        : String(view.getBigUint64(at, byteOrder === "little") + BigInt(this.#header + adjust));
-      throw new FrameTooLargeError(frameLength, max, exact);
+        : String(view.getBigUint64(at, byteOrder === "little") + BigInt(adjust));
+      throw new FrameTooLargeError(bodyLength, max, exact);
     }
     if (field < -adjust) throw new InvalidFrameLengthError(field, adjust);
     return this.#header + adjust + field;

@@ -132,9 +132,9 @@ test("an oversized length fails as soon as the header is readable, before any bo
   assert.throws(() => decoder.decode(bytes(0x7f, 0xff, 0xff, 0xff), () => {}), (err) => {
     assert.ok(err instanceof FrameTooLargeError);
     assert.equal(err.code, "ERR_FRAME_TOO_LARGE");
-    assert.equal(err.frameLength, 4 + 0x7fffffff);
+    assert.equal(err.frameLength, 0x7fffffff);
     assert.equal(err.maxFrameLength, 1024);
-    assert.equal(err.message, "frame of 2147483651 bytes exceeds maxFrameLength 1024");
+    assert.equal(err.message, "frame body of 2147483647 bytes exceeds maxFrameLength 1024");
     return true;
   });
   const split = codec.createDecoder();
@@ -143,14 +143,14 @@ test("an oversized length fails as soon as the header is readable, before any bo
   assert.throws(() => split.decode(bytes(0x00, 0x00), () => {}), FrameTooLargeError);
 });
 
-test("maxFrameLength bounds the whole frame, header included", () => {
+test("maxFrameLength bounds the body (the declared length, adjusted), not the header", () => {
   const codec = new LengthDelimitedCodec({ maxFrameLength: 10 });
-  assert.deepEqual(decodeAll(codec, [concat([bytes(0, 0, 0, 6), new Uint8Array(6)])]).frames, [
-    [0, 0, 0, 0, 0, 0],
+  assert.deepEqual(decodeAll(codec, [concat([bytes(0, 0, 0, 10), new Uint8Array(10)])]).frames, [
+    [0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
   ]);
-  assert.ok(decodeAll(codec, [bytes(0, 0, 0, 7)]).error instanceof FrameTooLargeError);
+  assert.ok(decodeAll(codec, [bytes(0, 0, 0, 11)]).error instanceof FrameTooLargeError);
   const adjusted = new LengthDelimitedCodec({
-    maxFrameLength: 10,
+    maxFrameLength: 5,
     lengthFieldOffset: 1,
     lengthAdjustment: 2,
   });
@@ -166,15 +166,15 @@ test("8-byte lengths above 2^53 are rejected as oversize, not wrapped", () => {
     const huge = 2n ** 53n + 1n;
     const { error } = decodeAll(codec, [uint(huge, 8, byteOrder)]);
     assert.ok(error instanceof FrameTooLargeError);
-    assert.equal(error.message, `frame of ${huge + 8n} bytes exceeds maxFrameLength 1048576`);
+    assert.equal(error.message, `frame body of ${huge} bytes exceeds maxFrameLength 1048576`);
     assert.ok(error.frameLength > Number.MAX_SAFE_INTEGER);
     const max = decodeAll(codec, [uint(2n ** 64n - 1n, 8, byteOrder)]).error;
     assert.ok(max instanceof FrameTooLargeError);
-    assert.match(max.message, /^frame of 18446744073709551623 bytes/);
+    assert.match(max.message, /^frame body of 18446744073709551615 bytes/);
     // 2^32 + 5 would read as 5 if only the low word were used.
     const wrap = decodeAll(codec, [uint(2n ** 32n + 5n, 8, byteOrder), new Uint8Array(5)]);
     assert.ok(wrap.error instanceof FrameTooLargeError);
-    assert.equal(wrap.error.frameLength, 2 ** 32 + 5 + 8);
+    assert.equal(wrap.error.frameLength, 2 ** 32 + 5);
     assert.deepEqual(wrap.frames, []);
   }
 });

@@ -59,13 +59,14 @@ test("encodeInto throws RangeError and writes nothing when the target is too sma
   assert.equal(codec.encodeInto(bytes(1, 2), target, 0), 6);
 });
 
-test("a frame longer than maxFrameLength (header included) is FrameTooLargeError", () => {
+test("a body longer than maxFrameLength (the header not counted) is FrameTooLargeError", () => {
   const codec = new LengthDelimitedCodec({ maxFrameLength: 10 });
-  assert.equal(codec.encode(new Uint8Array(6)).length, 10);
+  assert.equal(codec.encode(new Uint8Array(10)).length, 14);
   for (
     const attempt of [
-      () => codec.encode(new Uint8Array(7)),
-      () => codec.encodeInto(new Uint8Array(7), new Uint8Array(100), 0),
+      () => codec.encode(new Uint8Array(11)),
+      () => codec.encodeInto(new Uint8Array(11), new Uint8Array(100), 0),
+      () => codec.headerLength(11),
     ]
   ) {
     assert.throws(attempt, (err) => {

@@ -52,12 +52,12 @@ test("initialBytesToStrip defaults to lengthFieldOffset + lengthFieldLength", ()
 });
 
 test("default maxFrameLength shrinks to what a small length field can declare", () => {
-  assert.equal(new LengthDelimitedCodec({ lengthFieldLength: 1 }).maxFrameLength, 1 + 255);
-  assert.equal(new LengthDelimitedCodec({ lengthFieldLength: 2 }).maxFrameLength, 2 + 65_535);
+  assert.equal(new LengthDelimitedCodec({ lengthFieldLength: 1 }).maxFrameLength, 255);
+  assert.equal(new LengthDelimitedCodec({ lengthFieldLength: 2 }).maxFrameLength, 65_535);
   assert.equal(
     new LengthDelimitedCodec({ lengthFieldLength: 2, lengthFieldOffset: 2, lengthAdjustment: -2 })
       .maxFrameLength,
-    2 + 2 + 65_535 - 2,
+    65_535 - 2,
   );
   assert.equal(new LengthDelimitedCodec({ lengthFieldLength: 3 }).maxFrameLength, 1_048_576);
   assert.equal(new LengthDelimitedCodec({ lengthFieldLength: 8 }).maxFrameLength, 1_048_576);
@@ -73,8 +73,8 @@ test("every option accepts its boundary values", () => {
   new LengthDelimitedCodec({ lengthAdjustment: 65_535 });
   new LengthDelimitedCodec({ lengthAdjustment: -65_535 });
   new LengthDelimitedCodec({ maxFrameLength: 2 ** 31 - 1 });
-  new LengthDelimitedCodec({ maxFrameLength: 4 });
-  new LengthDelimitedCodec({ lengthFieldLength: 1, maxFrameLength: 256 });
+  new LengthDelimitedCodec({ maxFrameLength: 1 });
+  new LengthDelimitedCodec({ lengthFieldLength: 1, maxFrameLength: 255 });
   new LengthDelimitedCodec({ lengthFieldOffset: 2, initialBytesToStrip: 6 });
 });
 
@@ -143,25 +143,24 @@ test("maxFrameLength must be representable by the length field", () => {
   rejects(
     { lengthFieldLength: 1, maxFrameLength: 257 },
     "maxFrameLength",
-    "must be at most 256, the largest frame a 1-byte length field can declare (got 257)",
+    "must be at most 255, the largest body a 1-byte length field can declare (got 257)",
   );
   rejects(
     { lengthFieldLength: 2, lengthFieldOffset: 1, lengthAdjustment: 3, maxFrameLength: 70_000 },
     "maxFrameLength",
-    "must be at most 65541, the largest frame a 2-byte length field can declare (got 70000)",
+    "must be at most 65538, the largest body a 2-byte length field can declare (got 70000)",
   );
 });
 
-test("maxFrameLength must fit at least the smallest possible frame", () => {
+test("maxFrameLength must admit at least the smallest body a positive adjustment implies", () => {
   rejects(
-    { maxFrameLength: 3 },
+    { lengthAdjustment: 10, maxFrameLength: 9 },
     "maxFrameLength",
-    "must be at least 4 (offset + length field + max(0, adjustment)) (got 3)",
+    "must be at least 10 (lengthAdjustment) (got 9)",
   );
-  rejects(
-    { lengthFieldOffset: 2, lengthAdjustment: 10, maxFrameLength: 15 },
-    "maxFrameLength",
-    "must be at least 16 (offset + length field + max(0, adjustment)) (got 15)",
+  assert.equal(
+    new LengthDelimitedCodec({ lengthAdjustment: 10, maxFrameLength: 10 }).maxFrameLength,
+    10,
   );
 });
 
@@ -171,9 +170,10 @@ test("lengthAdjustment must leave some valid frame length", () => {
     "lengthAdjustment",
     "must be at least -255 with a 1-byte length field (got -256)",
   );
+  // Only empty bodies are left: the field must equal 255 and adjusts to 0.
   assert.equal(
     new LengthDelimitedCodec({ lengthFieldLength: 1, lengthAdjustment: -255 }).maxFrameLength,
-    1,
+    0,
   );
 });
 

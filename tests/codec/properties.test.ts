@@ -108,9 +108,9 @@ const soupOptionsArb = fc.record({
   lengthAdjustment: fc.integer({ min: -6, max: 6 }),
   maxFrameLength: fc.integer({ min: 1, max: 600 }),
 }).map((o) => {
-  const header = o.lengthFieldOffset + o.lengthFieldLength;
-  const smallest = header + Math.max(0, o.lengthAdjustment);
-  const largest = header + 2 ** (8 * o.lengthFieldLength) - 1 + o.lengthAdjustment;
+  // maxFrameLength bounds the body: the declared length plus the adjustment.
+  const smallest = Math.max(1, o.lengthAdjustment);
+  const largest = 2 ** (8 * o.lengthFieldLength) - 1 + o.lengthAdjustment;
   return { ...o, maxFrameLength: Math.min(largest, Math.max(smallest, o.maxFrameLength)) };
 });
 
