@@ -200,9 +200,18 @@ export class WireframeServer<S = undefined> {
       conn.close();
       return;
     }
+    let task: ConnectionTask<S>;
+    try {
+      task = new ConnectionTask(conn, this.#nextConnectionId++, deps);
+    } catch (error) {
+      // Whatever went wrong is this connection's alone: the accept loop carries on.
+      counters.connectionErrors++;
+      deps.spec.logger.error("could not start serving a connection", { error });
+      conn.close();
+      return;
+    }
     counters.connectionsAccepted++;
     counters.connectionsActive++;
-    const task = new ConnectionTask(conn, this.#nextConnectionId++, deps);
     this.#tasks.add(task);
     task.done.then(() => {
       this.#tasks.delete(task);
