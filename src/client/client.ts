@@ -110,7 +110,9 @@ export class WireframeClient {
     this.#bufferSize = options.bufferSize;
     this.#closeTimeoutMs = options.closeTimeoutMs;
     const fragmenter = fragmentation &&
-      new Fragmenter(fragmentation.strategy, fragmentation.limits);
+      new Fragmenter(fragmentation.strategy, {
+        maxMessageSize: fragmentation.limits.maxMessageSize,
+      });
     this.#out = new FrameWriter(
       conn.writable.getWriter(),
       codec,

@@ -78,7 +78,9 @@ export class ConnectionTask<S> {
       spec.codec,
       spec.serializer,
       undefined,
-      spec.fragmentation && new Fragmenter(spec.fragmentation.strategy, spec.fragmentation.limits),
+      spec.fragmentation && new Fragmenter(spec.fragmentation.strategy, {
+        maxMessageSize: spec.fragmentation.limits.maxMessageSize,
+      }),
     );
     this.#actor = createActor(connectionId, this.#out, deps, () => this.#ctx);
     this.#ctx = new ConnectionContext<S>(
