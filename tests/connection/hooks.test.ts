@@ -21,7 +21,7 @@ const MARKER = 1;
 /** "id:n" for a frame whose payload starts with a u32 (the rewrite appends a byte). */
 const show = (f: Envelope) => `${f.id}:${readU32(f.payload.subarray(0, 4))}`;
 
-function describe(error: unknown): string {
+function explain(error: unknown): string {
   if (error instanceof WireframeError) return `${error.kind} ${String(error.error)}`;
   return error instanceof Error ? error.message : String(error);
 }
@@ -37,7 +37,7 @@ function recordingApp(events: string[]) {
       return { ...f, payload: concat(f.payload, Uint8Array.of(0xee)) }; // rewritten
     },
     onCommandEnd: () => void events.push("end"),
-    handleError: (error) => void events.push(`error ${describe(error)}`),
+    handleError: (error) => void events.push(`error ${explain(error)}`),
     streamEndFrame: () => {
       events.push("terminator");
       return { id: TERMINATOR, payload: u32(0) };
@@ -127,7 +127,7 @@ test("a client leaving mid-stream cancels it: no terminator, onCommandEnd still 
         events.push("terminator");
         return { payload: u32(0) };
       },
-      handleError: (error) => void events.push(`error ${describe(error)}`),
+      handleError: (error) => void events.push(`error ${explain(error)}`),
     })
     .route(3, async function* (_req, ctx) {
       try {
