@@ -5,7 +5,9 @@
 // `seconds` after a warm-up, and prints one JSON line:
 // { requests, seconds, rps, p50Us, p99Us }.
 // Usage: node bench/echo/load.mjs --port P [--connections 50] [--depth 16]
-//          [--payload 64] [--seconds 5] [--warmup 1]
+//          [--payload 64] [--seconds 5] [--warmup 1] [--lenflag]
+// --lenflag wraps each envelope in one final LenFlag32K fragment (2-byte
+// header), as examples/fragment_echo_server.ts expects.
 import net from "node:net";
 import { parseArgs } from "node:util";
 
@@ -18,6 +20,7 @@ const { values } = parseArgs({
     payload: { type: "string", default: "64" },
     seconds: { type: "string", default: "5" },
     warmup: { type: "string", default: "1" },
+    lenflag: { type: "boolean", default: false },
   },
 });
 const port = Number(values.port);
@@ -27,16 +30,19 @@ const payloadSize = Number(values.payload);
 const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);
 
-const FRAME = 4 + 13 + payloadSize;
+const FRAGMENT_HEADER = values.lenflag ? 2 : 0;
+const ENVELOPE_AT = 4 + FRAGMENT_HEADER;
+const FRAME = ENVELOPE_AT + 13 + payloadSize;
 const payload = Buffer.alloc(payloadSize, 0x61);
 
 function request(correlation) {
   const frame = Buffer.allocUnsafe(FRAME);
   frame.writeUInt32BE(FRAME - 4, 0);
-  frame.writeUInt32BE(1, 4);
-  frame.writeUInt8(1, 8);
-  frame.writeBigUInt64BE(BigInt(correlation), 9);
-  payload.copy(frame, 17);
+  if (FRAGMENT_HEADER) frame.writeUInt16BE(0x8000 | (13 + payloadSize), 4);
+  frame.writeUInt32BE(1, ENVELOPE_AT);
+  frame.writeUInt8(1, ENVELOPE_AT + 4);
+  frame.writeBigUInt64BE(BigInt(correlation), ENVELOPE_AT + 5);
+  payload.copy(frame, ENVELOPE_AT + 13);
   return frame;
 }
 
@@ -69,7 +75,7 @@ function run(socket) {
       while (offset + 4 <= data.length) {
         const end = offset + 4 + data.readUInt32BE(offset);
         if (end > data.length) break;
-        const c = Number(data.readBigUInt64BE(offset + 9));
+        const c = Number(data.readBigUInt64BE(offset + ENVELOPE_AT + 5));
         const started = sentAt.get(c);
         sentAt.delete(c);
         if (measuring && started !== undefined) {

@@ -18,7 +18,7 @@ const { values } = parseArgs({
     reps: { type: "string", default: "3" },
     idle: { type: "string", default: "2000" },
     runtimes: { type: "string", default: "deno,bun" },
-    servers: { type: "string", default: "raw,wireframe" },
+    servers: { type: "string", default: "raw,wireframe,wireframe+frag" },
   },
 });
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -26,7 +26,13 @@ const command = {
   deno: (file) => [bin("deno"), ["run", "-A", file, "--port", "0"]],
   bun: (file) => [bin("bun"), [file, "--port", "0"]],
 };
-const serverFiles = { raw: "bench/echo/raw_server.ts", wireframe: "examples/echo_server.ts" };
+const serverFiles = {
+  raw: "bench/echo/raw_server.ts",
+  wireframe: "examples/echo_server.ts",
+  // Fragmentation on, messages that fit one fragment: its overhead on the common case.
+  "wireframe+frag": "examples/fragment_echo_server.ts",
+};
+const loadFlags = { "wireframe+frag": ["--lenflag"] };
 const scenarios = [
   { name: "50 conn × 16 in flight", connections: 50, depth: 16 },
   { name: "1 conn × 1 in flight", connections: 1, depth: 1 },
@@ -53,7 +59,7 @@ async function stopServer({ child }) {
   child.kill("SIGKILL");
 }
 
-function load(port, scenario) {
+function load(port, scenario, server) {
   const args = [
     join(root, "bench/echo/load.mjs"),
     "--port",
@@ -64,6 +70,7 @@ function load(port, scenario) {
     String(scenario.depth),
     "--seconds",
     values.seconds,
+    ...(loadFlags[server] ?? []),
   ];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
@@ -120,7 +127,7 @@ for (const runtime of values.runtimes.split(",")) {
         const running = await startServer(runtime, server);
         try {
           const before = cpuTicks(running.child.pid);
-          const result = await load(running.port, scenario);
+          const result = await load(running.port, scenario, server);
           const ticks = cpuTicks(running.child.pid) - before;
           // CPU spent by the server per request (includes warm-up traffic, so an upper bound).
           runs.push({
@@ -139,7 +146,7 @@ for (const runtime of values.runtimes.split(",")) {
 }
 const idle = [];
 for (const runtime of values.runtimes.split(",")) {
-  for (const server of values.servers.split(",")) {
+  for (const server of values.servers.split(",").filter((s) => s !== "wireframe+frag")) {
     const running = await startServer(runtime, server);
     try {
       idle.push({
