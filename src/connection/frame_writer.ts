@@ -8,6 +8,19 @@
 import type { Envelope, Serializer } from "../codec/envelope.ts";
 import type { FrameCodec } from "../codec/types.ts";
 import type { Fragmenter } from "../fragment/fragmenter.ts";
+import type { FragmentMeta } from "../fragment/types.ts";
+
+/** A message body that fits one fragment, queued to be written with its header in place. */
+class SingleFragment {
+  constructor(
+    readonly body: Uint8Array,
+    readonly meta: FragmentMeta,
+    readonly headerLen: number,
+  ) {}
+}
+
+/** Size of the slabs message bodies are encoded into when fragmenting. */
+const BODY_SLAB_SIZE = 64 * 1024;
 
 /** Bytes queued before `send()` makes its caller wait. */
 export const DEFAULT_WRITE_HIGH_WATER_MARK = 64 * 1024;
@@ -28,13 +41,15 @@ export class FrameWriter {
   readonly #inPlace: boolean;
   readonly #fragmenter: Fragmenter | undefined;
   readonly #highWaterMark: number;
-  /** Envelopes to encode in place, or bodies already encoded (slow path). */
-  #pending: (Envelope | Uint8Array)[] = [];
+  /** Envelopes to encode in place, single fragments to frame in place, or encoded bodies. */
+  #pending: (Envelope | SingleFragment | Uint8Array)[] = [];
   /** Body size of each pending entry. */
   #bodySizes: number[] = [];
   #pendingBytes = 0;
   #flushing: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
+  #slab: Uint8Array = new Uint8Array(0);
+  #slabUsed = 0;
   #failure: { error: unknown } | undefined;
   #roomWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
 
@@ -64,7 +79,7 @@ export class FrameWriter {
   send(envelope: Envelope): Promise<void> | undefined {
     if (this.#failure) throw this.#failure.error;
     if (this.#fragmenter !== undefined) {
-      this.#queueFragments(this.#serializer.encode(envelope), this.#fragmenter);
+      this.#queueMessage(this.#encodeBody(envelope), this.#fragmenter);
     } else if (this.#inPlace) {
       const bodySize = this.#serializer.encodedLength!(envelope);
       this.#queue(envelope, bodySize, this.#codec.headerLength!(bodySize) + bodySize);
@@ -77,8 +92,44 @@ export class FrameWriter {
     return new Promise((resolve, reject) => this.#roomWaiters.push({ resolve, reject }));
   }
 
-  /** Split one message body into fragments; all of them must fit a frame before any is queued. */
-  #queueFragments(body: Uint8Array, fragmenter: Fragmenter): void {
+  /**
+   * Encode a body for the fragmenter, carved out of a slab when the
+   * serializer can encode in place (small allocations are costly, ~1 µs on
+   * Deno). Slabs are bump-allocated and never reused, so a queued body is
+   * never overwritten; a full slab is simply replaced.
+   */
+  #encodeBody(envelope: Envelope): Uint8Array {
+    const serializer = this.#serializer;
+    if (serializer.encodedLength === undefined || serializer.encodeInto === undefined) {
+      return serializer.encode(envelope);
+    }
+    const size = serializer.encodedLength(envelope);
+    if (this.#slab.length - this.#slabUsed < size) {
+      this.#slab = new Uint8Array(Math.max(BODY_SLAB_SIZE, size));
+      this.#slabUsed = 0;
+    }
+    const at = this.#slabUsed;
+    this.#slabUsed = at + serializer.encodeInto(envelope, this.#slab, at);
+    return this.#slab.subarray(at, this.#slabUsed);
+  }
+
+  /**
+   * Queue one message body as fragments. The common case, a body that fits
+   * one fragment, is framed in place at flush time (no copy, no allocation);
+   * otherwise it is split, and every fragment must fit a frame before any is
+   * queued.
+   */
+  #queueMessage(body: Uint8Array, fragmenter: Fragmenter): void {
+    const codec = this.#codec;
+    const plan = codec.headerLength && codec.encodeHeaderInto
+      ? fragmenter.planSingle(body)
+      : undefined;
+    if (plan !== undefined) {
+      const size = plan.headerLen + body.length;
+      const entry = new SingleFragment(body, plan.meta, plan.headerLen);
+      this.#queue(entry, size, this.#frameSizeOf(size));
+      return;
+    }
     const fragments: Uint8Array[] = [];
     fragmenter.split(body, (fragment) => void fragments.push(fragment));
     const sizes = fragments.map((fragment) => this.#frameSize(fragment));
@@ -89,13 +140,17 @@ export class FrameWriter {
 
   /** Framed size of `body`; throws a `CodecError` if it cannot be framed. */
   #frameSize(body: Uint8Array): number {
-    const codec = this.#codec;
-    return codec.headerLength
-      ? codec.headerLength(body.length) + body.length
-      : codec.encodedLength(body);
+    return this.#codec.headerLength
+      ? this.#frameSizeOf(body.length)
+      : this.#codec.encodedLength(body);
   }
 
-  #queue(entry: Envelope | Uint8Array, bodySize: number, frameSize: number): void {
+  /** Framed size of a body of `bodySize` bytes (codecs with the header fast path). */
+  #frameSizeOf(bodySize: number): number {
+    return this.#codec.headerLength!(bodySize) + bodySize;
+  }
+
+  #queue(entry: Envelope | SingleFragment | Uint8Array, bodySize: number, frameSize: number): void {
     this.#pending.push(entry);
     this.#bodySizes.push(bodySize);
     this.#pendingBytes += frameSize;
@@ -152,6 +207,11 @@ export class FrameWriter {
       const entry = entries[i]!;
       if (entry instanceof Uint8Array) {
         offset += codec.encodeInto(entry, chunk, offset);
+      } else if (entry instanceof SingleFragment) {
+        offset += codec.encodeHeaderInto!(sizes[i]!, chunk, offset);
+        this.#fragmenter!.writeHeader(entry.meta, entry.body, entry.headerLen, chunk, offset);
+        chunk.set(entry.body, offset + entry.headerLen);
+        offset += sizes[i]!;
       } else {
         offset += codec.encodeHeaderInto!(sizes[i]!, chunk, offset);
         offset += this.#serializer.encodeInto!(entry, chunk, offset);

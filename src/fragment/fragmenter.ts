@@ -82,17 +82,9 @@ export class Fragmenter {
    *   writes a header of another length than it announced
    */
   split(message: Uint8Array, emit: (fragment: Uint8Array) => void): void {
-    const strategy = this.strategy;
     const total = message.length;
-    if (total > this.maxMessageSize) {
-      throw new MessageTooLargeError(this.#nextMsgId, total, this.maxMessageSize);
-    }
-    const max = strategy.maxFragmentPayload(message);
-    if (!(Number.isInteger(max) && max >= 1)) {
-      throw strategyError(`maxFragmentPayload() must return an integer >= 1 (got ${max})`);
-    }
-    const msgId = this.#nextMsgId;
-    if (strategy.multiplexed) this.#nextMsgId = msgId >= this.#maxMsgId ? 0 : msgId + 1;
+    const max = this.#payloadLimit(message);
+    const msgId = this.#takeMsgId();
     const count = total === 0 ? 1 : Math.ceil(total / max);
     let offset = 0;
     for (let seq = 0; seq < count; seq++) {
@@ -101,21 +93,82 @@ export class Fragmenter {
       const meta: FragmentMeta = seq === 0
         ? { msgId, seq, isFinal, payloadLen, totalLen: total }
         : { msgId, seq, isFinal, payloadLen };
-      const headerLen = strategy.headerLength(meta, message);
-      if (!(Number.isInteger(headerLen) && headerLen >= 0)) {
-        throw strategyError(`headerLength() must return an integer >= 0 (got ${headerLen})`);
-      }
+      const headerLen = this.#headerLength(meta, message);
       const out = this.#take(headerLen + payloadLen, total - offset + (count - seq) * headerLen);
-      const written = strategy.encodeHeaderInto(meta, message, out, 0);
-      if (written !== headerLen) {
-        throw strategyError(
-          `encodeHeaderInto() wrote ${written} bytes, headerLength() said ${headerLen}`,
-        );
-      }
+      this.writeHeader(meta, message, headerLen, out, 0);
       out.set(count === 1 ? message : message.subarray(offset, offset + payloadLen), headerLen);
       offset += payloadLen;
       emit(out);
     }
+  }
+
+  /**
+   * Plan `message` as one final fragment without copying it, if it fits in
+   * one: returns its header's meta and length (consuming a message id), or
+   * `undefined` if it needs several fragments (then use {@link split}). The
+   * caller writes the header with {@link writeHeader}, then `message`.
+   *
+   * @throws {MessageTooLargeError} if `message` is longer than `maxMessageSize`
+   * @throws {ConfigError} if the strategy returns an invalid payload limit or header length
+   */
+  planSingle(message: Uint8Array): { meta: FragmentMeta; headerLen: number } | undefined {
+    if (message.length > this.#payloadLimit(message)) return undefined;
+    const total = message.length;
+    const meta: FragmentMeta = {
+      msgId: this.#takeMsgId(),
+      seq: 0,
+      isFinal: true,
+      payloadLen: total,
+      totalLen: total,
+    };
+    return { meta, headerLen: this.#headerLength(meta, message) };
+  }
+
+  /**
+   * Write the header of fragment `meta` of `message` (`headerLen` bytes, as
+   * planned) at `offset` in `target`.
+   *
+   * @throws {ConfigError} if the strategy writes another length than it announced
+   */
+  writeHeader(
+    meta: FragmentMeta,
+    message: Uint8Array,
+    headerLen: number,
+    target: Uint8Array,
+    offset: number,
+  ): void {
+    const written = this.strategy.encodeHeaderInto(meta, message, target, offset);
+    if (written !== headerLen) {
+      throw strategyError(
+        `encodeHeaderInto() wrote ${written} bytes, headerLength() said ${headerLen}`,
+      );
+    }
+  }
+
+  /** The strategy's payload limit for `message`, after the size check. */
+  #payloadLimit(message: Uint8Array): number {
+    if (message.length > this.maxMessageSize) {
+      throw new MessageTooLargeError(this.#nextMsgId, message.length, this.maxMessageSize);
+    }
+    const max = this.strategy.maxFragmentPayload(message);
+    if (!(Number.isInteger(max) && max >= 1)) {
+      throw strategyError(`maxFragmentPayload() must return an integer >= 1 (got ${max})`);
+    }
+    return max;
+  }
+
+  #takeMsgId(): number {
+    const msgId = this.#nextMsgId;
+    if (this.strategy.multiplexed) this.#nextMsgId = msgId >= this.#maxMsgId ? 0 : msgId + 1;
+    return msgId;
+  }
+
+  #headerLength(meta: FragmentMeta, message: Uint8Array): number {
+    const headerLen = this.strategy.headerLength(meta, message);
+    if (!(Number.isInteger(headerLen) && headerLen >= 0)) {
+      throw strategyError(`headerLength() must return an integer >= 0 (got ${headerLen})`);
+    }
+    return headerLen;
   }
 
   #take(size: number, remaining: number): Uint8Array {
