@@ -21,8 +21,12 @@ export class InboundMessages {
   readonly #decoder: FrameDecoderState;
   readonly #reassembler: Reassembler | undefined;
   readonly #onExpired: (error: unknown) => void;
-  readonly #fragments: Uint8Array[] = [];
-  readonly #emitFragment = (fragment: Uint8Array): void => void this.#fragments.push(fragment);
+  // Fragments go from the decoder straight into the re-assembler: no array,
+  // no second loop. `now` and `emit` are per call, so they live in fields.
+  #now = 0;
+  #emit: (message: Uint8Array) => void = () => {};
+  readonly #emitFragment = (fragment: Uint8Array): void =>
+    this.#reassembler!.push(fragment, this.#now, this.#emit);
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
 
@@ -48,20 +52,15 @@ export class InboundMessages {
    * fault have been emitted.
    */
   decode(chunk: Uint8Array, emit: (message: Uint8Array) => void): void {
-    const reassembler = this.#reassembler;
-    if (reassembler === undefined) return this.#decoder.decode(chunk, emit);
-    const fragments = this.#fragments;
+    if (this.#reassembler === undefined) return this.#decoder.decode(chunk, emit);
+    this.#now = performance.now();
+    this.#emit = emit;
     try {
+      // A re-assembly fault thrown from inside emit fails the decoder too; the
+      // connection closes either way.
       this.#decoder.decode(chunk, this.#emitFragment);
     } finally {
-      // Fragments decoded before a codec error still count.
-      const now = performance.now();
-      try {
-        for (const fragment of fragments) reassembler.push(fragment, now, emit);
-      } finally {
-        fragments.length = 0;
-        this.#arm();
-      }
+      this.#arm();
     }
   }
 
