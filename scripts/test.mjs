@@ -19,7 +19,9 @@ for (const name of ["deno", "bun"]) {
   }
 }
 
-const env = { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" };
+// FORCE_COLOR must be absent, not "0": Deno turns colours on whenever it is set.
+const { FORCE_COLOR: _forced, ...inherited } = process.env;
+const env = { ...inherited, NO_COLOR: "1" };
 
 /** Run a command, echo its output live, and return { code, output }. */
 function run(cmd, args) {
