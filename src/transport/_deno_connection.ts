@@ -8,31 +8,24 @@
  *
  * @module
  */
-import { ConnectionClosedError, ConnectionResetError, TransportError } from "./errors.ts";
-import type { Connection, NetAddr } from "./types.ts";
+import { StreamConnection } from "./_stream_connection.ts";
+import { ConnectionResetError, TransportError } from "./errors.ts";
+import type { NetAddr } from "./types.ts";
 
 /** Size of one socket read; also the largest chunk the readable yields. */
 const READ_SIZE = 64 * 1024;
 
-export class DenoConnection implements Connection {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
-  readonly localAddr: NetAddr;
-  readonly remoteAddr: NetAddr;
-  readonly closed: Promise<void>;
+export class DenoConnection extends StreamConnection {
+  override readonly localAddr: NetAddr;
+  override readonly remoteAddr: NetAddr;
 
   readonly #conn: Deno.TcpConn;
-  readonly #resolveClosed: () => void;
-  #readController!: ReadableStreamDefaultController<Uint8Array>;
-  #writeController!: WritableStreamDefaultController;
   #scratch = new Uint8Array(READ_SIZE);
-  /** Set once the connection is dead: what every later read/write rejects with. */
-  #failure: TransportError | undefined;
-  #readDone = false;
-  #writeDone = false;
-  #released = false;
 
   constructor(conn: Deno.TcpConn) {
+    // One chunk of read-ahead keeps a read in flight while the consumer works,
+    // without buffering more than READ_SIZE in user space.
+    super({ highWaterMark: 1 });
     this.#conn = conn;
     try {
       conn.setNoDelay(true);
@@ -41,46 +34,17 @@ export class DenoConnection implements Connection {
     }
     this.localAddr = toNetAddr(conn.localAddr);
     this.remoteAddr = toNetAddr(conn.remoteAddr);
-    const { promise, resolve } = Promise.withResolvers<void>();
-    this.closed = promise;
-    this.#resolveClosed = resolve;
-    // One chunk of read-ahead keeps a read in flight while the consumer works,
-    // without buffering more than READ_SIZE in user space.
-    this.readable = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.#readController = controller;
-      },
-      pull: (controller) => this.#pull(controller),
-      cancel: () => this.#endRead(),
-    }, { highWaterMark: 1 });
-    this.writable = new WritableStream<Uint8Array>({
-      start: (controller) => {
-        this.#writeController = controller;
-      },
-      write: (chunk) => this.#write(chunk),
-      close: () => this.#closeWrite(),
-      abort: () => this.close(),
-    });
   }
 
-  close(): void {
-    this.#terminate(new ConnectionClosedError());
-  }
-
-  async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+  protected override async pull(): Promise<void> {
     let n: number | null;
     try {
       n = await this.#conn.read(this.#scratch);
     } catch (err) {
       throw this.#ioError(err);
     }
-    if (this.#readDone || this.#failure) return;
-    if (n === null) {
-      controller.close();
-      this.#endRead();
-      return;
-    }
-    controller.enqueue(this.#take(n));
+    if (this.readDone) return;
+    this.push(n === null ? null : this.#take(n));
   }
 
   /**
@@ -95,11 +59,7 @@ export class DenoConnection implements Connection {
     return chunk;
   }
 
-  async #write(chunk: Uint8Array): Promise<void> {
-    if (this.#failure) throw this.#failure;
-    if (!(chunk instanceof Uint8Array)) {
-      throw new TypeError("Connection.writable accepts Uint8Array");
-    }
+  protected override async writeChunk(chunk: Uint8Array): Promise<void> {
     try {
       // conn.write may accept only part of the buffer when the socket is full.
       for (let off = 0; off < chunk.byteLength;) off += await this.#conn.write(chunk.subarray(off));
@@ -108,54 +68,31 @@ export class DenoConnection implements Connection {
     }
   }
 
-  async #closeWrite(): Promise<void> {
-    if (this.#failure) throw this.#failure;
+  protected override async sendEnd(): Promise<void> {
     try {
       await this.#conn.closeWrite();
     } catch (err) {
       throw this.#ioError(err);
     }
-    this.#writeDone = true;
-    this.#releaseIfDone();
   }
 
-  #endRead(): void {
-    this.#readDone = true;
-    this.#releaseIfDone();
-  }
-
-  #releaseIfDone(): void {
-    if (this.#readDone && this.#writeDone) this.#release();
-  }
-
-  /** Map a Deno I/O error; any failure other than a local close kills the connection. */
-  #ioError(err: unknown): TransportError {
-    if (this.#failure) return this.#failure;
-    const error = isPeerGone(err)
-      ? new ConnectionResetError(undefined, { cause: err })
-      : new TransportError("ERR_TRANSPORT", `socket I/O failed: ${describe(err)}`, { cause: err });
-    this.#terminate(error);
-    return error;
-  }
-
-  #terminate(error: TransportError): void {
-    if (this.#released) return;
-    this.#failure = error;
-    if (!this.#readDone) this.#readController.error(error);
-    if (!this.#writeDone) this.#writeController.error(error);
-    this.#readDone = this.#writeDone = true;
-    this.#release();
-  }
-
-  #release(): void {
-    if (this.#released) return;
-    this.#released = true;
+  protected override releaseResource(): void {
     try {
       this.#conn.close();
     } catch {
       // Already closed by Deno: nothing left to release.
     }
-    this.#resolveClosed();
+  }
+
+  /** Map a Deno I/O error; any failure other than a local close kills the connection. */
+  #ioError(err: unknown): TransportError {
+    return this.fail(
+      isPeerGone(err)
+        ? new ConnectionResetError(undefined, { cause: err })
+        : new TransportError("ERR_TRANSPORT", `socket I/O failed: ${describe(err)}`, {
+          cause: err,
+        }),
+    );
   }
 }
 

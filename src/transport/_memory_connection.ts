@@ -5,52 +5,26 @@
  * @module
  */
 import { Pipe } from "./_memory_pipe.ts";
-import { ConnectionClosedError, ConnectionResetError, type TransportError } from "./errors.ts";
-import type { Connection, NetAddr } from "./types.ts";
+import { StreamConnection } from "./_stream_connection.ts";
+import { ConnectionClosedError, ConnectionResetError } from "./errors.ts";
+import type { NetAddr } from "./types.ts";
 
-export class MemoryConnection implements Connection {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
-  readonly localAddr: NetAddr;
-  readonly remoteAddr: NetAddr;
-  readonly closed: Promise<void>;
+export class MemoryConnection extends StreamConnection {
+  override readonly localAddr: NetAddr;
+  override readonly remoteAddr: NetAddr;
 
   readonly #incoming: Pipe;
   readonly #outgoing: Pipe;
-  readonly #resolveClosed: () => void;
   #peer: MemoryConnection | undefined;
-  #readController!: ReadableStreamDefaultController<Uint8Array>;
-  #writeController!: WritableStreamDefaultController;
-  #failure: TransportError | undefined;
-  #readDone = false;
-  #writeDone = false;
-  #released = false;
 
   constructor(incoming: Pipe, outgoing: Pipe, localAddr: NetAddr, remoteAddr: NetAddr) {
+    // highWaterMark 0: bytes leave the pipe only for a waiting read, so the
+    // pipe's capacity is the whole in-flight bound.
+    super({ highWaterMark: 0 });
     this.#incoming = incoming;
     this.#outgoing = outgoing;
     this.localAddr = localAddr;
     this.remoteAddr = remoteAddr;
-    const { promise, resolve } = Promise.withResolvers<void>();
-    this.closed = promise;
-    this.#resolveClosed = resolve;
-    // highWaterMark 0: bytes leave the pipe only for a waiting read, so the
-    // pipe's capacity is the whole in-flight bound.
-    this.readable = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.#readController = controller;
-      },
-      pull: (controller) => this.#pull(controller),
-      cancel: () => this.#endRead(),
-    }, { highWaterMark: 0 });
-    this.writable = new WritableStream<Uint8Array>({
-      start: (controller) => {
-        this.#writeController = controller;
-      },
-      write: (chunk) => this.#write(chunk),
-      close: () => this.#closeWrite(),
-      abort: () => this.close(),
-    });
   }
 
   /** Link the two ends; called once by the pair factory. */
@@ -58,81 +32,42 @@ export class MemoryConnection implements Connection {
     this.#peer = peer;
   }
 
-  /** Reset before it was handed out: the listener skips it. */
-  get isReset(): boolean {
-    return this.#failure instanceof ConnectionResetError;
-  }
-
   /** Abortive close: the peer sees a reset in both directions. */
-  close(): void {
-    if (this.#released) return;
+  override close(): void {
+    if (this.released) return;
     const local = new ConnectionClosedError();
     this.#outgoing.reset(new ConnectionResetError(), local);
     this.#incoming.reset(local, new ConnectionResetError());
-    this.#terminate(local);
-    if (this.#peer) this.#peer.#terminate(new ConnectionResetError());
+    this.terminate(local);
+    if (this.#peer) this.#peer.terminate(new ConnectionResetError());
   }
 
-  async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
-    const chunk = await this.#incoming.read();
-    if (this.#readDone) return;
-    if (chunk === null) {
-      controller.close();
-      this.#endRead();
-    } else {
-      controller.enqueue(chunk);
-    }
+  protected override async pull(): Promise<void> {
+    this.push(await this.#incoming.read());
   }
 
-  async #write(chunk: Uint8Array): Promise<void> {
-    if (this.#failure) throw this.#failure;
-    if (!(chunk instanceof Uint8Array)) {
-      throw new TypeError("Connection.writable accepts Uint8Array");
-    }
+  protected override async writeChunk(chunk: Uint8Array): Promise<void> {
     try {
       await this.#outgoing.write(chunk);
     } catch (err) {
       // The peer is gone: this direction is over even if nobody closes us.
-      this.#writeDone = true;
-      this.#releaseIfDone();
+      this.endWrite();
       throw err;
     }
   }
 
-  #closeWrite(): void {
-    if (this.#failure) throw this.#failure;
+  protected override sendEnd(): void {
     this.#outgoing.end();
-    this.#writeDone = true;
-    this.#releaseIfDone();
   }
 
-  #endRead(): void {
-    this.#readDone = true;
-    this.#releaseIfDone();
-  }
-
-  #releaseIfDone(): void {
-    if (!this.#readDone || !this.#writeDone || this.#released) return;
+  protected override releaseResource(): void {
     // Like closing a socket the peer may still write to: a peer that has
     // not sent FIN gets a reset on its next write; what it reads is intact.
+    // (After close() both pipes are already reset, and the first error set
+    // on a pipe wins, so this changes nothing there.)
     if (!this.#incoming.ended) {
       this.#incoming.reset(new ConnectionClosedError(), new ConnectionResetError());
     }
-    this.#release();
-  }
-
-  #terminate(error: TransportError): void {
-    if (this.#released) return;
-    this.#failure = error;
-    if (!this.#readDone) this.#readController.error(error);
-    if (!this.#writeDone) this.#writeController.error(error);
-    this.#readDone = this.#writeDone = true;
-    this.#release();
-  }
-
-  #release(): void {
-    this.#released = true;
-    this.#resolveClosed();
   }
 }
 
