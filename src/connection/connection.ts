@@ -43,6 +43,8 @@ export interface ConnectionDeps<S> {
  */
 const LINGER_MS = 2_000;
 
+const FORCED = Symbol("force-closed");
+
 /**
  * Serves one connection until it ends. `drain()` stops reading new requests
  * and lets the current one finish; `forceClose()` ends everything now.
@@ -65,6 +67,8 @@ export class ConnectionTask<S> {
   #finishing = false;
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
   #consecutiveMalformed = 0;
+  /** Resolved by `forceClose()`: what a teardown still running is raced against. */
+  readonly #forced = Promise.withResolvers<typeof FORCED>();
   /** A fault raised outside the read loop (a re-assembly timeout); ends the connection. */
   #fatal: { error: unknown } | undefined;
 
@@ -111,6 +115,7 @@ export class ConnectionTask<S> {
   /** Close now: in-flight work is cancelled (`ctx.signal` fires), queued pushes are dead-lettered. */
   forceClose(): void {
     this.#draining = true;
+    this.#forced.resolve(FORCED);
     this.#abort.abort();
     this.#conn.close();
   }
@@ -321,7 +326,14 @@ export class ConnectionTask<S> {
 
   async #teardown(): Promise<void> {
     try {
-      await this.#deps.spec.teardown!(this.#ctx.state, this.#ctx);
+      // Awaited, unless a force close gives up on it: shutdown must end at its deadline.
+      const teardown = this.#deps.spec.teardown!(this.#ctx.state, this.#ctx);
+      const outcome = await Promise.race([teardown, this.#forced.promise]);
+      if (outcome === FORCED) {
+        this.#deps.spec.logger.warn("connection teardown did not finish before the force close", {
+          connectionId: this.connectionId,
+        });
+      }
     } catch (error) {
       this.#deps.counters.handlerErrors++;
       this.#deps.spec.logger.error("connection teardown failed", {

@@ -191,3 +191,30 @@ test("await using shuts the server down at scope exit", async () => {
   }
   await assert.rejects(memoryTransport.connect({ port }), ConnectionRefusedError);
 });
+
+test("shutdown resolves at its deadline even if a teardown hook never settles", async () => {
+  const { logger, records } = captureLogger();
+  const tearingDown = signal();
+  const never = signal(); // released only at the end of the test
+  const app = new WireframeApp()
+    .logger(logger)
+    .route(1, () => u32(1))
+    .onConnectionTeardown(async () => {
+      tearingDown.resolve();
+      await never.promise;
+    });
+  await using running = await serveMemory(app);
+  await using raw = await connectRaw(running.port);
+  try {
+    await raw.write(frame(1, 1n));
+    await raw.readFrame(); // setup has run, so teardown will
+    await deadline(running.server.shutdown({ timeoutMs: 20 }), "shutdown despite a stuck teardown");
+    await deadline(tearingDown.promise, "the teardown to have started");
+    assert.ok(
+      records.some((r) => r.message.includes("teardown did not finish")),
+      "the stuck teardown is reported",
+    );
+  } finally {
+    never.resolve();
+  }
+});
