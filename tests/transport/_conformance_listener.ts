@@ -11,7 +11,7 @@ import {
   TransportError,
 } from "../../src/transport/errors.ts";
 import type { Connection, Transport } from "../../src/transport/types.ts";
-import { accept, pattern, readAll, writeAndClose } from "./_util.ts";
+import { acceptUntilData, pattern, readAll, writeAndClose } from "./_util.ts";
 
 export function listenerConformance(name: string, transport: Transport, connections: number): void {
   test(`${name}: ${connections} concurrent connections each echo their own bytes`, async () => {
@@ -107,16 +107,7 @@ export function listenerConformance(name: string, transport: Transport, connecti
       await early.closed;
       const healthy = await transport.connect({ port: listener.addr.port });
       await writeAndClose(healthy, pattern(0, 10, 7));
-      const it = listener[Symbol.asyncIterator]();
-      for (;;) {
-        const conn = await accept(it);
-        const bytes = await readAll(conn.readable).catch(() => new Uint8Array(0));
-        conn.close();
-        if (bytes.byteLength > 0) {
-          assert.deepEqual(bytes, pattern(0, 10, 7));
-          break;
-        }
-      }
+      await acceptUntilData(listener[Symbol.asyncIterator](), pattern(0, 10, 7));
       healthy.close();
     } finally {
       await listener.close();

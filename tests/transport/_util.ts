@@ -58,6 +58,26 @@ export async function accept(it: AsyncIterator<Connection>): Promise<Connection>
 }
 
 /** A listener, a connected client and the server end of that connection. */
+/**
+ * Accept until a connection delivers bytes, and check they are `expected`.
+ * Peers that left early may still be yielded (the reset raced the accept);
+ * their readables fail or end empty and are skipped.
+ */
+export async function acceptUntilData(
+  it: AsyncIterator<Connection>,
+  expected: Uint8Array,
+): Promise<void> {
+  for (;;) {
+    const conn = await accept(it);
+    const bytes = await readAll(conn.readable).catch(() => new Uint8Array(0));
+    conn.close();
+    if (bytes.byteLength > 0) {
+      assert.deepEqual(bytes, expected);
+      return;
+    }
+  }
+}
+
 export interface Pair {
   listener: Listener;
   client: Connection;
