@@ -3,6 +3,7 @@
 // Every iteration moves 1 MiB of frame bodies (16384 × 64 B, 256 × 4 KiB or
 // 1 × 1 MiB) plus a 4-byte header per frame, so MB/s = wire bytes per
 // iteration / time per iteration (see docs/codec.md for the table).
+import { concatBytes as concat } from "../src/_internal/bytes.ts";
 import { FrameDecoder, FrameEncoder, LengthDelimitedCodec } from "../src/codec/mod.ts";
 
 const KiB = 1024;
@@ -17,16 +18,6 @@ const SIZES = [
 
 function bodiesOf(size: number): Uint8Array[] {
   return Array.from({ length: MiB / size }, (_, i) => new Uint8Array(size).fill(i & 0xff));
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 function chunksOf(data: Uint8Array, size: number): Uint8Array[] {

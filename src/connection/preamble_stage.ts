@@ -8,6 +8,7 @@ import type { AppSpec } from "../app/app.ts";
 import type { ConnectionContext } from "../app/context.ts";
 import { PreambleError, type PreambleOptions } from "../app/preamble.ts";
 import type { Counters } from "../observe/stats.ts";
+import { concatBytes } from "../_internal/bytes.ts";
 import { isIoFault } from "./faults.ts";
 import type { FrameWriter } from "./frame_writer.ts";
 
@@ -83,7 +84,7 @@ export async function readPreamble(
     while (true) {
       const { done, value } = await Promise.race([reader.read(), timeout]);
       if (done) throw new PreambleError("eof", "connection closed before the preamble completed");
-      bytes = concat(bytes, value);
+      bytes = bytes.length === 0 ? value : concatBytes([bytes, value]);
       const decoded = decodeSafely(options, bytes);
       if (decoded !== undefined) {
         return { value: decoded.value, leftover: bytes.subarray(decoded.length) };
@@ -115,14 +116,6 @@ function decodeSafely(options: Required<PreambleOptions<unknown>>, bytes: Uint8A
     );
   }
   return decoded;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 function messageOf(error: unknown): string {

@@ -1,5 +1,6 @@
 // Shared test helpers for the codec suite. The reference framer here is
 // written independently of src/ so tests do not check the codec against itself.
+import { concatBytes as concat } from "../../src/_internal/bytes.ts";
 import type { FrameCodec } from "../../src/codec/mod.ts";
 
 export type Size = 1 | 2 | 3 | 4 | 8;
@@ -21,15 +22,7 @@ export function ascii(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
+export { concat };
 
 /** Unsigned `value` as `size` bytes in `order`, via BigInt (any 64-bit value). */
 export function uint(value: number | bigint, size: Size, order: Order): Uint8Array {

@@ -6,6 +6,7 @@
  * Every wait here is bounded (a hang guard, never a correctness timer): a
  * broken library fails the test with a message instead of hanging the run.
  */
+import { concatBytes } from "../../src/_internal/bytes.ts";
 import assert from "node:assert/strict";
 import { WireframeApp } from "../../src/app/app.ts";
 import { defaultSerializer, type Envelope } from "../../src/codec/envelope.ts";
@@ -24,13 +25,7 @@ const codec = new LengthDelimitedCodec();
 
 /** Concatenate byte arrays. */
 export function concat(...parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** `n` as 4 big-endian bytes. */

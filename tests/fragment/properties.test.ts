@@ -1,3 +1,4 @@
+import { concatBytes as concat } from "../../src/_internal/bytes.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -17,16 +18,6 @@ import {
   rawMux,
   Reassembler,
 } from "./_helpers.ts";
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** The same fragments as views into one shared buffer (as a socket chunk would hold them). */
 function asViews(fragments: readonly Uint8Array[]): Uint8Array[] {
