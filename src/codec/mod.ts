@@ -9,7 +9,7 @@
  */
 // Codec errors extend these, and codec constructors throw ConfigError.
 export { ConfigError, WireframeBaseError } from "../error.ts";
-export type { FrameCodec, FrameDecoderState } from "./types.ts";
+export type { FrameCodec, FrameDecoderState, FrameSpanSink } from "./types.ts";
 export {
   CodecError,
   FrameTooLargeError,

@@ -7,6 +7,9 @@
  * @module
  */
 
+/** Receives a decoded frame as the span `bytes[start, end)`; see {@link FrameDecoderState.decodeSpans}. */
+export type FrameSpanSink = (bytes: Uint8Array, start: number, end: number) => void;
+
 /**
  * Per-connection decoding state. Not shareable: create one per byte stream
  * with {@link FrameCodec.createDecoder}.
@@ -24,6 +27,15 @@ export interface FrameDecoderState {
    * later call rethrows that same error.
    */
   decode(chunk: Uint8Array, emit: (frame: Uint8Array) => void): void;
+  /**
+   * Optional fast path: like {@link FrameDecoderState.decode}, but each frame
+   * is emitted as the span `bytes[start, end)` rather than as a view of it.
+   * `bytes` is the chunk (or, for a frame that straddled chunks, a buffer of
+   * its own); the same rules apply to it as to a view. A consumer that strips
+   * a further header (e.g. a fragment header) then allocates one view per
+   * message instead of two.
+   */
+  decodeSpans?(chunk: Uint8Array, emit: FrameSpanSink): void;
   /**
    * Signal end of input. Returns if no partial frame is held; otherwise throws
    * `IncompleteHeaderError` or `IncompleteFrameError`.

@@ -65,16 +65,25 @@ export function chunksOf(data: Uint8Array, size: number): Uint8Array[] {
   return chunks;
 }
 
-/** Decode `chunks` with a fresh decoder; frames are copied out as plain arrays. */
+/**
+ * Decode `chunks` with a fresh decoder; frames are copied out as plain arrays.
+ * `spans`: through `decodeSpans` instead of `decode`.
+ */
 export function decodeAll(
   codec: FrameCodec,
   chunks: readonly Uint8Array[],
+  { spans = false } = {},
 ): { frames: number[][]; error?: unknown } {
   const decoder = codec.createDecoder();
   const frames: number[][] = [];
   const emit = (frame: Uint8Array) => frames.push(Array.from(frame));
+  const emitSpan = (bytes: Uint8Array, start: number, end: number) =>
+    frames.push(Array.from(bytes.subarray(start, end)));
   try {
-    for (const chunk of chunks) decoder.decode(chunk, emit);
+    for (const chunk of chunks) {
+      if (spans) decoder.decodeSpans!(chunk, emitSpan);
+      else decoder.decode(chunk, emit);
+    }
     decoder.finish();
     return { frames };
   } catch (error) {

@@ -151,6 +151,28 @@ test("property: any byte soup decodes or fails with a typed CodecError, chunking
   );
 });
 
+test("property: decodeSpans emits the same frames and fails the same way as decode", () => {
+  fc.assert(
+    fc.property(
+      soupOptionsArb.chain((o) => fc.tuple(fc.constant(o), soupArb(o))),
+      fc.array(fc.nat({ max: 3000 }), { maxLength: 30 }),
+      fc.nat(3),
+      ([options, soup], cuts, strip) => {
+        const codec = new LengthDelimitedCodec({
+          ...options,
+          initialBytesToStrip: strip % (options.lengthFieldOffset + options.lengthFieldLength + 1),
+        });
+        const chunks = cut(soup, cuts);
+        const views = decodeAll(codec, chunks);
+        const spans = decodeAll(codec, chunks, { spans: true });
+        assert.deepEqual(spans.frames, views.frames);
+        assert.equal(spans.error?.constructor, views.error?.constructor);
+      },
+    ),
+    { numRuns: NUM_RUNS * 2 },
+  );
+});
+
 test("property: a truncated stream fails exactly per where the cut falls", () => {
   fc.assert(
     fc.property(
