@@ -6,7 +6,8 @@
 import { ConfigError } from "../error.ts";
 import { MessageTooLargeError } from "./errors.ts";
 import { type FragmenterOptions, resolveFragmenterOptions } from "./options.ts";
-import type { FragmentMeta, FragmentStrategy } from "./types.ts";
+import { singleFragmentOf } from "./_single.ts";
+import type { FragmentMeta, FragmentStrategy, SingleFragmentCodec } from "./types.ts";
 
 const OWNER = "Fragmenter";
 const U32_MAX = 0xffff_ffff;
@@ -43,6 +44,7 @@ export class Fragmenter {
   /** Largest message {@link Fragmenter.split} accepts. */
   readonly maxMessageSize: number;
   readonly #maxMsgId: number;
+  readonly #single: SingleFragmentCodec | undefined;
   #nextMsgId = 0;
   #slab: Uint8Array = EMPTY;
   #used = 0;
@@ -65,6 +67,7 @@ export class Fragmenter {
       );
     }
     this.strategy = strategy;
+    this.#single = singleFragmentOf(OWNER, strategy);
     this.#maxMsgId = strategy.multiplexed ? maxMsgId : 0;
   }
 
@@ -122,6 +125,43 @@ export class Fragmenter {
       totalLen: total,
     };
     return { meta, headerLen: this.#headerLength(meta, message) };
+  }
+
+  /**
+   * Plan a message of `length` bytes that is not encoded yet as one final
+   * fragment, through the strategy's `singleFragment` fast path: returns the
+   * message id it takes, or -1 if the strategy has no fast path or the message
+   * needs several fragments (then encode it and use {@link planSingle} or
+   * {@link split}). Lets a writer encode the message straight into its output
+   * buffer, behind the `singleFragment.headerLength`-byte header that
+   * {@link writeSingleHeader} writes.
+   *
+   * @throws {MessageTooLargeError} if `length` is more than `maxMessageSize`
+   */
+  planSingleLength(length: number): number {
+    const single = this.#single;
+    if (single === undefined) return -1;
+    if (length > this.maxMessageSize) {
+      throw new MessageTooLargeError(this.#nextMsgId, length, this.maxMessageSize);
+    }
+    return length <= single.maxLength ? this.#takeMsgId() : -1;
+  }
+
+  /**
+   * Write the header of message `msgId`, of `length` bytes, planned by
+   * {@link planSingleLength}, at `offset` in `target`.
+   *
+   * @throws {ConfigError} if the strategy writes another length than it announced
+   */
+  writeSingleHeader(length: number, msgId: number, target: Uint8Array, offset: number): void {
+    const single = this.#single!;
+    const written = single.encodeHeaderInto(length, msgId, target, offset);
+    if (written !== single.headerLength) {
+      throw strategyError(
+        `singleFragment.encodeHeaderInto() wrote ${written} bytes, ` +
+          `headerLength is ${single.headerLength}`,
+      );
+    }
   }
 
   /**

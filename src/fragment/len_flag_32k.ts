@@ -6,7 +6,12 @@
 import { z } from "zod";
 import { parseOptions } from "../_internal/options.ts";
 import { type PayloadLimit, payloadLimitOf, payloadLimitSchema } from "./_payload_limit.ts";
-import type { DecodeHeaderResult, FragmentMeta, FragmentStrategy } from "./types.ts";
+import type {
+  DecodeHeaderResult,
+  FragmentMeta,
+  FragmentStrategy,
+  SingleFragmentCodec,
+} from "./types.ts";
 
 /** Largest fragment payload `LenFlag32K` can describe: 2^15 − 1 = 32 767 bytes. */
 export const LEN_FLAG_32K_MAX_PAYLOAD = 0x7fff;
@@ -53,6 +58,11 @@ export class LenFlag32K implements FragmentStrategy {
   readonly multiplexed: false = false;
   /** No message ids on the wire. */
   readonly maxMsgId: number = 0;
+  /**
+   * The one-fragment fast path; present when `maxFragmentPayload` is a number
+   * (a function of the frame needs the frame's bytes).
+   */
+  readonly singleFragment: SingleFragmentCodec | undefined;
   readonly #limit: (frame: Uint8Array) => number;
 
   /**
@@ -64,6 +74,8 @@ export class LenFlag32K implements FragmentStrategy {
   constructor(options?: LenFlag32KOptions) {
     const o = parseOptions(OWNER, schema, options);
     this.#limit = payloadLimitOf(OWNER, o.maxFragmentPayload, LEN_FLAG_32K_MAX_PAYLOAD);
+    const limit = o.maxFragmentPayload;
+    this.singleFragment = typeof limit === "number" ? singleFragmentCodec(limit) : undefined;
   }
 
   /** Read the 2-byte header; `msgId` and `seq` are reported as 0 (implied). */
@@ -106,4 +118,19 @@ export class LenFlag32K implements FragmentStrategy {
   maxFragmentPayload(frame: Uint8Array): number {
     return this.#limit(frame);
   }
+}
+
+/** {@link LenFlag32K}'s fast path for messages of at most `limit` bytes. */
+function singleFragmentCodec(limit: number): SingleFragmentCodec {
+  return {
+    headerLength: 2,
+    maxLength: limit,
+    encodeHeaderInto(length, _msgId, target, offset) {
+      target[offset] = 0x80 | (length >>> 8);
+      target[offset + 1] = length & 0xff;
+      return 2;
+    },
+    isWholeMessage: (bytes, start, end) =>
+      end - start >= 2 && ((bytes[start]! << 8) | bytes[start + 1]!) === 0x8000 + end - start - 2,
+  };
 }

@@ -29,6 +29,7 @@ export type {
   FragmentMeta,
   FragmentStrategy,
   NeedMoreHeader,
+  SingleFragmentCodec,
 } from "./types.ts";
 export {
   FragmentError,

@@ -7,7 +7,12 @@ import { z } from "zod";
 import { parseOptions } from "../_internal/options.ts";
 import { type PayloadLimit, payloadLimitOf, payloadLimitSchema } from "./_payload_limit.ts";
 import { MalformedFragmentError } from "./errors.ts";
-import type { DecodeHeaderResult, FragmentMeta, FragmentStrategy } from "./types.ts";
+import type {
+  DecodeHeaderResult,
+  FragmentMeta,
+  FragmentStrategy,
+  SingleFragmentCodec,
+} from "./types.ts";
 
 /** Header bytes without `totalLen`. */
 export const MUX_HEADER_LENGTH = 13;
@@ -73,6 +78,11 @@ export class MuxFragmentStrategy implements FragmentStrategy {
   readonly maxMsgId: number = U32_MAX;
   /** Whether `totalLen` is written on seq 0 of multi-fragment messages. */
   readonly sendTotalLen: boolean;
+  /**
+   * The one-fragment fast path; present when `maxFragmentPayload` is a number
+   * (a function of the frame needs the frame's bytes).
+   */
+  readonly singleFragment: SingleFragmentCodec | undefined;
   readonly #limit: (frame: Uint8Array) => number;
 
   /**
@@ -85,6 +95,8 @@ export class MuxFragmentStrategy implements FragmentStrategy {
     const o = parseOptions(OWNER, schema, options);
     this.#limit = payloadLimitOf(OWNER, o.maxFragmentPayload, MAX_PAYLOAD);
     this.sendTotalLen = o.sendTotalLen;
+    const limit = o.maxFragmentPayload;
+    this.singleFragment = typeof limit === "number" ? singleFragmentCodec(limit) : undefined;
   }
 
   /**
@@ -157,6 +169,24 @@ export class MuxFragmentStrategy implements FragmentStrategy {
   #withTotal(meta: FragmentMeta): boolean {
     return this.sendTotalLen && meta.totalLen !== undefined && meta.seq === 0 && !meta.isFinal;
   }
+}
+
+/** {@link MuxFragmentStrategy}'s fast path: a 13-byte header, seq 0, final, no `totalLen`. */
+function singleFragmentCodec(limit: number): SingleFragmentCodec {
+  return {
+    headerLength: MUX_HEADER_LENGTH,
+    maxLength: limit,
+    encodeHeaderInto(length, msgId, target, offset) {
+      putU32(target, offset, msgId);
+      putU32(target, offset + 4, 0);
+      target[offset + 8] = FLAG_FINAL;
+      putU32(target, offset + 9, length);
+      return MUX_HEADER_LENGTH;
+    },
+    isWholeMessage: (bytes, start, end) =>
+      end - start >= MUX_HEADER_LENGTH && bytes[start + 8] === FLAG_FINAL &&
+      u32(bytes, start + 4) === 0 && u32(bytes, start + 9) === end - start - MUX_HEADER_LENGTH,
+  };
 }
 
 function u32(b: Uint8Array, at: number): number {

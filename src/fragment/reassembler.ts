@@ -4,6 +4,7 @@
  * @module
  */
 import { PartialMessage } from "./_partial.ts";
+import { singleFragmentOf } from "./_single.ts";
 import {
   FragmentError,
   FragmentSequenceError,
@@ -19,7 +20,12 @@ import {
   type ReassemblyOptions,
   resolveReassemblyOptions,
 } from "./options.ts";
-import type { DecodedHeader, DecodeHeaderResult, FragmentStrategy } from "./types.ts";
+import type {
+  DecodedHeader,
+  DecodeHeaderResult,
+  FragmentStrategy,
+  SingleFragmentCodec,
+} from "./types.ts";
 
 const OWNER = "Reassembler";
 
@@ -59,6 +65,7 @@ export class Reassembler {
   readonly strategy: FragmentStrategy;
   /** The limits in force, defaults applied. */
   readonly limits: ReassemblyLimits;
+  readonly #single: SingleFragmentCodec | undefined;
   readonly #partials = new Map<number, PartialMessage>();
   #buffered = 0;
   #charged = 0;
@@ -74,6 +81,7 @@ export class Reassembler {
    */
   constructor(strategy: FragmentStrategy, options?: ReassemblyOptions) {
     this.strategy = strategy;
+    this.#single = singleFragmentOf(OWNER, strategy);
     this.limits = resolveReassemblyOptions(OWNER, options);
   }
 
@@ -104,10 +112,39 @@ export class Reassembler {
    * @throws {FragmentError} a subclass naming the breach; see the class docs
    */
   push(fragment: Uint8Array, now: number, emit: (message: Uint8Array) => void): void {
+    this.pushSpan(fragment, 0, fragment.length, now, emit);
+  }
+
+  /**
+   * {@link Reassembler.push} for the fragment `bytes[start, end)`, e.g. a span
+   * from a frame decoder's `decodeSpans`: a message that arrives as one
+   * fragment then costs one view (of its payload) instead of two.
+   *
+   * @throws {FragmentError} a subclass naming the breach; see the class docs
+   */
+  pushSpan(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    now: number,
+    emit: (message: Uint8Array) => void,
+  ): void {
     if (this.#failure !== undefined) throw this.#failure;
     if (now > this.#now) this.#now = now;
     try {
-      this.#push(fragment, emit);
+      // The common case, a whole message in one fragment with nothing else in
+      // progress, skips the header objects and the checks that cannot fail.
+      const single = this.#single;
+      if (single !== undefined && this.#partials.size === 0) {
+        const headerLen = single.headerLength;
+        if (
+          end - start >= headerLen && end - start - headerLen <= this.limits.maxMessageSize &&
+          single.isWholeMessage(bytes, start, end)
+        ) {
+          return emit(bytes.subarray(start + headerLen, end));
+        }
+      }
+      this.#push(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end), emit);
     } catch (err) {
       this.#violation(err);
     }

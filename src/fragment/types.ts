@@ -121,4 +121,60 @@ export interface FragmentStrategy {
    * longer than this is sent as one final fragment.
    */
   maxFragmentPayload(frame: Uint8Array): number;
+  /**
+   * Optional fast path for the common case, a message sent as one final
+   * fragment. Provide it when the rules for such a message depend only on its
+   * length (not on its bytes): then a server or client writes the message
+   * straight into its output buffer behind the header, and the
+   * {@link Reassembler} hands it on without decoding a {@link FragmentMeta}.
+   * It must agree with the general methods, which handle everything else.
+   */
+  readonly singleFragment?: SingleFragmentCodec;
+}
+
+/**
+ * The fast path of a {@link FragmentStrategy} for a message sent as one final
+ * fragment (`seq` 0, `isFinal`, `totalLen` = `payloadLen` = the message
+ * length), for strategies whose header for such a message has a fixed length
+ * and does not depend on the message's bytes. It must agree with the
+ * strategy's general methods, which handle everything else. Methods must be
+ * synchronous and must not throw.
+ *
+ * @example The fast path of a 1-byte header (bit 7 = final, 1 KiB fragments)
+ * ```ts
+ * import type { SingleFragmentCodec } from "@wireframe/wireframe";
+ *
+ * const single: SingleFragmentCodec = {
+ *   headerLength: 1,
+ *   maxLength: 1024,
+ *   encodeHeaderInto(_length, _msgId, target, offset) {
+ *     target[offset] = 0x80;
+ *     return 1;
+ *   },
+ *   isWholeMessage: (bytes, start, end) => end > start && bytes[start] === 0x80,
+ * };
+ * ```
+ */
+export interface SingleFragmentCodec {
+  /** Bytes of the header of every message sent as one fragment (an integer ≥ 0). */
+  readonly headerLength: number;
+  /**
+   * Longest message sent as one fragment: what `maxFragmentPayload` returns
+   * for every message (an integer ≥ 0).
+   */
+  readonly maxLength: number;
+  /**
+   * Write the header of a message of `length` bytes (at most `maxLength`),
+   * message id `msgId`, sent as one final fragment, at `offset` in `target`
+   * (which has room for it); returns the bytes written, `headerLength`.
+   */
+  encodeHeaderInto(length: number, msgId: number, target: Uint8Array, offset: number): number;
+  /**
+   * True if the fragment `bytes[start, end)` is one whole, valid message on
+   * its own: a `headerLength`-byte header of the first fragment of a message,
+   * final, declaring exactly the bytes that follow it. False sends it down the
+   * general {@link FragmentStrategy.decodeHeader} path, which decides (and
+   * reports errors). A span, not a view, so the common case allocates nothing.
+   */
+  isWholeMessage(bytes: Uint8Array, start: number, end: number): boolean;
 }
