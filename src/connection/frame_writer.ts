@@ -45,6 +45,14 @@ export class FrameWriter {
   #pending: (Envelope | SingleFragment | Uint8Array)[] = [];
   /** Body size of each pending entry. */
   #bodySizes: number[] = [];
+  /**
+   * With a fragmenter, per pending entry: the message id of an envelope
+   * planned as one fragment, or -1. A number, not an object per message: this
+   * is the hot path.
+   */
+  #fragmentIds: number[] = [];
+  /** Header bytes of a message planned as one fragment (the strategy's fast path). */
+  readonly #singleHeaderLength: number;
   #pendingBytes = 0;
   #flushing: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -64,7 +72,8 @@ export class FrameWriter {
     this.#codec = codec;
     this.#serializer = serializer;
     this.#fragmenter = fragmenter;
-    this.#inPlace = fragmenter === undefined && serializer.encodedLength !== undefined &&
+    this.#singleHeaderLength = fragmenter?.strategy.singleFragment?.headerLength ?? 0;
+    this.#inPlace = serializer.encodedLength !== undefined &&
       serializer.encodeInto !== undefined && codec.headerLength !== undefined &&
       codec.encodeHeaderInto !== undefined;
     this.#highWaterMark = highWaterMark;
@@ -79,7 +88,7 @@ export class FrameWriter {
   send(envelope: Envelope): Promise<void> | undefined {
     if (this.#failure) throw this.#failure.error;
     if (this.#fragmenter !== undefined) {
-      this.#queueMessage(this.#encodeBody(envelope), this.#fragmenter);
+      this.#queueFragmented(envelope, this.#fragmenter);
     } else if (this.#inPlace) {
       const bodySize = this.#serializer.encodedLength!(envelope);
       this.#queue(envelope, bodySize, this.#codec.headerLength!(bodySize) + bodySize);
@@ -90,6 +99,24 @@ export class FrameWriter {
     this.#flushing ??= this.#flushLoop();
     if (this.#pendingBytes < this.#highWaterMark) return undefined;
     return new Promise((resolve, reject) => this.#roomWaiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Queue one envelope as fragments. Fastest first: a message the strategy can
+   * plan as one fragment from its length alone is encoded in place at flush
+   * time, like an unfragmented one.
+   */
+  #queueFragmented(envelope: Envelope, fragmenter: Fragmenter): void {
+    if (this.#inPlace) {
+      const bodySize = this.#serializer.encodedLength!(envelope);
+      const msgId = fragmenter.planSingleLength(bodySize);
+      if (msgId >= 0) {
+        const size = this.#singleHeaderLength + bodySize;
+        this.#queue(envelope, size, this.#frameSizeOf(size), msgId);
+        return;
+      }
+    }
+    this.#queueMessage(this.#encodeBody(envelope), fragmenter);
   }
 
   /**
@@ -150,9 +177,16 @@ export class FrameWriter {
     return this.#codec.headerLength!(bodySize) + bodySize;
   }
 
-  #queue(entry: Envelope | SingleFragment | Uint8Array, bodySize: number, frameSize: number): void {
+  /** Queue one entry; `msgId` for an envelope planned as one fragment. */
+  #queue(
+    entry: Envelope | SingleFragment | Uint8Array,
+    bodySize: number,
+    frameSize: number,
+    msgId = -1,
+  ): void {
     this.#pending.push(entry);
     this.#bodySizes.push(bodySize);
+    if (this.#fragmenter !== undefined) this.#fragmentIds.push(msgId);
     this.#pendingBytes += frameSize;
   }
 
@@ -188,6 +222,7 @@ export class FrameWriter {
       this.#failure = { error };
       this.#pending = [];
       this.#bodySizes = [];
+      this.#fragmentIds = [];
       for (const waiter of this.#roomWaiters.splice(0)) waiter.reject(error);
     } finally {
       this.#flushing = undefined;
@@ -197,23 +232,33 @@ export class FrameWriter {
   #takePending(): Uint8Array {
     const entries = this.#pending;
     const sizes = this.#bodySizes;
+    const ids = this.#fragmentIds;
     const chunk = new Uint8Array(this.#pendingBytes);
     this.#pending = [];
     this.#bodySizes = [];
+    this.#fragmentIds = [];
     this.#pendingBytes = 0;
     const codec = this.#codec;
+    const fragmenter = this.#fragmenter;
     let offset = 0;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
+      const size = sizes[i]!;
       if (entry instanceof Uint8Array) {
         offset += codec.encodeInto(entry, chunk, offset);
       } else if (entry instanceof SingleFragment) {
-        offset += codec.encodeHeaderInto!(sizes[i]!, chunk, offset);
-        this.#fragmenter!.writeHeader(entry.meta, entry.body, entry.headerLen, chunk, offset);
+        offset += codec.encodeHeaderInto!(size, chunk, offset);
+        fragmenter!.writeHeader(entry.meta, entry.body, entry.headerLen, chunk, offset);
         chunk.set(entry.body, offset + entry.headerLen);
-        offset += sizes[i]!;
+        offset += size;
       } else {
-        offset += codec.encodeHeaderInto!(sizes[i]!, chunk, offset);
+        offset += codec.encodeHeaderInto!(size, chunk, offset);
+        if (fragmenter !== undefined) {
+          // An envelope queued with a fragmenter was planned as one fragment.
+          const headerLen = this.#singleHeaderLength;
+          fragmenter.writeSingleHeader(size - headerLen, ids[i]!, chunk, offset);
+          offset += headerLen;
+        }
         offset += this.#serializer.encodeInto!(entry, chunk, offset);
       }
     }

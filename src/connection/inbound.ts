@@ -25,7 +25,9 @@ export class InboundMessages {
   // no second loop. `now` and `emit` are per call, so they live in fields.
   #now = 0;
   #emit: (message: Uint8Array) => void = () => {};
-  readonly #emitFragment = (fragment: Uint8Array): void =>
+  readonly #emitFragment = (bytes: Uint8Array, start: number, end: number): void =>
+    this.#reassembler!.pushSpan(bytes, start, end, this.#now, this.#emit);
+  readonly #emitFragmentView = (fragment: Uint8Array): void =>
     this.#reassembler!.push(fragment, this.#now, this.#emit);
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
@@ -58,7 +60,8 @@ export class InboundMessages {
     try {
       // A re-assembly fault thrown from inside emit fails the decoder too; the
       // connection closes either way.
-      this.#decoder.decode(chunk, this.#emitFragment);
+      if (this.#decoder.decodeSpans) this.#decoder.decodeSpans(chunk, this.#emitFragment);
+      else this.#decoder.decode(chunk, this.#emitFragmentView);
     } finally {
       this.#arm();
     }
@@ -79,7 +82,9 @@ export class InboundMessages {
 
   /** Keep one timer at the earliest re-assembly deadline (deadlines only move later). */
   #arm(): void {
-    const deadline = this.#reassembler?.nextDeadline();
+    // Nothing held (the common case): any armed timer finds nothing and lapses.
+    if (this.#reassembler === undefined || this.#reassembler.partialMessages === 0) return;
+    const deadline = this.#reassembler.nextDeadline();
     if (deadline === undefined || deadline >= this.#timerAt) return;
     clearTimeout(this.#timer);
     this.#timerAt = deadline;
