@@ -22,13 +22,17 @@ export class InboundMessages {
   readonly #reassembler: Reassembler | undefined;
   readonly #onExpired: (error: unknown) => void;
   // Fragments go from the decoder straight into the re-assembler: no array,
-  // no second loop. `now` and `emit` are per call, so they live in fields.
-  #now = 0;
+  // no second loop. `now` and `emit` are per call, so they live in fields;
+  // `now` is -1 until the call's first fragment that needs the time.
+  #now = -1;
   #emit: (message: Uint8Array) => void = () => {};
-  readonly #emitFragment = (bytes: Uint8Array, start: number, end: number): void =>
-    this.#reassembler!.pushSpan(bytes, start, end, this.#now, this.#emit);
+  readonly #emitFragment = (bytes: Uint8Array, start: number, end: number): void => {
+    const reassembler = this.#reassembler!;
+    if (reassembler.pushWhole(bytes, start, end, this.#emit)) return;
+    reassembler.pushSpan(bytes, start, end, this.#clock(), this.#emit);
+  };
   readonly #emitFragmentView = (fragment: Uint8Array): void =>
-    this.#reassembler!.push(fragment, this.#now, this.#emit);
+    this.#emitFragment(fragment, 0, fragment.length);
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
 
@@ -55,7 +59,7 @@ export class InboundMessages {
    */
   decode(chunk: Uint8Array, emit: (message: Uint8Array) => void): void {
     if (this.#reassembler === undefined) return this.#decoder.decode(chunk, emit);
-    this.#now = performance.now();
+    this.#now = -1;
     this.#emit = emit;
     try {
       // A re-assembly fault thrown from inside emit fails the decoder too; the
@@ -78,6 +82,15 @@ export class InboundMessages {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#reassembler?.clear();
+  }
+
+  /**
+   * The time of the current chunk, read once per chunk and only if a fragment
+   * needs it: whole messages never do, and on Deno a clock read costs ~0.2 µs.
+   */
+  #clock(): number {
+    if (this.#now < 0) this.#now = performance.now();
+    return this.#now;
   }
 
   /** Keep one timer at the earliest re-assembly deadline (deadlines only move later). */

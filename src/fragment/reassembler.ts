@@ -129,25 +129,42 @@ export class Reassembler {
     now: number,
     emit: (message: Uint8Array) => void,
   ): void {
-    if (this.#failure !== undefined) throw this.#failure;
+    if (this.pushWhole(bytes, start, end, emit)) return;
     if (now > this.#now) this.#now = now;
     try {
-      // The common case, a whole message in one fragment with nothing else in
-      // progress, skips the header objects and the checks that cannot fail.
-      const single = this.#single;
-      if (single !== undefined && this.#partials.size === 0) {
-        const headerLen = single.headerLength;
-        if (
-          end - start >= headerLen && end - start - headerLen <= this.limits.maxMessageSize &&
-          single.isWholeMessage(bytes, start, end)
-        ) {
-          return emit(bytes.subarray(start + headerLen, end));
-        }
-      }
       this.#push(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end), emit);
     } catch (err) {
       this.#violation(err);
     }
+  }
+
+  /**
+   * The fast path of {@link Reassembler.pushSpan} on its own, which needs no
+   * time (a whole message never waits): if nothing is being re-assembled and
+   * `bytes[start, end)` is a whole message by the strategy's `singleFragment`,
+   * within `maxMessageSize`, emit its payload and return true. Otherwise
+   * return false having done nothing; then call `pushSpan`.
+   *
+   * @throws {FragmentError} the error that failed this reassembler, if any
+   */
+  pushWhole(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    emit: (message: Uint8Array) => void,
+  ): boolean {
+    if (this.#failure !== undefined) throw this.#failure;
+    const single = this.#single;
+    if (single === undefined || this.#partials.size !== 0) return false;
+    const payloadLen = end - start - single.headerLength;
+    if (
+      payloadLen < 0 || payloadLen > this.limits.maxMessageSize ||
+      !single.isWholeMessage(bytes, start, end)
+    ) {
+      return false;
+    }
+    emit(bytes.subarray(end - payloadLen, end));
+    return true;
   }
 
   /**

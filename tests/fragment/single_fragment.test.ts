@@ -209,3 +209,22 @@ test("a fast path that writes another length than its headerLength is a ConfigEr
     /wrote 3 bytes, headerLength is 2/,
   );
 });
+
+test("pushWhole hands on only a whole message with nothing in progress, else does nothing", () => {
+  const strategy = new LenFlag32K({ maxFragmentPayload: 4 });
+  const [first, last] = fragmentsOf(new Fragmenter(strategy), pattern(6));
+  const whole = fragmentsOf(new Fragmenter(strategy), pattern(3))[0]!;
+  const reassembler = new Reassembler(strategy, { maxMessageSize: 5 });
+  const out: Uint8Array[] = [];
+  const emit = (m: Uint8Array) => out.push(m.slice());
+  assert.equal(reassembler.pushWhole(first!, 0, first!.length, emit), false); // not final
+  assert.equal(reassembler.partialMessages, 0);
+  assert.equal(reassembler.pushWhole(whole, 0, whole.length, emit), true);
+  assert.deepEqual(out, [pattern(3)]);
+  reassembler.push(first!, 0, emit);
+  assert.equal(reassembler.pushWhole(whole, 0, whole.length, emit), false); // a message is open
+  assert.equal(reassembler.partialMessages, 1);
+  assert.throws(() => reassembler.push(last!, 0, emit), MessageTooLargeError); // 6 > 5
+  assert.throws(() => reassembler.pushWhole(whole, 0, whole.length, emit), MessageTooLargeError);
+  assert.equal(out.length, 1);
+});
