@@ -3,7 +3,11 @@
 // against a hand-written raw server (bench/echo/raw_server.ts) in the same wire
 // format, on Deno and on Bun, over loopback; plus RSS per idle connection.
 // Usage: node bench/echo/run.mjs [--seconds 5] [--reps 3] [--idle 2000] [--runtimes deno,bun]
+//          [--servers raw,wireframe,wireframe+frag] [--scenarios load,single]
 // Prints a markdown table; ratios are wireframe / raw on the same runtime.
+// Servers alternate within each rep. With wireframe+frag and its baseline
+// (wireframe-8k if run, else wireframe), also the fragmentation overhead:
+// server CPU per request of wireframe+frag over the baseline, per rep.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import net from "node:net";
@@ -19,6 +23,7 @@ const { values } = parseArgs({
     idle: { type: "string", default: "2000" },
     runtimes: { type: "string", default: "deno,bun" },
     servers: { type: "string", default: "raw,wireframe,wireframe+frag" },
+    scenarios: { type: "string", default: "load,single" },
   },
 });
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -31,12 +36,14 @@ const serverFiles = {
   wireframe: "examples/echo_server.ts",
   // Fragmentation on, messages that fit one fragment: its overhead on the common case.
   "wireframe+frag": "examples/fragment_echo_server.ts",
+  // The same app, codec (8 KiB frames) and route as wireframe+frag, fragmentation off.
+  "wireframe-8k": "bench/echo/unfragmented_server.ts",
 };
 const loadFlags = { "wireframe+frag": ["--lenflag"] };
 const scenarios = [
-  { name: "50 conn × 16 in flight", connections: 50, depth: 16 },
-  { name: "1 conn × 1 in flight", connections: 1, depth: 1 },
-];
+  { key: "load", name: "50 conn × 16 in flight", connections: 50, depth: 16 },
+  { key: "single", name: "1 conn × 1 in flight", connections: 1, depth: 1 },
+].filter((s) => values.scenarios.split(",").includes(s.key));
 
 function startServer(runtime, server) {
   const [cmd, args] = command[runtime](serverFiles[server]);
@@ -118,19 +125,23 @@ async function idleRss(port, pid, count) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const servers = values.servers.split(",");
 const results = [];
+const cpuRatios = []; // per rep, wireframe+frag over its baseline: the fragmentation overhead
 for (const runtime of values.runtimes.split(",")) {
   for (const scenario of scenarios) {
-    for (const server of values.servers.split(",")) {
-      const runs = [];
-      for (let rep = 0; rep < Number(values.reps); rep++) {
+    const runs = new Map(servers.map((server) => [server, []]));
+    // Servers alternate within each rep (A B A B …), so drift on a shared
+    // machine hits every server alike instead of whichever ran last.
+    for (let rep = 0; rep < Number(values.reps); rep++) {
+      for (const server of servers) {
         const running = await startServer(runtime, server);
         try {
           const before = cpuTicks(running.child.pid);
           const result = await load(running.port, scenario, server);
           const ticks = cpuTicks(running.child.pid) - before;
           // CPU spent by the server per request (includes warm-up traffic, so an upper bound).
-          runs.push({
+          runs.get(server).push({
             ...result,
             cpuUsPerRequest: (ticks * 10_000) / Math.max(result.requests, 1),
           });
@@ -138,15 +149,28 @@ for (const runtime of values.runtimes.split(",")) {
           await stopServer(running);
         }
       }
-      const best = runs.find((r) => r.rps === median(runs.map((x) => x.rps)));
+    }
+    for (const server of servers) {
+      const serverRuns = runs.get(server);
+      const best = serverRuns.find((r) => r.rps === median(serverRuns.map((x) => x.rps)));
       results.push({ runtime, scenario: scenario.name, server, ...best });
       console.error(`${runtime} ${server} ${scenario.name}: ${JSON.stringify(best)}`);
+    }
+    const plain = runs.get("wireframe-8k") ?? runs.get("wireframe");
+    const fragmented = runs.get("wireframe+frag");
+    if (plain && fragmented) {
+      const ratios = plain.map((p, i) => fragmented[i].cpuUsPerRequest / p.cpuUsPerRequest);
+      cpuRatios.push({ runtime, scenario: scenario.name, ratios });
     }
   }
 }
 const idle = [];
 for (const runtime of values.runtimes.split(",")) {
-  for (const server of values.servers.split(",").filter((s) => s !== "wireframe+frag")) {
+  for (
+    const server of values.servers.split(",").filter((s) =>
+      !["wireframe+frag", "wireframe-8k"].includes(s)
+    )
+  ) {
     const running = await startServer(runtime, server);
     try {
       idle.push({
@@ -173,6 +197,15 @@ for (const r of results) {
   console.log(
     `| ${r.runtime} | ${r.scenario} | ${r.server} | ${r.rps} | ${r.p50Us} | ${r.p99Us} | ${cpu} | ${ratio} |`,
   );
+}
+if (cpuRatios.length > 0) {
+  console.log();
+  console.log(`| runtime | scenario | server CPU per request, frag / plain, per rep | median |`);
+  console.log(`| --- | --- | --- | ---: |`);
+  for (const { runtime, scenario, ratios } of cpuRatios) {
+    const each = ratios.map((r) => r.toFixed(2)).join(", ");
+    console.log(`| ${runtime} | ${scenario} | ${each} | ${median(ratios).toFixed(3)} |`);
+  }
 }
 console.log();
 console.log(
