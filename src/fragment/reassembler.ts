@@ -4,6 +4,7 @@
  * @module
  */
 import { PartialMessage } from "./_partial.ts";
+import { decodeChecked } from "./_decode_checked.ts";
 import { singleFragmentOf } from "./_single.ts";
 import {
   FragmentError,
@@ -20,12 +21,7 @@ import {
   type ReassemblyOptions,
   resolveReassemblyOptions,
 } from "./options.ts";
-import type {
-  DecodedHeader,
-  DecodeHeaderResult,
-  FragmentStrategy,
-  SingleFragmentCodec,
-} from "./types.ts";
+import type { FragmentStrategy, SingleFragmentCodec } from "./types.ts";
 
 const OWNER = "Reassembler";
 
@@ -222,7 +218,7 @@ export class Reassembler {
   }
 
   #push(fragment: Uint8Array, emit: (message: Uint8Array) => void): void {
-    const { meta, headerLen } = this.#decode(fragment);
+    const { meta, headerLen } = decodeChecked(this.strategy, fragment);
     const payload = fragment.subarray(headerLen);
     const limits = this.limits;
     const multiplexed = this.strategy.multiplexed;
@@ -319,35 +315,6 @@ export class Reassembler {
     }
   }
 
-  #decode(fragment: Uint8Array): DecodedHeader {
-    let result: DecodeHeaderResult;
-    try {
-      result = this.strategy.decodeHeader(fragment);
-    } catch (err) {
-      if (err instanceof FragmentError) throw err;
-      throw new MalformedFragmentError("invalid-header", "the strategy could not decode it", {
-        cause: err,
-      });
-    }
-    if (result.kind === "need-more") {
-      throw new MalformedFragmentError("truncated-header", `${fragment.length}-byte fragment`);
-    }
-    const { meta, headerLen } = result;
-    if (
-      !(Number.isInteger(headerLen) && headerLen >= 0 && headerLen <= fragment.length) ||
-      !validMeta(meta)
-    ) {
-      throw new MalformedFragmentError("invalid-header", "the strategy returned an invalid header");
-    }
-    if (meta.payloadLen !== fragment.length - headerLen) {
-      throw new MalformedFragmentError(
-        "payload-length",
-        `header says ${meta.payloadLen} payload bytes, ${fragment.length - headerLen} follow`,
-      );
-    }
-    return result;
-  }
-
   #violation(err: unknown): never {
     if (err instanceof FragmentError && this.limits.onViolation === "fail") {
       this.#failure = err;
@@ -355,10 +322,4 @@ export class Reassembler {
     }
     throw err;
   }
-}
-
-function validMeta(meta: DecodedHeader["meta"]): boolean {
-  return Number.isInteger(meta.msgId) && meta.msgId >= 0 && Number.isInteger(meta.seq) &&
-    meta.seq >= 0 && Number.isInteger(meta.payloadLen) && meta.payloadLen >= 0 &&
-    (meta.totalLen === undefined || (Number.isInteger(meta.totalLen) && meta.totalLen >= 0));
 }

@@ -1,5 +1,6 @@
 /** Helpers shared by the transport tests. */
 import assert from "node:assert/strict";
+import { concatBytes } from "../../src/_internal/bytes.ts";
 import type { Connection, Listener, Transport } from "../../src/transport/types.ts";
 import { TransportError } from "../../src/transport/errors.ts";
 
@@ -16,18 +17,8 @@ export function pattern(offset: number, length: number, seed = 0): Uint8Array {
 /** Read a stream to its end and concatenate. */
 export async function readAll(readable: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of readable) {
-    parts.push(chunk);
-    total += chunk.byteLength;
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
+  for await (const chunk of readable) parts.push(chunk);
+  return concatBytes(parts);
 }
 
 /** Write `bytes` and half-close. */
