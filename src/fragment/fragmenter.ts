@@ -45,6 +45,9 @@ export class Fragmenter {
   readonly maxMessageSize: number;
   readonly #maxMsgId: number;
   readonly #single: SingleFragmentCodec | undefined;
+  /** Longest message the fast path takes: within both limits; -1 without a fast path. */
+  readonly #singleMax: number;
+  readonly #multiplexed: boolean;
   #nextMsgId = 0;
   #slab: Uint8Array = EMPTY;
   #used = 0;
@@ -68,7 +71,11 @@ export class Fragmenter {
     }
     this.strategy = strategy;
     this.#single = singleFragmentOf(OWNER, strategy);
-    this.#maxMsgId = strategy.multiplexed ? maxMsgId : 0;
+    this.#singleMax = this.#single === undefined
+      ? -1
+      : Math.min(this.#single.maxLength, this.maxMessageSize);
+    this.#multiplexed = strategy.multiplexed;
+    this.#maxMsgId = this.#multiplexed ? maxMsgId : 0;
   }
 
   /** The message id the next multiplexed message will get. */
@@ -139,12 +146,11 @@ export class Fragmenter {
    * @throws {MessageTooLargeError} if `length` is more than `maxMessageSize`
    */
   planSingleLength(length: number): number {
-    const single = this.#single;
-    if (single === undefined) return -1;
+    if (length <= this.#singleMax) return this.#takeMsgId();
     if (length > this.maxMessageSize) {
       throw new MessageTooLargeError(this.#nextMsgId, length, this.maxMessageSize);
     }
-    return length <= single.maxLength ? this.#takeMsgId() : -1;
+    return -1;
   }
 
   /**
@@ -199,7 +205,7 @@ export class Fragmenter {
 
   #takeMsgId(): number {
     const msgId = this.#nextMsgId;
-    if (this.strategy.multiplexed) this.#nextMsgId = msgId >= this.#maxMsgId ? 0 : msgId + 1;
+    if (this.#multiplexed) this.#nextMsgId = msgId >= this.#maxMsgId ? 0 : msgId + 1;
     return msgId;
   }
 
