@@ -5,7 +5,14 @@
 // `seconds` after a warm-up, and prints one JSON line:
 // { requests, seconds, rps, p50Us, p99Us }.
 // Usage: node bench/echo/load.mjs --port P [--connections 50] [--depth 16]
-//          [--payload 64] [--seconds 5] [--warmup 1] [--lenflag]
+//          [--payload 64] [--seconds 5] [--warmup 1] [--lenflag] [--rate R]
+// By default each answer is replaced at once (closed loop: as fast as the
+// server and this generator go). --rate R paces the load instead: R requests
+// per second in all, spread evenly over the connections and sent every
+// millisecond, still at most `depth` in flight per connection. At a rate both
+// servers sustain, each sees the same reads and writes, so their CPU per
+// request compares like for like (a saturated closed loop batches differently
+// for a faster server).
 // --lenflag wraps each envelope in one final LenFlag32K fragment (2-byte
 // header), as examples/fragment_echo_server.ts expects.
 import net from "node:net";
@@ -21,6 +28,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "5" },
     warmup: { type: "string", default: "1" },
     lenflag: { type: "boolean", default: false },
+    rate: { type: "string", default: "0" },
   },
 });
 const port = Number(values.port);
@@ -29,6 +37,7 @@ const depth = Number(values.depth);
 const payloadSize = Number(values.payload);
 const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);
+const rate = Number(values.rate);
 
 const FRAGMENT_HEADER = values.lenflag ? 2 : 0;
 const ENVELOPE_AT = 4 + FRAGMENT_HEADER;
@@ -51,6 +60,10 @@ let stopping = false;
 let completed = 0;
 const latencies = [];
 
+// One per connection: `topUp(due)` sends what its share of a paced rate owes;
+// `stopIfIdle()` ends it at the stop if nothing is in flight (no answer will come).
+const pacers = [];
+
 function run(socket) {
   return new Promise((resolve, reject) => {
     const sentAt = new Map();
@@ -67,6 +80,22 @@ function run(socket) {
       outstanding += count;
       socket.write(frames.length === 1 ? frames[0] : Buffer.concat(frames));
     };
+    let issued = 0;
+    pacers.push({
+      topUp(due) {
+        // A server that falls behind gets no burst later: the backlog is capped at `depth`.
+        issued = Math.max(issued, due - depth);
+        const count = Math.min(due - issued, depth - outstanding);
+        if (stopping || count <= 0) return;
+        issued += count;
+        send(count);
+      },
+      stopIfIdle() {
+        if (outstanding > 0) return;
+        socket.end();
+        resolve();
+      },
+    });
     socket.on("data", (chunk) => {
       const data = leftover.length ? Buffer.concat([leftover, chunk]) : chunk;
       let offset = 0;
@@ -87,7 +116,7 @@ function run(socket) {
       }
       leftover = data.subarray(offset);
       outstanding -= done;
-      if (!stopping && done > 0) send(done);
+      if (!stopping && done > 0 && rate === 0) send(done);
       if (stopping && outstanding === 0) {
         socket.end();
         resolve();
@@ -95,7 +124,7 @@ function run(socket) {
     });
     socket.on("error", reject);
     socket.on("close", () => resolve());
-    send(depth);
+    if (rate === 0) send(depth);
   });
 }
 
@@ -108,6 +137,15 @@ const sockets = await Promise.all(
     })),
 );
 const runs = sockets.map(run);
+let pacing;
+if (rate > 0) {
+  const perConnection = rate / connections / 1e9; // requests per nanosecond
+  const start = process.hrtime.bigint();
+  pacing = setInterval(() => {
+    const due = Math.floor(Number(process.hrtime.bigint() - start) * perConnection);
+    for (const pacer of pacers) pacer.topUp(due);
+  }, 1);
+}
 await new Promise((r) => setTimeout(r, warmup * 1000));
 measuring = true;
 const started = process.hrtime.bigint();
@@ -115,6 +153,8 @@ await new Promise((r) => setTimeout(r, seconds * 1000));
 measuring = false;
 const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
 stopping = true;
+clearInterval(pacing);
+for (const pacer of pacers) pacer.stopIfIdle();
 await Promise.race([Promise.all(runs), new Promise((r) => setTimeout(r, 5000))]);
 for (const socket of sockets) socket.destroy();
 

@@ -3,11 +3,14 @@
 // against a hand-written raw server (bench/echo/raw_server.ts) in the same wire
 // format, on Deno and on Bun, over loopback; plus RSS per idle connection.
 // Usage: node bench/echo/run.mjs [--seconds 5] [--reps 3] [--idle 2000] [--runtimes deno,bun]
-//          [--servers raw,wireframe,wireframe+frag] [--scenarios load,single]
+//          [--servers raw,wireframe,wireframe+frag] [--scenarios load,single,paced]
+//          [--rate 100000]
 // Prints a markdown table; ratios are wireframe / raw on the same runtime.
 // Servers alternate within each rep. With wireframe+frag and its baseline
 // (wireframe-8k if run, else wireframe), also the fragmentation overhead:
-// server CPU per request of wireframe+frag over the baseline, per rep.
+// server CPU per request of wireframe+frag over the baseline, per rep. The
+// `paced` scenario offers every server the same --rate (see load.mjs), which
+// is the like-for-like comparison of CPU per request on a shared machine.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import net from "node:net";
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     runtimes: { type: "string", default: "deno,bun" },
     servers: { type: "string", default: "raw,wireframe,wireframe+frag" },
     scenarios: { type: "string", default: "load,single" },
+    rate: { type: "string", default: "100000" },
   },
 });
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -43,6 +47,13 @@ const loadFlags = { "wireframe+frag": ["--lenflag"] };
 const scenarios = [
   { key: "load", name: "50 conn × 16 in flight", connections: 50, depth: 16 },
   { key: "single", name: "1 conn × 1 in flight", connections: 1, depth: 1 },
+  {
+    key: "paced",
+    name: `50 conn, ${values.rate} req/s offered`,
+    connections: 50,
+    depth: 16,
+    rate: Number(values.rate),
+  },
 ].filter((s) => values.scenarios.split(",").includes(s.key));
 
 function startServer(runtime, server) {
@@ -77,6 +88,7 @@ function load(port, scenario, server) {
     String(scenario.depth),
     "--seconds",
     values.seconds,
+    ...(scenario.rate ? ["--rate", String(scenario.rate)] : []),
     ...(loadFlags[server] ?? []),
   ];
   return new Promise((resolve, reject) => {
@@ -165,7 +177,8 @@ for (const runtime of values.runtimes.split(",")) {
   }
 }
 const idle = [];
-for (const runtime of values.runtimes.split(",")) {
+// RSS per idle connection, for the servers of bench/echo's main table (--idle 0 skips it).
+for (const runtime of Number(values.idle) > 0 ? values.runtimes.split(",") : []) {
   for (
     const server of values.servers.split(",").filter((s) =>
       !["wireframe+frag", "wireframe-8k"].includes(s)
@@ -207,15 +220,17 @@ if (cpuRatios.length > 0) {
     console.log(`| ${runtime} | ${scenario} | ${each} | ${median(ratios).toFixed(3)} |`);
   }
 }
-console.log();
-console.log(
-  `| runtime | server | RSS before (MiB) | RSS with ${values.idle} idle (MiB) | per connection (KiB) |`,
-);
-console.log(`| --- | --- | ---: | ---: | ---: |`);
-for (const r of idle) {
+if (idle.length > 0) {
+  console.log();
   console.log(
-    `| ${r.runtime} | ${r.server} | ${(r.before / 1024).toFixed(1)} | ${
-      (r.after / 1024).toFixed(1)
-    } | ${(r.perConnection / 1024).toFixed(1)} |`,
+    `| runtime | server | RSS before (MiB) | RSS with ${values.idle} idle (MiB) | per connection (KiB) |`,
   );
+  console.log(`| --- | --- | ---: | ---: | ---: |`);
+  for (const r of idle) {
+    console.log(
+      `| ${r.runtime} | ${r.server} | ${(r.before / 1024).toFixed(1)} | ${
+        (r.after / 1024).toFixed(1)
+      } | ${(r.perConnection / 1024).toFixed(1)} |`,
+    );
+  }
 }
