@@ -2,8 +2,9 @@
 // Load generator for bench/echo, on Node's net module so every server under
 // test is measured by the same client. Keeps `depth` id-1 requests (64-byte
 // payloads, correlated) in flight on each of `connections` sockets for
-// `seconds` after a warm-up, and prints one JSON line:
-// { requests, seconds, rps, p50Us, p99Us }.
+// `seconds` after a warm-up. Prints `measuring` when the measured window opens,
+// `measured` when it closes (so a caller can read the server's CPU time over
+// exactly that window), then one JSON line: { requests, seconds, rps, p50Us, p99Us }.
 // Usage: node bench/echo/load.mjs --port P [--connections 50] [--depth 16]
 //          [--payload 64] [--seconds 5] [--warmup 1] [--lenflag] [--rate R]
 // By default each answer is replaced at once (closed loop: as fast as the
@@ -148,9 +149,11 @@ if (rate > 0) {
 }
 await new Promise((r) => setTimeout(r, warmup * 1000));
 measuring = true;
+console.log("measuring");
 const started = process.hrtime.bigint();
 await new Promise((r) => setTimeout(r, seconds * 1000));
 measuring = false;
+console.log("measured");
 const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
 stopping = true;
 clearInterval(pacing);

@@ -4,13 +4,15 @@
 // format, on Deno and on Bun, over loopback; plus RSS per idle connection.
 // Usage: node bench/echo/run.mjs [--seconds 5] [--reps 3] [--idle 2000] [--runtimes deno,bun]
 //          [--servers raw,wireframe,wireframe+frag] [--scenarios load,single,paced]
-//          [--rate 100000]
+//          [--rate 100000] [--pin]
 // Prints a markdown table; ratios are wireframe / raw on the same runtime.
 // Servers alternate within each rep. With wireframe+frag and its baseline
 // (wireframe-8k if run, else wireframe), also the fragmentation overhead:
 // server CPU per request of wireframe+frag over the baseline, per rep. The
 // `paced` scenario offers every server the same --rate (see load.mjs), which
 // is the like-for-like comparison of CPU per request on a shared machine.
+// --pin runs the server on CPU 1 and the load generator on CPU 0 (taskset), so
+// neither is scheduled onto the other's core mid-run: less noise, on 2 cores.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import net from "node:net";
@@ -28,8 +30,12 @@ const { values } = parseArgs({
     servers: { type: "string", default: "raw,wireframe,wireframe+frag" },
     scenarios: { type: "string", default: "load,single" },
     rate: { type: "string", default: "100000" },
+    pin: { type: "boolean", default: false },
   },
 });
+// taskset execs the command, so the child's pid is the server's or the load's own.
+const pinned = (cpu, cmd, args) =>
+  values.pin ? ["taskset", ["-c", cpu, cmd, ...args]] : [cmd, args];
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const command = {
   deno: (file) => [bin("deno"), ["run", "-A", file, "--port", "0"]],
@@ -57,14 +63,14 @@ const scenarios = [
 ].filter((s) => values.scenarios.split(",").includes(s.key));
 
 function startServer(runtime, server) {
-  const [cmd, args] = command[runtime](serverFiles[server]);
+  const [cmd, args] = pinned("1", ...command[runtime](serverFiles[server]));
   const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (chunk) => {
       out += chunk;
       const match = out.match(/listening on ([^\s:]+):(\d+)/);
-      if (match) resolve({ child, port: Number(match[2]) });
+      if (match) resolve({ name: server, child, port: Number(match[2]) });
     });
     child.on("exit", (code) => reject(new Error(`${runtime} ${server} exited with ${code}`)));
   });
@@ -77,11 +83,13 @@ async function stopServer({ child }) {
   child.kill("SIGKILL");
 }
 
-function load(port, scenario, server) {
+// Runs load.mjs against `server` and resolves to its result plus `ticks`, the
+// server's CPU time over exactly the measured window (load.mjs marks it).
+function load(server, scenario) {
   const args = [
     join(root, "bench/echo/load.mjs"),
     "--port",
-    String(port),
+    String(server.port),
     "--connections",
     String(scenario.connections),
     "--depth",
@@ -89,16 +97,25 @@ function load(port, scenario, server) {
     "--seconds",
     values.seconds,
     ...(scenario.rate ? ["--rate", String(scenario.rate)] : []),
-    ...(loadFlags[server] ?? []),
+    ...(loadFlags[server.name] ?? []),
   ];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(...pinned("0", process.execPath, args), {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const pid = server.child.pid;
     let out = "";
-    child.stdout.on("data", (chunk) => (out += chunk));
-    child.on(
-      "exit",
-      (code) => code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load exited ${code}`)),
-    );
+    let from;
+    let ticks;
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      from ??= out.includes("measuring\n") ? cpuTicks(pid) : undefined;
+      ticks ??= out.includes("measured\n") ? cpuTicks(pid) - from : undefined;
+    });
+    child.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`load exited ${code}`));
+      resolve({ ...JSON.parse(out.trim().split("\n").at(-1)), ticks });
+    });
   });
 }
 
@@ -149,10 +166,9 @@ for (const runtime of values.runtimes.split(",")) {
       for (const server of servers) {
         const running = await startServer(runtime, server);
         try {
-          const before = cpuTicks(running.child.pid);
-          const result = await load(running.port, scenario, server);
-          const ticks = cpuTicks(running.child.pid) - before;
-          // CPU spent by the server per request (includes warm-up traffic, so an upper bound).
+          const { ticks, ...result } = await load(running, scenario);
+          // CPU the server spent per request answered in the measured window
+          // (ticks are 10 ms; a 4 s window at 100k req/s is ~100 of them).
           runs.get(server).push({
             ...result,
             cpuUsPerRequest: (ticks * 10_000) / Math.max(result.requests, 1),
@@ -164,7 +180,9 @@ for (const runtime of values.runtimes.split(",")) {
     }
     for (const server of servers) {
       const serverRuns = runs.get(server);
-      const best = serverRuns.find((r) => r.rps === median(serverRuns.map((x) => x.rps)));
+      // The run of median throughput; at a paced rate (the same for all), of median CPU.
+      const key = scenario.rate ? "cpuUsPerRequest" : "rps";
+      const best = serverRuns.find((r) => r[key] === median(serverRuns.map((x) => x[key])));
       results.push({ runtime, scenario: scenario.name, server, ...best });
       console.error(`${runtime} ${server} ${scenario.name}: ${JSON.stringify(best)}`);
     }
@@ -172,7 +190,16 @@ for (const runtime of values.runtimes.split(",")) {
     const fragmented = runs.get("wireframe+frag");
     if (plain && fragmented) {
       const ratios = plain.map((p, i) => fragmented[i].cpuUsPerRequest / p.cpuUsPerRequest);
-      cpuRatios.push({ runtime, scenario: scenario.name, ratios });
+      // All reps' CPU over all their requests: no single noisy rep dominates a median of few.
+      const pooled = (runs) =>
+        runs.reduce((sum, r) => sum + r.cpuUsPerRequest * r.requests, 0) /
+        runs.reduce((sum, r) => sum + r.requests, 0);
+      cpuRatios.push({
+        runtime,
+        scenario: scenario.name,
+        ratios,
+        pooled: pooled(fragmented) / pooled(plain),
+      });
     }
   }
 }
@@ -213,11 +240,17 @@ for (const r of results) {
 }
 if (cpuRatios.length > 0) {
   console.log();
-  console.log(`| runtime | scenario | server CPU per request, frag / plain, per rep | median |`);
-  console.log(`| --- | --- | --- | ---: |`);
-  for (const { runtime, scenario, ratios } of cpuRatios) {
+  console.log(
+    `| runtime | scenario | server CPU per request, frag / plain, per rep | median | pooled |`,
+  );
+  console.log(`| --- | --- | --- | ---: | ---: |`);
+  for (const { runtime, scenario, ratios, pooled } of cpuRatios) {
     const each = ratios.map((r) => r.toFixed(2)).join(", ");
-    console.log(`| ${runtime} | ${scenario} | ${each} | ${median(ratios).toFixed(3)} |`);
+    console.log(
+      `| ${runtime} | ${scenario} | ${each} | ${median(ratios).toFixed(3)} | ${
+        pooled.toFixed(3)
+      } |`,
+    );
   }
 }
 if (idle.length > 0) {
