@@ -168,7 +168,7 @@ for (const runtime of values.runtimes.split(",")) {
         try {
           const { ticks, ...result } = await load(running, scenario);
           // CPU the server spent per request answered in the measured window
-          // (ticks are 10 ms; a 4 s window at 100k req/s is ~100 of them).
+          // (ticks are 10 ms; a 4 s window at 100k req/s is ~175 of them).
           runs.get(server).push({
             ...result,
             cpuUsPerRequest: (ticks * 10_000) / Math.max(result.requests, 1),
@@ -190,7 +190,7 @@ for (const runtime of values.runtimes.split(",")) {
     const fragmented = runs.get("wireframe+frag");
     if (plain && fragmented) {
       const ratios = plain.map((p, i) => fragmented[i].cpuUsPerRequest / p.cpuUsPerRequest);
-      // All reps' CPU over all their requests: no single noisy rep dominates a median of few.
+      // A second estimate beside the median: all reps' CPU over all their requests.
       const pooled = (runs) =>
         runs.reduce((sum, r) => sum + r.cpuUsPerRequest * r.requests, 0) /
         runs.reduce((sum, r) => sum + r.requests, 0);
