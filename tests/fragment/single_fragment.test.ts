@@ -170,6 +170,10 @@ test("no fast path for a context-aware limit or a strategy without one", () => {
   const contextAware = new LenFlag32K({ maxFragmentPayload: (frame) => frame.length + 1 });
   assert.equal(contextAware.singleFragment, undefined);
   assert.equal(new Fragmenter(contextAware).planSingleLength(10), -1);
+  // Without a fast path a message over maxMessageSize is still refused before it is encoded.
+  const small = new Fragmenter(contextAware, { maxMessageSize: 99 });
+  assert.throws(() => small.planSingleLength(100), MessageTooLargeError);
+  assert.equal(small.planSingleLength(99), -1);
   const mux = new MuxFragmentStrategy({ maxFragmentPayload: () => 10 });
   assert.equal(mux.singleFragment, undefined);
   // Messages still go through the general path and re-assemble.
