@@ -47,6 +47,7 @@ export class Fragmenter {
   readonly #single: SingleFragmentCodec | undefined;
   /** Longest message the fast path takes: within both limits; -1 without a fast path. */
   readonly #singleMax: number;
+  /** `strategy.multiplexed`, read once: `#takeMsgId` runs for every message. */
   readonly #multiplexed: boolean;
   #nextMsgId = 0;
   #slab: Uint8Array = EMPTY;
