@@ -1,0 +1,973 @@
+#!/usr/bin/env node
+// bench/abuse: how the example servers hold up against hostile or careless
+// clients, on Deno and on Bun, for several source roots side by side in one run.
+//
+// Usage:
+//   node bench/abuse/run.mjs [--roots before=/work/base,after=/work/main]
+//     [--runtimes deno,bun] [--scenarios all | stream-starvation,bulk-fairness,
+//      idle-memory,churn,broadcast,malformed] [--seconds F] [--quick]
+//     [--idle 3000] [--churn 10000] [--malformed 2000] [--no-pin] [--json FILE]
+//
+// Each root is a checkout of this repo; its server runs from that root
+// (cwd = root) with the deno/bun binaries of THIS repo's node_modules/.bin, so
+// only the source differs between roots. Every cell (scenario × runtime × root)
+// gets a fresh server process; the cells of one scenario run back to back so
+// roots are compared under the same machine conditions.
+//
+// Scenarios (the default windows; --seconds F multiplies the long ones):
+//   stream-starvation  5 clients read endless id-2 streams at full speed; after
+//                      1 s a probe on a NEW connection does sequential 64 B
+//                      echoes for 5 s (3 s timeout each). Then SIGTERM: time to
+//                      exit (kill -9 after 35 s), exit code, and whether each
+//                      stream ended with a clean EOF exactly at a frame boundary.
+//   bulk-fairness      64 connections echo 512 KiB frames, one in flight each,
+//                      for 10 s; round trips per connection; probe alongside.
+//   idle-memory        RSS per idle connection (3,000 that each did one echo).
+//   churn              connect/echo/close cycles, 50 at a time: RSS and fds
+//                      after 10,000 and 20,000 cycles vs a warmed baseline.
+//   broadcast          push_server: 50 subscribers, one broadcaster keeping 4
+//                      16 KiB broadcasts in flight for 20 s; RSS growth (sampled
+//                      every 250 ms), broadcasts/s, deliveries per subscriber.
+//   malformed          2,000 connections (50 at a time) each send one frame
+//                      whose flags set bit 1; the server must close each one.
+//                      Counts the server's stderr lines and RSS growth.
+//
+// Method: with --pin (the default) the server runs on CPU 1 and this process
+// (all its threads) on CPU 0, so the two never share a core. The load
+// generator is this one Node thread; its own event loop is part of every
+// latency it reports (while it also reads 5 endless streams, for instance).
+// RSS is VmRSS of the server's pid (taskset execs, so that pid is the
+// server's own; checked via /proc/<pid>/exe). Loopback only (127.0.0.1).
+// Every load loop is bounded both by a deadline and by a count.
+//
+// Output: one markdown table per scenario (a row per runtime × root) on
+// stdout, progress on stderr, and a JSON dump of every result as the last line
+// of stdout (or into --json FILE).
+import { execFileSync, spawn } from "node:child_process";
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const HOST = "127.0.0.1";
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const bin = (name) => join(repo, "node_modules", ".bin", name);
+
+// ---------------------------------------------------------------------------
+// Options
+
+const { values } = parseArgs({
+  options: {
+    roots: { type: "string", default: `current=${repo}` },
+    runtimes: { type: "string", default: "deno,bun" },
+    scenarios: { type: "string", default: "all" },
+    // No defaults here for the knobs --quick changes, so an explicit value wins.
+    seconds: { type: "string" },
+    idle: { type: "string" },
+    churn: { type: "string" },
+    malformed: { type: "string" },
+    quick: { type: "boolean", default: false },
+    pin: { type: "boolean", default: true },
+    // Node 20's parseArgs has no --no-<flag>, so it is an option of its own.
+    "no-pin": { type: "boolean", default: false },
+    json: { type: "string" },
+  },
+});
+const quick = values.quick;
+const opt = {
+  scale: Number(values.seconds ?? (quick ? 0.2 : 1)),
+  idle: Number(values.idle ?? (quick ? 500 : 3000)),
+  churn: Number(values.churn ?? (quick ? 1000 : 10_000)),
+  churnWarmup: quick ? 200 : 1000,
+  malformed: Number(values.malformed ?? (quick ? 300 : 2000)),
+  pin: values.pin && !values["no-pin"],
+  // SIGTERM → exit is never scaled: the grace period is the server's (5 s).
+  killAfterSeconds: 35,
+};
+const windows = {
+  probe: Math.max(1, 5 * opt.scale),
+  bulk: Math.max(2, 10 * opt.scale),
+  broadcast: Math.max(3, 20 * opt.scale),
+};
+const roots = values.roots.split(",").map((spec) => {
+  const at = spec.indexOf("=");
+  const dir = resolve(at < 0 ? spec : spec.slice(at + 1));
+  return { name: at < 0 ? basename(dir) : spec.slice(0, at), dir };
+});
+const runtimes = values.runtimes.split(",");
+
+// ---------------------------------------------------------------------------
+// Small helpers
+
+const now = () => performance.now(); // ms
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (...parts) => console.error(`[abuse ${new Date().toISOString().slice(11, 19)}]`, ...parts);
+
+const sorted = (xs) => [...xs].sort((a, b) => a - b);
+const median = (xs) => (xs.length ? sorted(xs)[Math.floor(xs.length / 2)] : NaN);
+const percentile = (xs, p) => {
+  const s = sorted(xs);
+  return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : NaN;
+};
+
+/** Rejects after `ms` so a wedged scenario cannot hang the whole run. */
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish in ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Runs `fn(i)` for i < total with at most `concurrency` running, launching no
+ * new one after `deadline` (ms, performance.now clock). Resolves to the
+ * number launched. Bounded in count and in time, as every load loop here is.
+ */
+async function pool(total, concurrency, deadline, fn) {
+  let next = 0;
+  const worker = async () => {
+    while (next < total && now() < deadline) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
+  return next;
+}
+
+// ---------------------------------------------------------------------------
+// Processes: the servers under test, and pinning
+
+const children = new Set();
+// Whatever way this script ends, no server outlives it.
+process.on("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(signal, () => {
+    log(`got ${signal}, killing servers`);
+    process.exit(130);
+  });
+}
+
+const procStatus = (pid, field) => {
+  try {
+    const match = readFileSync(`/proc/${pid}/status`, "utf8").match(
+      new RegExp(`^${field}:\\s*(.*)$`, "m"),
+    );
+    return match ? match[1].trim() : null;
+  } catch {
+    return null; // the process is gone
+  }
+};
+const rssKiB = (pid) => {
+  const value = procStatus(pid, "VmRSS");
+  return value === null ? null : parseInt(value, 10);
+};
+const fdCount = (pid) => {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return null;
+  }
+};
+
+/** Moves every thread of this process onto CPU 0 (the server gets CPU 1). */
+function pinSelf() {
+  try {
+    execFileSync("taskset", ["-a", "-p", "-c", "0", String(process.pid)], { stdio: "ignore" });
+  } catch (error) {
+    log(`taskset on self failed (${error.message}); running unpinned`);
+  }
+  return procStatus(process.pid, "Cpus_allowed_list");
+}
+
+const serverCommand = {
+  deno: (file) => [bin("deno"), ["run", "-A", file, "--port", "0"]],
+  bun: (file) => [bin("bun"), [file, "--port", "0"]],
+};
+
+/**
+ * Starts `file` of `root` on `runtime` and resolves once it printed
+ * `listening on HOST:PORT`. The returned record tracks the server's stderr
+ * (line count and a few sample lines) and its exit.
+ */
+function startServer(root, runtime, file) {
+  let [cmd, args] = serverCommand[runtime](file);
+  // taskset execs the command, so the spawned pid becomes the server's own.
+  if (opt.pin) [cmd, args] = ["taskset", ["-c", "1", cmd, ...args]];
+  const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  const server = {
+    child,
+    pid: child.pid,
+    port: 0,
+    stderrLines: 0,
+    stderrSample: [],
+    exit: null,
+    stopRequested: false,
+  };
+  server.exited = new Promise((resolveExit) => {
+    child.once("exit", (code, signal) => {
+      children.delete(child);
+      server.exit = { code, signal, at: now() };
+      resolveExit(server.exit);
+    });
+  });
+  let partial = "";
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (text) => {
+    const lines = (partial + text).split("\n");
+    partial = lines.pop();
+    server.stderrLines += lines.length;
+    for (const line of lines) {
+      if (server.stderrSample.length < 3) server.stderrSample.push(line.slice(0, 300));
+    }
+  });
+  child.stdout.setEncoding("utf8");
+  return new Promise((resolveStart, rejectStart) => {
+    let out = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      rejectStart(new Error("server printed no `listening on` in 30 s"));
+    }, 30_000);
+    child.stdout.on("data", (text) => {
+      if (server.port) return; // keep draining stdout, nothing more to parse
+      out += text;
+      const match = out.match(/listening on (\S+):(\d+)/);
+      if (!match) return;
+      clearTimeout(timer);
+      server.port = Number(match[2]);
+      // Check the pid really is the server (taskset exec'd), so RSS and fds are its.
+      try {
+        server.exe = basename(readlinkSync(`/proc/${server.pid}/exe`));
+      } catch {
+        server.exe = "?";
+      }
+      server.cpus = procStatus(server.pid, "Cpus_allowed_list");
+      resolveStart(server);
+    });
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      rejectStart(error);
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      rejectStart(new Error(`server exited before listening (${code ?? signal})`));
+    });
+  });
+}
+
+/**
+ * SIGTERM, then SIGKILL if the server is still there after `killAfterMs`.
+ * Resolves to { seconds (null if it never exited by itself), code, signal, killed }.
+ */
+async function stopServer(server, killAfterMs = 10_000) {
+  if (server.exit) return { seconds: 0, code: server.exit.code, signal: server.exit.signal };
+  server.stopRequested = true;
+  const sentAt = now();
+  server.child.kill("SIGTERM");
+  const exit = await Promise.race([server.exited, sleep(killAfterMs).then(() => null)]);
+  if (exit) {
+    return { seconds: (exit.at - sentAt) / 1000, code: exit.code, signal: exit.signal };
+  }
+  server.child.kill("SIGKILL");
+  const killed = await Promise.race([server.exited, sleep(5000).then(() => null)]);
+  return { seconds: null, code: killed?.code ?? null, signal: killed?.signal ?? null, killed: true };
+}
+
+// ---------------------------------------------------------------------------
+// Wire format: frame := length:u32be body; body := id:u32be flags:u8
+// [correlation:u64be] payload (flags bit 0 = correlation present).
+
+const u32 = (n) => {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32BE(n >>> 0, 0);
+  return b;
+};
+
+/** A request frame: `id`, correlation always present. */
+function encodeRequest(id, correlation, payload) {
+  const frame = Buffer.allocUnsafe(17 + payload.length);
+  frame.writeUInt32BE(13 + payload.length, 0);
+  frame.writeUInt32BE(id, 4);
+  frame[8] = 1;
+  frame.writeUInt32BE(Math.floor(correlation / 2 ** 32), 9);
+  frame.writeUInt32BE(correlation >>> 0, 13);
+  payload.copy(frame, 17);
+  return frame;
+}
+
+/** 13-byte body whose flags set bit 1: a malformed envelope, a protocol violation. */
+const MALFORMED_FRAME = (() => {
+  const frame = Buffer.alloc(17);
+  frame.writeUInt32BE(13, 0);
+  frame.writeUInt32BE(1, 4);
+  frame[8] = 0x02;
+  return frame;
+})();
+
+// Frame fields, given the buffer and the body's [start, end).
+const frameId = (buf, start) => buf.readUInt32BE(start);
+const frameCorrelation = (buf, start) =>
+  buf[start + 4] & 1 ? buf.readUInt32BE(start + 5) * 2 ** 32 + buf.readUInt32BE(start + 9) : -1;
+const payloadStart = (buf, start) => start + 5 + (buf[start + 4] & 1 ? 8 : 0);
+
+/**
+ * Splits a byte stream into frames, calling onFrame(buf, bodyStart, bodyEnd)
+ * for each. A partial frame is kept as a list of chunks and joined once it is
+ * complete, so a 512 KiB frame arriving in 64 KiB reads is copied once, not
+ * once per read. `pendingBytes === 0` means the bytes so far end exactly at a
+ * frame boundary.
+ */
+class FrameReader {
+  constructor(onFrame) {
+    this.onFrame = onFrame;
+    this.parts = [];
+    this.pendingBytes = 0;
+    this.need = 4; // bytes the pending parts must reach before parsing is worth it
+    this.frames = 0;
+    this.bytes = 0;
+  }
+
+  push(chunk) {
+    this.bytes += chunk.length;
+    let buf = chunk;
+    if (this.pendingBytes > 0) {
+      this.parts.push(chunk);
+      this.pendingBytes += chunk.length;
+      if (this.pendingBytes < this.need) return;
+      buf = Buffer.concat(this.parts, this.pendingBytes);
+      this.parts = [];
+      this.pendingBytes = 0;
+    }
+    let offset = 0;
+    while (buf.length - offset >= 4) {
+      const end = offset + 4 + buf.readUInt32BE(offset);
+      if (end > buf.length) break;
+      this.frames++;
+      this.onFrame(buf, offset + 4, end);
+      offset = end;
+    }
+    if (offset < buf.length) {
+      const rest = buf.subarray(offset);
+      this.parts = [rest];
+      this.pendingBytes = rest.length;
+      this.need = rest.length >= 4 ? 4 + rest.readUInt32BE(0) : 4;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Client connections
+
+/**
+ * Connects to the server; the socket joins `cell.sockets` so the cell can
+ * destroy whatever is left when it ends. Rejects after `timeoutMs`.
+ */
+function connect(port, cell, timeoutMs = 5000) {
+  return new Promise((resolveConnect, rejectConnect) => {
+    const socket = net.connect({ host: HOST, port });
+    cell.sockets.add(socket);
+    socket.once("close", () => cell.sockets.delete(socket));
+    // Always listen for errors: an unhandled socket error would end this process.
+    socket.on("error", (error) => {
+      socket.lastError ??= error.code ?? error.message;
+    });
+    socket.setNoDelay(true);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      rejectConnect(new Error("connect timeout"));
+    }, timeoutMs);
+    socket.once("connect", () => {
+      clearTimeout(timer);
+      resolveConnect(socket);
+    });
+    socket.once("error", (error) => {
+      clearTimeout(timer);
+      rejectConnect(error);
+    });
+  });
+}
+
+/**
+ * Request/response over one socket, matched by correlation id. Frames that
+ * answer no pending request (pushes, late answers) go to `onOther`.
+ */
+class RpcConnection {
+  constructor(socket, onOther = () => {}) {
+    this.socket = socket;
+    this.nextCorrelation = 1;
+    this.waiting = new Map(); // correlation → settle(outcome)
+    this.onOther = onOther;
+    this.closed = false;
+    this.reader = new FrameReader((buf, start, end) => {
+      const settle = this.waiting.get(frameCorrelation(buf, start));
+      if (settle) settle({ ok: true, buf, start, end });
+      else this.onOther(buf, start, end);
+    });
+    socket.on("data", (chunk) => this.reader.push(chunk));
+    socket.once("close", () => {
+      this.closed = true;
+      for (const settle of [...this.waiting.values()]) settle({ ok: false, why: "closed" });
+    });
+  }
+
+  /** Resolves to { ok: true, buf, start, end } or { ok: false, why: "timeout" | "closed" }. */
+  request(id, payload, timeoutMs) {
+    if (this.closed) return Promise.resolve({ ok: false, why: "closed" });
+    const correlation = this.nextCorrelation++;
+    return new Promise((resolveRequest) => {
+      const timer = setTimeout(() => settle({ ok: false, why: "timeout" }), timeoutMs);
+      const settle = (outcome) => {
+        clearTimeout(timer);
+        this.waiting.delete(correlation);
+        resolveRequest(outcome);
+      };
+      this.waiting.set(correlation, settle);
+      this.socket.write(encodeRequest(id, correlation, payload));
+    });
+  }
+}
+
+/**
+ * The latency probe: a NEW connection doing sequential 64 B echoes for
+ * `windowMs`, each allowed `timeoutMs`. Reports the echoes done, timeouts,
+ * p50/p99, and the time from starting to connect until the first echo came
+ * back (null if none did).
+ */
+async function probe(port, cell, windowMs, timeoutMs = 3000) {
+  const startedAt = now();
+  const deadline = startedAt + windowMs;
+  let socket;
+  try {
+    socket = await connect(port, cell, timeoutMs);
+  } catch (error) {
+    return { probes: 0, timeouts: 0, probeError: `connect: ${error.message}` };
+  }
+  const rpc = new RpcConnection(socket);
+  const payload = Buffer.alloc(64, 0x70);
+  const latenciesUs = [];
+  let timeouts = 0;
+  let firstEchoMs = null;
+  let probeError;
+  // Bounded: the deadline, and a count no 5 s window gets near.
+  for (let i = 0; i < 1_000_000 && now() < deadline; i++) {
+    const sentAt = now();
+    const outcome = await rpc.request(1, payload, timeoutMs);
+    if (outcome.ok) {
+      latenciesUs.push((now() - sentAt) * 1000);
+      firstEchoMs ??= now() - startedAt;
+    } else if (outcome.why === "timeout") {
+      timeouts++;
+    } else {
+      probeError = `connection ${outcome.why} (${socket.lastError ?? "EOF"})`;
+      break;
+    }
+  }
+  socket.destroy();
+  return {
+    probes: latenciesUs.length,
+    timeouts,
+    p50Us: Math.round(percentile(latenciesUs, 0.5)),
+    p99Us: Math.round(percentile(latenciesUs, 0.99)),
+    firstEchoMs: firstEchoMs === null ? null : Math.round(firstEchoMs * 10) / 10,
+    ...(probeError ? { probeError } : {}),
+  };
+}
+
+/** Waits until `socket` closes, at most `timeoutMs`; resolves to true if it closed. */
+function closed(socket, timeoutMs) {
+  if (socket.destroyed && socket.closed) return Promise.resolve(true);
+  return new Promise((resolveClosed) => {
+    const timer = setTimeout(() => resolveClosed(false), timeoutMs);
+    socket.once("close", () => {
+      clearTimeout(timer);
+      resolveClosed(true);
+    });
+  });
+}
+
+/** One echo on a fresh connection; resolves to the connected socket or throws. */
+async function connectAndEcho(port, cell, payload, timeoutMs = 10_000) {
+  const socket = await connect(port, cell, timeoutMs);
+  const rpc = new RpcConnection(socket);
+  const outcome = await rpc.request(1, payload, timeoutMs);
+  if (!outcome.ok) {
+    socket.destroy();
+    throw new Error(`echo ${outcome.why}`);
+  }
+  return socket;
+}
+
+// ---------------------------------------------------------------------------
+// Scenarios. Each run(server, cell) resolves to a flat record of metrics.
+
+const ECHO_SERVER = "examples/echo_server.ts";
+const PUSH_SERVER = "examples/push_server.ts";
+
+/** 1. Endless streams vs a fresh connection, then SIGTERM with the streams still running. */
+async function streamStarvation(server, cell) {
+  const streams = [];
+  for (let i = 0; i < 5; i++) {
+    const socket = await connect(server.port, cell);
+    const stream = { socket, seqOk: true, eof: false, error: null, atBoundary: null };
+    stream.reader = new FrameReader((buf, start, end) => {
+      // Payloads count 0, 1, 2, …: a gap or repeat means a lost or garbled frame.
+      if (frameId(buf, start) !== 2 || buf.readUInt32BE(end - 4) !== stream.reader.frames - 1) {
+        stream.seqOk = false;
+      }
+    });
+    socket.on("data", (chunk) => stream.reader.push(chunk));
+    socket.on("end", () => (stream.eof = true));
+    socket.on("error", (error) => (stream.error ??= error.code ?? error.message));
+    stream.closed = new Promise((r) =>
+      socket.once("close", () => {
+        stream.atBoundary = stream.reader.pendingBytes === 0;
+        r();
+      })
+    );
+    socket.write(encodeRequest(2, 1, u32(0xFFFFFFFF)));
+    streams.push(stream);
+  }
+  await sleep(1000);
+  const framesAtStart = streams.map((s) => s.reader.frames);
+  const windowStart = now();
+  const probed = await probe(server.port, cell, windows.probe * 1000);
+  const windowSeconds = (now() - windowStart) / 1000;
+  const inWindow = streams.map((s, i) => s.reader.frames - framesAtStart[i]);
+
+  // SIGTERM while the streams still run: a graceful shutdown has to stop them.
+  const stop = await stopServer(server, opt.killAfterSeconds * 1000);
+  // Their sockets close once the server is gone; 5 s is plenty after that.
+  await Promise.race([Promise.all(streams.map((s) => s.closed)), sleep(5000)]);
+  const stillOpen = streams.filter((s) => s.atBoundary === null).length;
+  return {
+    framesInWindow: inWindow,
+    framesPerSecond: Math.round(inWindow.reduce((a, b) => a + b, 0) / windowSeconds),
+    minMaxRatio: Math.min(...inWindow) / Math.max(...inWindow, 1),
+    ...probed,
+    exitSeconds: stop.seconds,
+    exitCode: stop.code,
+    exitSignal: stop.signal,
+    killed: Boolean(stop.killed),
+    cleanEof: streams.filter((s) => s.eof && !s.error).length,
+    atBoundary: streams.filter((s) => s.atBoundary).length,
+    streamErrors: streams.map((s) => s.error).filter(Boolean),
+    streamBytes: streams.map((s) => s.reader.bytes),
+    seqOk: streams.every((s) => s.seqOk),
+    stillOpen,
+    stopped: true,
+  };
+}
+
+/** 2. 64 closed loops of 512 KiB echoes: does every connection get its turn? */
+async function bulkFairness(server, cell) {
+  const windowMs = windows.bulk * 1000;
+  const payload = Buffer.alloc(512 * 1024, 0x62);
+  const rpcs = [];
+  for (let i = 0; i < 64; i++) rpcs.push(new RpcConnection(await connect(server.port, cell)));
+  const startedAt = now();
+  const deadline = startedAt + windowMs;
+  const roundTrips = rpcs.map(() => 0);
+  const failures = [];
+  const loops = rpcs.map(async (rpc, i) => {
+    // Bounded by the deadline and by a count far above what 10 s allows.
+    for (let n = 0; n < 100_000 && now() < deadline; n++) {
+      const outcome = await rpc.request(1, payload, 10_000);
+      if (!outcome.ok) {
+        failures.push(outcome.why);
+        return;
+      }
+      if (outcome.end - payloadStart(outcome.buf, outcome.start) !== payload.length) {
+        failures.push("short echo");
+        return;
+      }
+      roundTrips[i]++;
+    }
+  });
+  // The probe joins once the bulk loops are in full swing.
+  await sleep(Math.min(1000, windowMs / 4));
+  const probed = await probe(server.port, cell, deadline - now());
+  await Promise.all(loops);
+  const seconds = (now() - startedAt) / 1000;
+  const total = roundTrips.reduce((a, b) => a + b, 0);
+  const mid = median(roundTrips);
+  return {
+    rtMin: Math.min(...roundTrips),
+    rtMedian: mid,
+    rtMax: Math.max(...roundTrips),
+    maxOverMedian: mid > 0 ? Math.max(...roundTrips) / mid : null,
+    echoMiBps: Math.round((total * 0.5) / seconds),
+    failures: failures.length,
+    ...probed,
+  };
+}
+
+/** 3. RSS per idle connection: each did one echo (so the server set it up fully), then idles. */
+async function idleMemory(server, cell) {
+  await sleep(1000);
+  const before = rssKiB(server.pid);
+  const sockets = [];
+  let failed = 0;
+  const payload = Buffer.alloc(16, 0x69);
+  await pool(opt.idle, 100, now() + 60_000, async () => {
+    try {
+      sockets.push(await connectAndEcho(server.port, cell, payload));
+    } catch {
+      failed++;
+    }
+  });
+  await sleep(3000);
+  const after = rssKiB(server.pid);
+  const fds = fdCount(server.pid);
+  for (const socket of sockets) socket.destroy();
+  return {
+    connections: sockets.length,
+    failed,
+    rssBeforeMiB: before / 1024,
+    rssAfterMiB: after / 1024,
+    kibPerConnection: sockets.length ? (after - before) / sockets.length : null,
+    fdsWithIdle: fds,
+  };
+}
+
+/** 4. Connect, echo, close, over and over: does anything stay behind? */
+async function churn(server, cell) {
+  const payload = Buffer.alloc(64, 0x63);
+  let failed = 0;
+  const cycle = async () => {
+    try {
+      const socket = await connectAndEcho(server.port, cell, payload, 5000);
+      socket.end(); // a polite close; wait for the server's side to close too
+      if (!(await closed(socket, 5000))) {
+        failed++;
+        socket.destroy();
+      }
+    } catch {
+      failed++;
+    }
+  };
+  /** `count` cycles, 50 at a time, at most 120 s; resolves to cycles per second. */
+  const batch = async (count) => {
+    const startedAt = now();
+    const launched = await pool(count, 50, startedAt + 120_000, cycle);
+    return { launched, perSecond: Math.round(launched / ((now() - startedAt) / 1000)) };
+  };
+  const fdsStart = fdCount(server.pid);
+  await batch(opt.churnWarmup);
+  await sleep(2000);
+  const base = rssKiB(server.pid);
+  const fdsBase = fdCount(server.pid);
+  const first = await batch(opt.churn);
+  await sleep(2000);
+  const rss1 = rssKiB(server.pid);
+  const second = await batch(opt.churn);
+  await sleep(2000);
+  const rss2 = rssKiB(server.pid);
+  return {
+    baseMiB: base / 1024,
+    delta1MiB: (rss1 - base) / 1024,
+    delta2MiB: (rss2 - base) / 1024,
+    cyclesPerSecond: Math.round((first.perSecond + second.perSecond) / 2),
+    cycles: first.launched + second.launched,
+    failed,
+    fdsStart,
+    fdsBase,
+    fdsEnd: fdCount(server.pid),
+  };
+}
+
+/** 5. Broadcast storm to 50 readers with drop-if-full: does memory stay bounded? */
+async function broadcast(server, cell) {
+  const windowMs = windows.broadcast * 1000;
+  const payload = Buffer.alloc(16 * 1024, 0x42);
+  const deliveries = [];
+  for (let i = 0; i < 50; i++) {
+    const socket = await connect(server.port, cell);
+    const index = deliveries.push(0) - 1;
+    const reader = new FrameReader((buf, start) => {
+      if (frameId(buf, start) === 13) deliveries[index]++;
+    });
+    socket.on("data", (chunk) => reader.push(chunk));
+  }
+  // The broadcaster receives its own id-13 pushes too; they just get read.
+  const broadcaster = new RpcConnection(await connect(server.port, cell));
+  const startedAt = now();
+  const deadline = startedAt + windowMs;
+  const queuedCounts = [];
+  let failures = 0;
+  const sender = async () => {
+    for (let n = 0; n < 10_000_000 && now() < deadline; n++) {
+      const outcome = await broadcaster.request(12, payload, 10_000);
+      if (!outcome.ok) {
+        failures++;
+        return;
+      }
+      queuedCounts.push(outcome.buf.readUInt32BE(payloadStart(outcome.buf, outcome.start)));
+    }
+  };
+  const senders = Array.from({ length: 4 }, sender); // 4 broadcasts in flight
+  // RSS every 250 ms; the baseline is the sample at 2 s, once warm.
+  let base = null;
+  let peak = null;
+  const sampler = setInterval(() => {
+    const rss = rssKiB(server.pid);
+    if (rss === null) return;
+    if (base === null && now() - startedAt >= 2000) base = rss;
+    if (base !== null) peak = Math.max(peak ?? rss, rss);
+  }, 250);
+  await sleep(windowMs);
+  clearInterval(sampler);
+  const end = rssKiB(server.pid);
+  if (base !== null && end !== null) peak = Math.max(peak ?? end, end); // the end is a sample too
+  const seconds = (now() - startedAt) / 1000;
+  await Promise.race([Promise.all(senders), sleep(10_000)]);
+  const sent = queuedCounts.length;
+  return {
+    broadcastsPerSecond: Math.round(sent / seconds),
+    deliveredMin: Math.min(...deliveries),
+    deliveredMedian: median(deliveries),
+    deliveredShare: sent ? median(deliveries) / sent : null,
+    queuedMedian: median(queuedCounts),
+    baseMiB: base === null ? null : base / 1024,
+    endDeltaMiB: base === null || end === null ? null : (end - base) / 1024,
+    peakDeltaMiB: base === null ? null : (peak - base) / 1024,
+    failures,
+  };
+}
+
+/** 6. One malformed envelope per connection: each should be closed, cheaply and quietly. */
+async function malformed(server, cell) {
+  await sleep(1000);
+  const before = rssKiB(server.pid);
+  const linesBefore = server.stderrLines;
+  const outcomes = { eof: 0, reset: 0, timeout: 0, connectFailed: 0, repliedBytes: 0 };
+  await pool(opt.malformed, 50, now() + 90_000, async () => {
+    let socket;
+    try {
+      socket = await connect(server.port, cell);
+    } catch {
+      outcomes.connectFailed++;
+      return;
+    }
+    let eof = false;
+    socket.on("end", () => (eof = true));
+    socket.on("data", (chunk) => (outcomes.repliedBytes += chunk.length));
+    socket.write(MALFORMED_FRAME);
+    if (!(await closed(socket, 5000))) {
+      outcomes.timeout++;
+      socket.destroy();
+    } else if (eof && !socket.lastError) outcomes.eof++;
+    else outcomes.reset++;
+  });
+  await sleep(1000); // let the last log lines and frees land
+  return {
+    closedByServer: outcomes.eof + outcomes.reset,
+    ...outcomes,
+    stderrLines: server.stderrLines - linesBefore,
+    stderrSample: server.stderrSample[0] ?? "",
+    rssDeltaMiB: (rssKiB(server.pid) - before) / 1024,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Tables: each scenario's columns, as [header, (row) → cell text].
+
+const fixed = (digits) => (x) => (x === null || x === undefined || Number.isNaN(x) ? "–" : x.toFixed(digits));
+const int = (x) => (x === null || x === undefined || Number.isNaN(x) ? "–" : String(Math.round(x)));
+const compact = (x) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e4 ? `${Math.round(x / 1e3)}k` : String(x));
+const probeColumns = [
+  ["probes", (r) => int(r.probes)],
+  ["probe timeouts", (r) => int(r.timeouts) + (r.probeError ? ` (${r.probeError})` : "")],
+  ["probe p50 µs", (r) => int(r.p50Us)],
+  ["probe p99 µs", (r) => int(r.p99Us)],
+];
+
+const scenarios = [
+  {
+    key: "stream-starvation",
+    title: () => `stream-starvation: 5 endless id-2 streams; probe ${windows.probe} s on a new connection; then SIGTERM`,
+    file: ECHO_SERVER,
+    run: streamStarvation,
+    budgetSeconds: () => 1 + windows.probe + 3 + opt.killAfterSeconds + 5 + 30,
+    columns: [
+      ["stream frames in window", (r) => `[${r.framesInWindow.map(compact).join(", ")}]`],
+      ["frames/s (all)", (r) => compact(r.framesPerSecond)],
+      ["min/max", (r) => fixed(2)(r.minMaxRatio)],
+      ...probeColumns,
+      ["connect+1st echo ms", (r) => (r.firstEchoMs === null ? "none" : fixed(1)(r.firstEchoMs))],
+      ["SIGTERM→exit s", (r) => (r.killed ? `no exit (kill -9 at ${opt.killAfterSeconds})` : fixed(2)(r.exitSeconds))],
+      ["exit code", (r) => (r.exitCode === null ? (r.exitSignal ?? "–") : String(r.exitCode))],
+      ["clean EOF", (r) => `${r.cleanEof}/5` + (r.streamErrors.length ? ` (${[...new Set(r.streamErrors)].join(",")})` : "")],
+      ["ends at frame boundary", (r) => `${r.atBoundary}/5` + (r.seqOk ? "" : " (seq gap!)")],
+    ],
+  },
+  {
+    key: "bulk-fairness",
+    title: () => `bulk-fairness: 64 connections × 512 KiB echo, 1 in flight each, ${windows.bulk} s; probe alongside`,
+    file: ECHO_SERVER,
+    run: bulkFairness,
+    budgetSeconds: () => windows.bulk + 10 + 3 + 30,
+    columns: [
+      ["round trips min", (r) => int(r.rtMin)],
+      ["median", (r) => int(r.rtMedian)],
+      ["max", (r) => int(r.rtMax)],
+      ["max/median", (r) => fixed(2)(r.maxOverMedian)],
+      ["echo MiB/s", (r) => int(r.echoMiBps)],
+      ["failed conns", (r) => int(r.failures)],
+      ...probeColumns,
+    ],
+  },
+  {
+    key: "idle-memory",
+    title: () => `idle-memory: ${opt.idle} idle connections (one echo each)`,
+    file: ECHO_SERVER,
+    run: idleMemory,
+    budgetSeconds: () => 1 + 60 + 3 + 30,
+    columns: [
+      ["connections", (r) => int(r.connections) + (r.failed ? ` (${r.failed} failed)` : "")],
+      ["RSS before MiB", (r) => fixed(1)(r.rssBeforeMiB)],
+      ["RSS with idle MiB", (r) => fixed(1)(r.rssAfterMiB)],
+      ["KiB per connection", (r) => fixed(1)(r.kibPerConnection)],
+      ["server fds", (r) => int(r.fdsWithIdle)],
+    ],
+  },
+  {
+    key: "churn",
+    title: () => `churn: connect/echo 64 B/close, 50 at a time; ${opt.churnWarmup} warm-up, then 2 × ${opt.churn}`,
+    file: ECHO_SERVER,
+    run: churn,
+    budgetSeconds: () => 3 * 120 + 6 + 30,
+    columns: [
+      ["warm RSS MiB", (r) => fixed(1)(r.baseMiB)],
+      [`Δ after ${opt.churn} MiB`, (r) => fixed(1)(r.delta1MiB)],
+      [`Δ after ${2 * opt.churn} MiB`, (r) => fixed(1)(r.delta2MiB)],
+      ["cycles/s", (r) => int(r.cyclesPerSecond)],
+      ["failed", (r) => int(r.failed)],
+      ["fds start → warm → end", (r) => `${r.fdsStart} → ${r.fdsBase} → ${r.fdsEnd}`],
+    ],
+  },
+  {
+    key: "broadcast",
+    title: () => `broadcast: push_server, 50 subscribers, 16 KiB broadcasts × 4 in flight, ${windows.broadcast} s`,
+    file: PUSH_SERVER,
+    run: broadcast,
+    budgetSeconds: () => windows.broadcast + 10 + 30,
+    columns: [
+      ["broadcasts/s", (r) => int(r.broadcastsPerSecond)],
+      ["delivered/subscriber min", (r) => int(r.deliveredMin)],
+      ["median", (r) => int(r.deliveredMedian)],
+      ["median/sent", (r) => fixed(2)(r.deliveredShare)],
+      ["queued to (median)", (r) => int(r.queuedMedian)],
+      ["warm RSS MiB", (r) => fixed(1)(r.baseMiB)],
+      ["Δ end MiB", (r) => fixed(1)(r.endDeltaMiB)],
+      ["Δ peak MiB", (r) => fixed(1)(r.peakDeltaMiB)],
+      ["failed", (r) => int(r.failures)],
+    ],
+  },
+  {
+    key: "malformed",
+    title: () => `malformed: ${opt.malformed} connections (50 at a time), one envelope with flags bit 1 set`,
+    file: ECHO_SERVER,
+    run: malformed,
+    budgetSeconds: () => 1 + 90 + 1 + 30,
+    columns: [
+      ["closed by server", (r) => `${r.closedByServer}/${opt.malformed}`],
+      ["EOF / reset / timeout", (r) => `${r.eof} / ${r.reset} / ${r.timeout}`],
+      ["reply bytes", (r) => int(r.repliedBytes)],
+      ["stderr lines", (r) => int(r.stderrLines)],
+      ["RSS Δ MiB", (r) => fixed(1)(r.rssDeltaMiB)],
+    ],
+  },
+];
+
+/** The `server` column: did the server survive and stop when asked? */
+function serverStatus(row) {
+  if (row.error) return `error: ${row.error}`;
+  if (row.crash) return `crashed (${row.crash})`;
+  if (row.stop?.killed) return "ok, needed kill -9";
+  return "ok";
+}
+
+function printTable(scenario, rows) {
+  const headers = ["runtime", "root", "server", ...scenario.columns.map(([h]) => h)];
+  console.log(`\n### ${scenario.title()}\n`);
+  console.log(`| ${headers.join(" | ")} |`);
+  console.log(`| ${headers.map((_, i) => (i < 3 ? "---" : "---:")).join(" | ")} |`);
+  for (const row of rows) {
+    const cells = scenario.columns.map(([, cell]) => {
+      if (row.error && !row.metrics) return "–";
+      try {
+        return cell(row.metrics);
+      } catch {
+        return "?";
+      }
+    });
+    console.log(`| ${[row.runtime, row.root, serverStatus(row), ...cells].join(" | ")} |`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Main
+
+/** One cell: a fresh server, the scenario against it, then a clean stop. */
+async function runCell(scenario, root, runtime) {
+  const row = { scenario: scenario.key, runtime, root: root.name };
+  const cell = { sockets: new Set() };
+  let server;
+  try {
+    server = await startServer(root.dir, runtime, scenario.file);
+    Object.assign(row, { pid: server.pid, exe: server.exe, cpus: server.cpus });
+    log(`${scenario.key} ${runtime} ${root.name}: pid ${server.pid} is ${server.exe}, cpus ${server.cpus}, port ${server.port}`);
+    if (/taskset/.test(server.exe)) log("warning: the pid is taskset's, RSS/fd numbers are not the server's");
+    row.metrics = await withTimeout(
+      scenario.run(server, cell),
+      scenario.budgetSeconds() * 1000,
+      scenario.key,
+    );
+  } catch (error) {
+    row.error = error.message;
+  } finally {
+    for (const socket of cell.sockets) socket.destroy();
+    if (server) {
+      if (server.exit && !server.stopRequested) {
+        row.crash = server.exit.signal ?? `exit ${server.exit.code}`;
+      }
+      if (!server.exit) row.stop = await stopServer(server);
+      row.stderrLines = server.stderrLines;
+      if (server.stderrSample.length) row.stderrSample = server.stderrSample;
+    }
+  }
+  log(`${scenario.key} ${runtime} ${root.name}: ${row.error ? `ERROR ${row.error}` : JSON.stringify(row.metrics)}`);
+  return row;
+}
+
+const wanted = values.scenarios === "all" ? scenarios.map((s) => s.key) : values.scenarios.split(",");
+const unknown = wanted.filter((key) => !scenarios.some((s) => s.key === key));
+if (unknown.length) {
+  console.error(`unknown scenario(s): ${unknown.join(", ")}; known: ${scenarios.map((s) => s.key).join(", ")}`);
+  process.exit(2);
+}
+const selfCpus = opt.pin ? pinSelf() : procStatus(process.pid, "Cpus_allowed_list");
+log(`roots ${roots.map((r) => `${r.name}=${r.dir}`).join(", ")}; runtimes ${runtimes}; pin ${opt.pin} (self on cpus ${selfCpus})`);
+log(`windows ${JSON.stringify(windows)}; idle ${opt.idle}; churn ${opt.churnWarmup}+2×${opt.churn}; malformed ${opt.malformed}`);
+
+const startedAt = now();
+const results = [];
+console.log(`## bench/abuse (${new Date().toISOString()})`);
+console.log(`\nroots: ${roots.map((r) => `${r.name}=${r.dir}`).join(", ")}; pinned: ${opt.pin}; --seconds ${opt.scale}`);
+for (const scenario of scenarios.filter((s) => wanted.includes(s.key))) {
+  const rows = [];
+  // Roots side by side within each runtime: the comparison that matters runs back to back.
+  for (const runtime of runtimes) {
+    for (const root of roots) rows.push(await runCell(scenario, root, runtime));
+  }
+  printTable(scenario, rows);
+  results.push(...rows);
+}
+const totalSeconds = Math.round((now() - startedAt) / 1000);
+console.log(`\n(total ${totalSeconds} s)`);
+log(`done in ${totalSeconds} s`);
+const dump = JSON.stringify({ options: { ...opt, windows, roots, runtimes }, results });
+if (values.json) writeFileSync(values.json, dump + "\n");
+else console.log(dump);
