@@ -20,6 +20,8 @@
 //                      echoes for 5 s (3 s timeout each). Then SIGTERM: time to
 //                      exit (kill -9 after 35 s), exit code, and whether each
 //                      stream ended with a clean EOF exactly at a frame boundary.
+//                      (The window ends with the probe: up to 3 s past 5 s if
+//                      its last echo times out; frames/s uses the real window.)
 //   bulk-fairness      64 connections echo 512 KiB frames, one in flight each,
 //                      for 10 s; round trips per connection; probe alongside.
 //   idle-memory        RSS per idle connection (3,000 that each did one echo).
@@ -531,10 +533,13 @@ async function streamStarvation(server, cell) {
   }
   await sleep(1000);
   const framesAtStart = streams.map((s) => s.reader.frames);
+  const rssAtStart = rssKiB(server.pid);
   const windowStart = now();
   const probed = await probe(server.port, cell, windows.probe * 1000);
   const windowSeconds = (now() - windowStart) / 1000;
   const inWindow = streams.map((s, i) => s.reader.frames - framesAtStart[i]);
+  // A server that buffers what it cannot send would show here.
+  const rssAtEnd = rssKiB(server.pid);
 
   // SIGTERM while the streams still run: a graceful shutdown has to stop them.
   const stop = await stopServer(server, opt.killAfterSeconds * 1000);
@@ -546,6 +551,8 @@ async function streamStarvation(server, cell) {
     framesPerSecond: Math.round(inWindow.reduce((a, b) => a + b, 0) / windowSeconds),
     minMaxRatio: Math.min(...inWindow) / Math.max(...inWindow, 1),
     ...probed,
+    rssStartMiB: rssAtStart / 1024,
+    rssEndMiB: rssAtEnd / 1024,
     exitSeconds: stop.seconds,
     exitCode: stop.code,
     exitSignal: stop.signal,
@@ -796,6 +803,7 @@ const scenarios = [
       ["min/max", (r) => fixed(2)(r.minMaxRatio)],
       ...probeColumns,
       ["connect+1st echo ms", (r) => (r.firstEchoMs === null ? "none" : fixed(1)(r.firstEchoMs))],
+      ["server RSS MiB", (r) => `${fixed(0)(r.rssStartMiB)} → ${fixed(0)(r.rssEndMiB)}`],
       ["SIGTERM→exit s", (r) => (r.killed ? `no exit (kill -9 at ${opt.killAfterSeconds})` : fixed(2)(r.exitSeconds))],
       ["exit code", (r) => (r.exitCode === null ? (r.exitSignal ?? "–") : String(r.exitCode))],
       ["clean EOF", (r) => `${r.cleanEof}/5` + (r.streamErrors.length ? ` (${[...new Set(r.streamErrors)].join(",")})` : "")],
