@@ -11,6 +11,7 @@ import { defaultSerializer, type Envelope, type Serializer } from "../codec/enve
 import { LengthDelimitedCodec, type LengthDelimitedOptions } from "../codec/length_delimited.ts";
 import type { FrameCodec } from "../codec/types.ts";
 import { FrameWriter } from "../connection/frame_writer.ts";
+import { LoopBudget } from "../_internal/fairness.ts";
 import { type FragmentationSpec, InboundMessages } from "../connection/inbound.ts";
 import { Fragmenter } from "../fragment/fragmenter.ts";
 import type { ReassemblyOptions } from "../fragment/options.ts";
@@ -275,6 +276,8 @@ export class WireframeClient {
     });
     const messages: Uint8Array[] = [];
     const emit = (message: Uint8Array): void => void messages.push(message);
+    // A server that streams without pause must not keep this loop on microtasks for good.
+    const budget = new LoopBudget();
     let failure: unknown;
     try {
       while (true) {
@@ -285,7 +288,9 @@ export class WireframeClient {
           const wait = this.#dispatch(this.#serializer.decode(body));
           if (wait) await wait;
         }
+        const slice = budget.spend(value.length, messages.length);
         messages.length = 0;
+        if (slice) await slice;
       }
       inbound.finish();
     } catch (error) {

@@ -22,6 +22,7 @@ import { createActor, type OutboundActor } from "./actor.ts";
 import { Exchanges, GONE, type Gone } from "./exchange.ts";
 import { reportConnectionFault } from "./faults.ts";
 import { Interrupter } from "../_internal/interrupter.ts";
+import { LoopBudget } from "../_internal/fairness.ts";
 import { FrameWriter } from "./frame_writer.ts";
 import { InboundMessages } from "./inbound.ts";
 import { Fragmenter } from "../fragment/fragmenter.ts";
@@ -42,6 +43,9 @@ export interface ConnectionDeps<S> {
  * on the peer's side; reading to EOF first avoids that ("lingering close").
  */
 const LINGER_MS = 2_000;
+
+/** How long a forced close waits for the peer's EOF by default (see `forceClose`). */
+export const FORCED_LINGER_MS = 250;
 
 const FORCED = Symbol("force-closed");
 
@@ -66,6 +70,10 @@ export class ConnectionTask<S> {
   #busy = false;
   #finishing = false;
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the linger timer closes the socket (`performance.now()` time). */
+  #closeAt = Infinity;
+  /** Pushes a forced close dead-lettered, reported with the rest when the connection ends. */
+  #discardedByForce = 0;
   #consecutiveMalformed = 0;
   /** Resolved by `forceClose()`: what a teardown still running is raced against. */
   readonly #forced = Promise.withResolvers<typeof FORCED>();
@@ -112,12 +120,20 @@ export class ConnectionTask<S> {
     if (!this.#busy) this.#finish();
   }
 
-  /** Close now: in-flight work is cancelled (`ctx.signal` fires), queued pushes are dead-lettered. */
-  forceClose(): void {
+  /**
+   * Close now, at a frame boundary: in-flight work is cancelled (`ctx.signal`
+   * fires, a response stream stops before its next frame), queued pushes are
+   * dead-lettered, the whole frames the writer already holds go out followed
+   * by our FIN, and the socket closes at the peer's EOF or after `lingerMs`,
+   * whichever comes first.
+   */
+  forceClose(lingerMs: number = FORCED_LINGER_MS): void {
     this.#draining = true;
     this.#forced.resolve(FORCED);
     this.#abort.abort();
-    this.#conn.close();
+    this.#discardedByForce += this.#actor.abort();
+    this.#finish();
+    this.#closeWithin(lingerMs);
   }
 
   async #run(): Promise<void> {
@@ -157,7 +173,7 @@ export class ConnectionTask<S> {
       clearTimeout(this.#lingerTimer);
       this.#abort.abort();
       spec.sessions?.remove(handle);
-      const discarded = this.#actor.abort();
+      const discarded = this.#actor.abort() + this.#discardedByForce;
       if (discarded > 0) {
         spec.logger.warn("connection closed with pushes still queued", {
           connectionId: this.connectionId,
@@ -194,6 +210,9 @@ export class ConnectionTask<S> {
   ): Promise<void> {
     const frames: Uint8Array[] = [];
     const emit = (frame: Uint8Array): void => void frames.push(frame);
+    // A peer that pipelines without pause, on a socket whose reads complete at
+    // once, would otherwise keep this loop on microtasks for good.
+    const budget = new LoopBudget();
     let chunk: Uint8Array | undefined = leftover;
     while (true) {
       if (chunk === undefined) {
@@ -217,14 +236,18 @@ export class ConnectionTask<S> {
       } catch (error) {
         decodeError = error;
       }
+      const bytesRead = chunk.length;
       chunk = undefined;
       // Frames decoded before a codec error are still served, then the error closes.
       for (let i = 0; i < frames.length && !this.#draining; i++) {
         const pending = this.#handleFrame(frames[i]!);
         if (pending) await pending;
       }
+      const framesRead = frames.length;
       frames.length = 0;
       if (decodeError !== undefined) throw decodeError;
+      const slice = budget.spend(bytesRead, framesRead);
+      if (slice) await slice;
     }
     this.#busy = false;
     if (!this.#draining) inbound.finish();
@@ -280,7 +303,16 @@ export class ConnectionTask<S> {
     this.#deps.spec.sessions?.remove(this.#ctx.push);
     // A failed flush surfaces on the next read or in #run; nothing to do here.
     this.#actor.idle().then(() => this.#out.close()).catch(() => {});
-    this.#lingerTimer = setTimeout(() => this.#conn.close(), LINGER_MS);
+    this.#closeWithin(LINGER_MS);
+  }
+
+  /** Close the socket `ms` from now at the latest (an earlier deadline stands). */
+  #closeWithin(ms: number): void {
+    const at = performance.now() + ms;
+    if (at >= this.#closeAt) return;
+    this.#closeAt = at;
+    clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = setTimeout(() => this.#conn.close(), ms);
   }
 
   /**
@@ -316,7 +348,7 @@ export class ConnectionTask<S> {
 
   /** After a FIN we sent: read and drop until the peer's EOF, at most LINGER_MS. */
   async #discardUntilEof(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
-    this.#lingerTimer ??= setTimeout(() => this.#conn.close(), LINGER_MS);
+    this.#closeWithin(LINGER_MS);
     try {
       while (!(await reader.read()).done);
     } catch {

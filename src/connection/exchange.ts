@@ -13,6 +13,7 @@ import type { Counters } from "../observe/stats.ts";
 import type { Response, ResponseFrame } from "../response.ts";
 import type { OutboundActor } from "./actor.ts";
 import { isIoFault } from "./faults.ts";
+import { PushError } from "../push/errors.ts";
 
 /** Returned by an interruptible await when the connection went away. */
 export const GONE: unique symbol = Symbol("connection gone");
@@ -189,6 +190,9 @@ export class Exchanges<S> {
   /** A fault of this request: I/O faults end the connection; others go to `handleError`. */
   #requestFault(error: unknown, request: Envelope): void {
     if (isIoFault(error)) throw error;
+    // The connection is going away (a forced close refused the frame): that is
+    // not this request's fault, and nobody is left to tell.
+    if (this.#ctx.signal.aborted && error instanceof PushError) return;
     this.#counters.handlerErrors++;
     const { protocol, logger } = this.#spec;
     const fields = {

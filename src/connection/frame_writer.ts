@@ -9,6 +9,8 @@ import type { Envelope, Serializer } from "../codec/envelope.ts";
 import type { FrameCodec } from "../codec/types.ts";
 import type { Fragmenter } from "../fragment/fragmenter.ts";
 import type { FragmentMeta } from "../fragment/types.ts";
+import { writeBuffers } from "../_internal/buffer_pool.ts";
+import { LoopBudget } from "../_internal/fairness.ts";
 
 /** A message body that fits one fragment, queued to be written with its header in place. */
 class SingleFragment {
@@ -32,7 +34,14 @@ export const DEFAULT_WRITE_HIGH_WATER_MARK = 64 * 1024;
  *
  * When both the serializer and the codec offer the in-place fast path
  * (`encodedLength`/`encodeInto`, `headerLength`/`encodeHeaderInto`), a batch
- * costs one allocation however many frames it holds.
+ * is encoded straight into one buffer however many frames it holds; that
+ * buffer comes from a shared pool and goes back once the sink's `write()` has
+ * resolved (a `Connection` keeps no reference after that), so a busy
+ * connection does not churn the allocator and an idle one holds no buffer.
+ *
+ * Fairness: `send()` also makes its caller wait, for one turn of the event
+ * loop, after each slice of frames or bytes (`LoopBudget`), so a producer on
+ * a socket that accepts every byte at once cannot starve other connections.
  */
 export class FrameWriter {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
@@ -60,6 +69,7 @@ export class FrameWriter {
   #slabUsed = 0;
   #failure: { error: unknown } | undefined;
   #roomWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  readonly #budget = new LoopBudget();
 
   constructor(
     writer: WritableStreamDefaultWriter<Uint8Array>,
@@ -87,6 +97,7 @@ export class FrameWriter {
    */
   send(envelope: Envelope): Promise<void> | undefined {
     if (this.#failure) throw this.#failure.error;
+    const pendingBefore = this.#pendingBytes;
     if (this.#fragmenter !== undefined) {
       this.#queueFragmented(envelope, this.#fragmenter);
     } else if (this.#inPlace) {
@@ -97,8 +108,13 @@ export class FrameWriter {
       this.#queue(body, body.length, this.#frameSize(body));
     }
     this.#flushing ??= this.#flushLoop();
-    if (this.#pendingBytes < this.#highWaterMark) return undefined;
-    return new Promise((resolve, reject) => this.#roomWaiters.push({ resolve, reject }));
+    if (this.#pendingBytes >= this.#highWaterMark) {
+      return new Promise((resolve, reject) => this.#roomWaiters.push({ resolve, reject }));
+    }
+    // Whoever produces frames (a response stream, a push loop) does so in
+    // slices: the bytes limit alone would let 64 KiB of 4-byte frames (3,000
+    // frames of CPU) run before anything else could.
+    return this.#budget.spend(this.#pendingBytes - pendingBefore, 1);
   }
 
   /**
@@ -217,6 +233,8 @@ export class FrameWriter {
         const chunk = this.#takePending();
         this.#wakeWaiters();
         await this.#writer.write(chunk);
+        // Written: the sink holds no reference any more, the buffer is free again.
+        writeBuffers.give(chunk);
       }
     } catch (error) {
       this.#failure = { error };
@@ -233,7 +251,7 @@ export class FrameWriter {
     const entries = this.#pending;
     const sizes = this.#bodySizes;
     const ids = this.#fragmentIds;
-    const chunk = new Uint8Array(this.#pendingBytes);
+    const chunk = writeBuffers.take(this.#pendingBytes);
     this.#pending = [];
     this.#bodySizes = [];
     this.#fragmentIds = [];

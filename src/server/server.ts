@@ -8,7 +8,7 @@ import { z } from "zod";
 import { intInRange, parseOptions } from "../_internal/options.ts";
 import { type AppSpec, appSpec, type WireframeApp } from "../app/app.ts";
 import { createRouter } from "../app/router.ts";
-import { ConnectionTask } from "../connection/connection.ts";
+import { ConnectionTask, FORCED_LINGER_MS } from "../connection/connection.ts";
 import { DeadLetterSink } from "../push/dead_letter.ts";
 import { WireframeBaseError } from "../error.ts";
 import { newCounters, type ServerStats } from "../observe/stats.ts";
@@ -158,8 +158,12 @@ export class WireframeServer<S = undefined> {
 
   /**
    * Stop accepting, let in-flight requests finish (no new ones are read),
-   * force-close what remains after `timeoutMs`, and resolve when every
-   * connection has ended. Safe to call more than once.
+   * force-close what remains near the end of `timeoutMs`, and resolve when
+   * every connection has ended, within `timeoutMs` (the last fifth of it, at
+   * most 250 ms, is the forced close's own wait). A forced close cuts a
+   * response stream before its next frame, dead-letters queued pushes, sends
+   * the whole frames already written and a FIN, so the peer sees EOF at a
+   * frame boundary. Safe to call more than once.
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
     const { timeoutMs } = parseOptions(
@@ -226,12 +230,15 @@ export class WireframeServer<S = undefined> {
     const tasks = [...this.#tasks];
     for (const task of tasks) task.drain();
     const all = Promise.all(tasks.map((task) => task.done));
+    // The forced close (cut at a frame boundary, FIN, a short wait for the
+    // peer's EOF) is part of the grace period, so shutdown ends within it.
+    const forcedLingerMs = Math.min(FORCED_LINGER_MS, Math.floor(timeoutMs / 5));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<"timeout">((
       resolve,
-    ) => (timer = setTimeout(resolve, timeoutMs, "timeout")));
+    ) => (timer = setTimeout(resolve, timeoutMs - forcedLingerMs, "timeout")));
     if (await Promise.race([all, deadline]) === "timeout") {
-      for (const task of tasks) task.forceClose();
+      for (const task of tasks) task.forceClose(forcedLingerMs);
     }
     clearTimeout(timer);
     await all;

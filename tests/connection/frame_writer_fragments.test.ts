@@ -30,7 +30,10 @@ async function written(
   serializer: Serializer,
 ): Promise<Uint8Array[]> {
   const chunks: Uint8Array[] = [];
-  const sink = new WritableStream<Uint8Array>({ write: (chunk) => void chunks.push(chunk) });
+  // A sink keeps no reference once write() resolved (the Connection contract): copy, as a socket does.
+  const sink = new WritableStream<Uint8Array>({
+    write: (chunk) => void chunks.push(chunk.slice()),
+  });
   const writer = new FrameWriter(
     sink.getWriter(),
     codec,

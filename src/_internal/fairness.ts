@@ -1,0 +1,96 @@
+/**
+ * Fairness across connections on one event loop: how much one connection may
+ * read or write in a row before it lets the others (and the accept loop,
+ * timers and signal handlers) run.
+ *
+ * A socket that takes every byte at once (Bun's `write`, or Deno's while the
+ * kernel buffer has room) resolves its promises on microtasks only, and a
+ * chain of microtasks never returns to the event loop: one fast stream reader
+ * could starve the whole process. So every read and write loop spends a
+ * {@link LoopBudget} and, once a slice is used up, awaits
+ * {@link yieldToEventLoop}.
+ *
+ * @module
+ */
+
+/** Bytes one connection may move in one direction before it yields. */
+export const YIELD_AFTER_BYTES: number = envNumber("WF_BYTES", 256 * 1024);
+
+/** Frames one connection may move in one direction before it yields: small frames cost CPU, not bytes. */
+export const YIELD_AFTER_FRAMES: number = envNumber("WF_FRAMES", 256);
+
+/**
+ * The longest stretch of busy yields before the busy connections all wait on
+ * one timer together. A yield by `setImmediate` lets other callbacks run, but
+ * a runtime whose loop always has work ready polls its sockets only every so
+ * many turns (tokio's event interval, under Deno: 61); only a turn in which
+ * nothing is ready makes it poll at once. Waiting on one shared timer gives
+ * it that turn, at a cost of ~1 ms per interval to the busy connections only.
+ */
+export const PARK_INTERVAL_MS: number = envNumber("WF_PARK_MS", 10);
+
+function envNumber(name: string, fallback: number): number {
+  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env?.[name];
+  return value === undefined ? fallback : Number(value);
+}
+
+type Immediate = (callback: () => void) => unknown;
+const setImmediateFn = (globalThis as { setImmediate?: Immediate }).setImmediate;
+
+let lastParkAt = 0;
+let park: Promise<void> | undefined;
+
+/**
+ * Resolve on a macrotask, after other connections' callbacks have had their
+ * turn; at least every {@link PARK_INTERVAL_MS}, after a timer, so the
+ * runtime has also polled every socket. `setImmediate` costs ~1–3 µs on Deno
+ * and Bun; where there is none, every yield waits on a timer.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  if (park !== undefined) return park;
+  if (setImmediateFn !== undefined && performance.now() - lastParkAt < PARK_INTERVAL_MS) {
+    return new Promise((resolve) => setImmediateFn(resolve));
+  }
+  park = new Promise((resolve) =>
+    setTimeout(() => {
+      park = undefined;
+      lastParkAt = performance.now();
+      resolve();
+    }, 0)
+  );
+  return park;
+}
+
+/**
+ * What one read or write loop may still do before it must yield. One number
+ * per limit, no clock: spending is two subtractions on the hot path.
+ */
+export class LoopBudget {
+  readonly #bytes: number;
+  readonly #frames: number;
+  #bytesLeft: number;
+  #framesLeft: number;
+
+  /**
+   * @param bytes bytes per slice
+   * @param frames frames per slice
+   */
+  constructor(bytes: number = YIELD_AFTER_BYTES, frames: number = YIELD_AFTER_FRAMES) {
+    this.#bytes = this.#bytesLeft = bytes;
+    this.#frames = this.#framesLeft = frames;
+  }
+
+  /**
+   * Charge `bytes` and `frames` moved. Returns a promise to await when the
+   * slice is used up (the budget is refilled at once), else `undefined`.
+   */
+  spend(bytes: number, frames: number): Promise<void> | undefined {
+    this.#bytesLeft -= bytes;
+    this.#framesLeft -= frames;
+    if (this.#bytesLeft > 0 && this.#framesLeft > 0) return undefined;
+    this.#bytesLeft = this.#bytes;
+    this.#framesLeft = this.#frames;
+    return yieldToEventLoop();
+  }
+}
