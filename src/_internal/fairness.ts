@@ -14,10 +14,10 @@
  */
 
 /** Bytes one connection may move in one direction before it yields. */
-export const YIELD_AFTER_BYTES: number = envNumber("WF_BYTES", 256 * 1024);
+export const YIELD_AFTER_BYTES = 256 * 1024;
 
 /** Frames one connection may move in one direction before it yields: small frames cost CPU, not bytes. */
-export const YIELD_AFTER_FRAMES: number = envNumber("WF_FRAMES", 256);
+export const YIELD_AFTER_FRAMES = 256;
 
 /**
  * The longest stretch of busy yields before the busy connections all wait on
@@ -27,13 +27,7 @@ export const YIELD_AFTER_FRAMES: number = envNumber("WF_FRAMES", 256);
  * nothing is ready makes it poll at once. Waiting on one shared timer gives
  * it that turn, at a cost of ~1 ms per interval to the busy connections only.
  */
-export const PARK_INTERVAL_MS: number = envNumber("WF_PARK_MS", 10);
-
-function envNumber(name: string, fallback: number): number {
-  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
-    ?.env?.[name];
-  return value === undefined ? fallback : Number(value);
-}
+export const PARK_INTERVAL_MS = 10;
 
 type Immediate = (callback: () => void) => unknown;
 const setImmediateFn = (globalThis as { setImmediate?: Immediate }).setImmediate;
