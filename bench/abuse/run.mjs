@@ -34,10 +34,16 @@
 //                      whose flags set bit 1; the server must close each one.
 //                      Counts the server's stderr lines and RSS growth.
 //
-// Method: with --pin (the default) the server runs on CPU 1 and this process
-// (all its threads) on CPU 0, so the two never share a core. The load
-// generator is this one Node thread; its own event loop is part of every
-// latency it reports (while it also reads 5 endless streams, for instance).
+// Method: with --pin (the default) the server runs on CPU 1 and the client
+// side on CPU 0 (this process, all its threads, and the probe process), so
+// server and clients never share a core. The load generator is this one Node
+// thread; its own event loop is part of what it measures itself (bulk round
+// trips, churn cycles/s, …). The echo-latency probe is not: it runs in a Node
+// process of its own (probe.mjs), started before the load and told over stdin
+// when its window opens, so neither its startup nor this process's saturated
+// event loop (5 endless streams, 64 bulk echoes) is in its latencies. It still
+// shares CPU 0 with this process, so the OS scheduler can delay it there.
+// _wire.mjs holds the wire format and client connections both scripts use.
 // RSS is VmRSS of the server's pid (taskset execs, so that pid is the
 // server's own; checked via /proc/<pid>/exe). Loopback only (127.0.0.1).
 // Every load loop is bounded both by a deadline and by a count.
@@ -47,13 +53,23 @@
 // of stdout (or into --json FILE).
 import { execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { basename, dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import {
+  connect,
+  encodeRequest,
+  FrameReader,
+  frameId,
+  MALFORMED_FRAME,
+  payloadStart,
+  RpcConnection,
+  u32,
+} from "./_wire.mjs";
 
-const HOST = "127.0.0.1";
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "..", "..");
 const bin = (name) => join(repo, "node_modules", ".bin", name);
 
 // ---------------------------------------------------------------------------
@@ -106,12 +122,7 @@ const now = () => performance.now(); // ms
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...parts) => console.error(`[abuse ${new Date().toISOString().slice(11, 19)}]`, ...parts);
 
-const sorted = (xs) => [...xs].sort((a, b) => a - b);
-const median = (xs) => (xs.length ? sorted(xs)[Math.floor(xs.length / 2)] : NaN);
-const percentile = (xs, p) => {
-  const s = sorted(xs);
-  return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : NaN;
-};
+const median = (xs) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
 
 /** Rejects after `ms` so a wedged scenario cannot hang the whole run. */
 function withTimeout(promise, ms, what) {
@@ -278,202 +289,58 @@ async function stopServer(server, killAfterMs = 10_000) {
 }
 
 // ---------------------------------------------------------------------------
-// Wire format: frame := length:u32be body; body := id:u32be flags:u8
-// [correlation:u64be] payload (flags bit 0 = correlation present).
+// The latency probe, in a process of its own (probe.mjs): this process's event
+// loop is busy with the load it generates, and must not be part of the
+// latencies the probe reports.
 
-const u32 = (n) => {
-  const b = Buffer.allocUnsafe(4);
-  b.writeUInt32BE(n >>> 0, 0);
-  return b;
-};
-
-/** A request frame: `id`, correlation always present. */
-function encodeRequest(id, correlation, payload) {
-  const frame = Buffer.allocUnsafe(17 + payload.length);
-  frame.writeUInt32BE(13 + payload.length, 0);
-  frame.writeUInt32BE(id, 4);
-  frame[8] = 1;
-  frame.writeUInt32BE(Math.floor(correlation / 2 ** 32), 9);
-  frame.writeUInt32BE(correlation >>> 0, 13);
-  payload.copy(frame, 17);
-  return frame;
-}
-
-/** 13-byte body whose flags set bit 1: a malformed envelope, a protocol violation. */
-const MALFORMED_FRAME = (() => {
-  const frame = Buffer.alloc(17);
-  frame.writeUInt32BE(13, 0);
-  frame.writeUInt32BE(1, 4);
-  frame[8] = 0x02;
-  return frame;
-})();
-
-// Frame fields, given the buffer and the body's [start, end).
-const frameId = (buf, start) => buf.readUInt32BE(start);
-const frameCorrelation = (buf, start) =>
-  buf[start + 4] & 1 ? buf.readUInt32BE(start + 5) * 2 ** 32 + buf.readUInt32BE(start + 9) : -1;
-const payloadStart = (buf, start) => start + 5 + (buf[start + 4] & 1 ? 8 : 0);
+const PROBE_SCRIPT = join(here, "probe.mjs");
 
 /**
- * Splits a byte stream into frames, calling onFrame(buf, bodyStart, bodyEnd)
- * for each. A partial frame is kept as a list of chunks and joined once it is
- * complete, so a 512 KiB frame arriving in 64 KiB reads is copied once, not
- * once per read. `pendingBytes === 0` means the bytes so far end exactly at a
- * frame boundary.
+ * Starts probe.mjs against `port` and resolves once it has loaded, so its
+ * startup costs no part of the window it measures. `run(windowMs)` then opens
+ * that window and resolves to the probe's record { probes, timeouts, p50Us,
+ * p99Us, firstEchoMs[, probeError] }; a probe process that fails is reported
+ * there as a probeError too, so the scenario's other numbers still count.
+ * The process joins `cell.processes`, so the cell kills it if it outlives the
+ * cell.
  */
-class FrameReader {
-  constructor(onFrame) {
-    this.onFrame = onFrame;
-    this.parts = [];
-    this.pendingBytes = 0;
-    this.need = 4; // bytes the pending parts must reach before parsing is worth it
-    this.frames = 0;
-    this.bytes = 0;
-  }
-
-  push(chunk) {
-    this.bytes += chunk.length;
-    let buf = chunk;
-    if (this.pendingBytes > 0) {
-      this.parts.push(chunk);
-      this.pendingBytes += chunk.length;
-      if (this.pendingBytes < this.need) return;
-      buf = Buffer.concat(this.parts, this.pendingBytes);
-      this.parts = [];
-      this.pendingBytes = 0;
-    }
-    let offset = 0;
-    while (buf.length - offset >= 4) {
-      const end = offset + 4 + buf.readUInt32BE(offset);
-      if (end > buf.length) break;
-      this.frames++;
-      this.onFrame(buf, offset + 4, end);
-      offset = end;
-    }
-    if (offset < buf.length) {
-      const rest = buf.subarray(offset);
-      this.parts = [rest];
-      this.pendingBytes = rest.length;
-      this.need = rest.length >= 4 ? 4 + rest.readUInt32BE(0) : 4;
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Client connections
-
-/**
- * Connects to the server; the socket joins `cell.sockets` so the cell can
- * destroy whatever is left when it ends. Rejects after `timeoutMs`.
- */
-function connect(port, cell, timeoutMs = 5000) {
-  return new Promise((resolveConnect, rejectConnect) => {
-    const socket = net.connect({ host: HOST, port });
-    cell.sockets.add(socket);
-    socket.once("close", () => cell.sockets.delete(socket));
-    // Always listen for errors: an unhandled socket error would end this process.
-    socket.on("error", (error) => {
-      socket.lastError ??= error.code ?? error.message;
-    });
-    socket.setNoDelay(true);
-    const timer = setTimeout(() => {
-      socket.destroy();
-      rejectConnect(new Error("connect timeout"));
-    }, timeoutMs);
-    socket.once("connect", () => {
-      clearTimeout(timer);
-      resolveConnect(socket);
-    });
-    socket.once("error", (error) => {
-      clearTimeout(timer);
-      rejectConnect(error);
+async function startProbe(port, cell) {
+  let [cmd, args] = [process.execPath, [PROBE_SCRIPT, "--port", String(port)]];
+  // Same CPU as this process: the load generator's side, never the server's core.
+  if (opt.pin) [cmd, args] = ["taskset", ["-c", "0", cmd, ...args]];
+  const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"] });
+  children.add(child);
+  cell.processes.add(child);
+  const ended = new Promise((resolveEnded) => {
+    child.once("error", (error) => resolveEnded(error.message));
+    child.once("exit", (code, signal) => {
+      children.delete(child);
+      cell.processes.delete(child);
+      resolveEnded(signal ?? `exit ${code}`);
     });
   });
-}
+  // A probe that died before reading its window would make the write fail;
+  // that shows up as its missing result line, not as a crash of this process.
+  child.stdin.on("error", () => {});
+  // Take the iterator now: it buffers lines until they are asked for.
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const nextLine = async () => (await lines.next()).value ?? null;
+  const failed = async (what) => ({ probes: 0, timeouts: 0, probeError: `probe ${what} (${await ended})` });
 
-/**
- * Request/response over one socket, matched by correlation id. Frames that
- * answer no pending request (pushes, late answers) go to `onOther`.
- */
-class RpcConnection {
-  constructor(socket, onOther = () => {}) {
-    this.socket = socket;
-    this.nextCorrelation = 1;
-    this.waiting = new Map(); // correlation → settle(outcome)
-    this.onOther = onOther;
-    this.closed = false;
-    this.reader = new FrameReader((buf, start, end) => {
-      const settle = this.waiting.get(frameCorrelation(buf, start));
-      if (settle) settle({ ok: true, buf, start, end });
-      else this.onOther(buf, start, end);
-    });
-    socket.on("data", (chunk) => this.reader.push(chunk));
-    socket.once("close", () => {
-      this.closed = true;
-      for (const settle of [...this.waiting.values()]) settle({ ok: false, why: "closed" });
-    });
-  }
-
-  /** Resolves to { ok: true, buf, start, end } or { ok: false, why: "timeout" | "closed" }. */
-  request(id, payload, timeoutMs) {
-    if (this.closed) return Promise.resolve({ ok: false, why: "closed" });
-    const correlation = this.nextCorrelation++;
-    return new Promise((resolveRequest) => {
-      const timer = setTimeout(() => settle({ ok: false, why: "timeout" }), timeoutMs);
-      const settle = (outcome) => {
-        clearTimeout(timer);
-        this.waiting.delete(correlation);
-        resolveRequest(outcome);
-      };
-      this.waiting.set(correlation, settle);
-      this.socket.write(encodeRequest(id, correlation, payload));
-    });
-  }
-}
-
-/**
- * The latency probe: a NEW connection doing sequential 64 B echoes for
- * `windowMs`, each allowed `timeoutMs`. Reports the echoes done, timeouts,
- * p50/p99, and the time from starting to connect until the first echo came
- * back (null if none did).
- */
-async function probe(port, cell, windowMs, timeoutMs = 3000) {
-  const startedAt = now();
-  const deadline = startedAt + windowMs;
-  let socket;
-  try {
-    socket = await connect(port, cell, timeoutMs);
-  } catch (error) {
-    return { probes: 0, timeouts: 0, probeError: `connect: ${error.message}` };
-  }
-  const rpc = new RpcConnection(socket);
-  const payload = Buffer.alloc(64, 0x70);
-  const latenciesUs = [];
-  let timeouts = 0;
-  let firstEchoMs = null;
-  let probeError;
-  // Bounded: the deadline, and a count no 5 s window gets near.
-  for (let i = 0; i < 1_000_000 && now() < deadline; i++) {
-    const sentAt = now();
-    const outcome = await rpc.request(1, payload, timeoutMs);
-    if (outcome.ok) {
-      latenciesUs.push((now() - sentAt) * 1000);
-      firstEchoMs ??= now() - startedAt;
-    } else if (outcome.why === "timeout") {
-      timeouts++;
-    } else {
-      probeError = `connection ${outcome.why} (${socket.lastError ?? "EOF"})`;
-      break;
-    }
-  }
-  socket.destroy();
+  const ready = (await nextLine()) === "ready";
+  if (ready) log(`probe pid ${child.pid}, cpus ${procStatus(child.pid, "Cpus_allowed_list")}`);
   return {
-    probes: latenciesUs.length,
-    timeouts,
-    p50Us: Math.round(percentile(latenciesUs, 0.5)),
-    p99Us: Math.round(percentile(latenciesUs, 0.99)),
-    firstEchoMs: firstEchoMs === null ? null : Math.round(firstEchoMs * 10) / 10,
-    ...(probeError ? { probeError } : {}),
+    async run(windowMs) {
+      if (!ready) return failed("did not start");
+      child.stdin.end(`${Math.max(0, Math.round(windowMs))}\n`);
+      const line = await nextLine();
+      if (line === null) return failed("printed no result");
+      try {
+        return JSON.parse(line);
+      } catch {
+        return failed("printed no JSON");
+      }
+    },
   };
 }
 
@@ -509,6 +376,7 @@ const PUSH_SERVER = "examples/push_server.ts";
 
 /** 1. Endless streams vs a fresh connection, then SIGTERM with the streams still running. */
 async function streamStarvation(server, cell) {
+  const prober = await startProbe(server.port, cell);
   const streams = [];
   for (let i = 0; i < 5; i++) {
     const socket = await connect(server.port, cell);
@@ -535,7 +403,7 @@ async function streamStarvation(server, cell) {
   const framesAtStart = streams.map((s) => s.reader.frames);
   const rssAtStart = rssKiB(server.pid);
   const windowStart = now();
-  const probed = await probe(server.port, cell, windows.probe * 1000);
+  const probed = await prober.run(windows.probe * 1000);
   const windowSeconds = (now() - windowStart) / 1000;
   const inWindow = streams.map((s, i) => s.reader.frames - framesAtStart[i]);
   // A server that buffers what it cannot send would show here.
@@ -571,6 +439,7 @@ async function streamStarvation(server, cell) {
 async function bulkFairness(server, cell) {
   const windowMs = windows.bulk * 1000;
   const payload = Buffer.alloc(512 * 1024, 0x62);
+  const prober = await startProbe(server.port, cell);
   const rpcs = [];
   for (let i = 0; i < 64; i++) rpcs.push(new RpcConnection(await connect(server.port, cell)));
   const startedAt = now();
@@ -594,7 +463,7 @@ async function bulkFairness(server, cell) {
   });
   // The probe joins once the bulk loops are in full swing.
   await sleep(Math.min(1000, windowMs / 4));
-  const probed = await probe(server.port, cell, deadline - now());
+  const probed = await prober.run(deadline - now());
   await Promise.all(loops);
   const seconds = (now() - startedAt) / 1000;
   const total = roundTrips.reduce((a, b) => a + b, 0);
@@ -921,7 +790,7 @@ function printTable(scenario, rows) {
 /** One cell: a fresh server, the scenario against it, then a clean stop. */
 async function runCell(scenario, root, runtime) {
   const row = { scenario: scenario.key, runtime, root: root.name };
-  const cell = { sockets: new Set() };
+  const cell = { sockets: new Set(), processes: new Set() };
   let server;
   try {
     server = await startServer(root.dir, runtime, scenario.file);
@@ -937,6 +806,7 @@ async function runCell(scenario, root, runtime) {
     row.error = error.message;
   } finally {
     for (const socket of cell.sockets) socket.destroy();
+    for (const child of cell.processes) child.kill("SIGKILL");
     if (server) {
       if (server.exit && !server.stopRequested) {
         row.crash = server.exit.signal ?? `exit ${server.exit.code}`;
