@@ -12,19 +12,36 @@ import { StreamConnection } from "./_stream_connection.ts";
 import { ConnectionResetError, TransportError } from "./errors.ts";
 import type { NetAddr } from "./types.ts";
 
-/** Size of one socket read; also the largest chunk the readable yields. */
-const READ_SIZE = 64 * 1024;
+/** The read buffer of a quiet connection: what an idle connection holds while it waits. */
+const MIN_READ_SIZE = 2 * 1024;
+/** The read buffer of a busy one; also the largest chunk the readable yields. */
+const MAX_READ_SIZE = 64 * 1024;
+
+/**
+ * The buffer size for the next read, after one of `n` bytes into `size`
+ * (Netty's adaptive receive buffer, simplified): a full read means more is
+ * waiting, so grow fourfold; a read that used under a quarter means the
+ * traffic is small, so shrink to twice what it needed.
+ */
+export function nextReadSize(n: number, size: number): number {
+  if (n >= size) return Math.min(size * 4, MAX_READ_SIZE);
+  if (n * 4 >= size) return size;
+  let next = MIN_READ_SIZE;
+  while (next < n * 2) next *= 2;
+  return next;
+}
 
 export class DenoConnection extends StreamConnection {
   override readonly localAddr: NetAddr;
   override readonly remoteAddr: NetAddr;
 
   readonly #conn: Deno.TcpConn;
-  #scratch = new Uint8Array(READ_SIZE);
+  /** Sized to the traffic (see nextReadSize), so idle connections hold little. */
+  #scratch = new Uint8Array(MIN_READ_SIZE);
 
   constructor(conn: Deno.TcpConn) {
     // One chunk of read-ahead keeps a read in flight while the consumer works,
-    // without buffering more than READ_SIZE in user space.
+    // without buffering more than one read buffer in user space.
     super({ highWaterMark: 1 });
     this.#conn = conn;
     try {
@@ -48,15 +65,20 @@ export class DenoConnection extends StreamConnection {
   }
 
   /**
-   * Hand out the bytes just read. A mostly-full buffer is given away as is
-   * (and replaced); a small read is copied so a 10-byte chunk does not pin a
-   * 64 KiB buffer for as long as the consumer keeps a view of it.
+   * Hand out the bytes just read, and size the buffer for the next read. A
+   * mostly-full buffer is given away as is (and replaced); a small read is
+   * copied, so a 10-byte chunk does not pin a whole buffer for as long as the
+   * consumer keeps a view of it, and the buffer is kept if its size stays.
    */
   #take(n: number): Uint8Array {
-    if (n * 2 < READ_SIZE) return this.#scratch.slice(0, n);
-    const chunk = this.#scratch.subarray(0, n);
-    this.#scratch = new Uint8Array(READ_SIZE);
-    return chunk;
+    const scratch = this.#scratch;
+    const size = nextReadSize(n, scratch.length);
+    if (n * 2 < scratch.length) {
+      if (size !== scratch.length) this.#scratch = new Uint8Array(size);
+      return scratch.slice(0, n);
+    }
+    this.#scratch = new Uint8Array(size);
+    return scratch.subarray(0, n);
   }
 
   protected override async writeChunk(chunk: Uint8Array): Promise<void> {
