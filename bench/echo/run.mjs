@@ -5,6 +5,7 @@
 // Usage: node bench/echo/run.mjs [--seconds 5] [--reps 3] [--idle 2000] [--runtimes deno,bun]
 //          [--servers raw,wireframe,wireframe+frag] [--scenarios load,single,paced]
 //          [--rate 100000] [--pin]
+//   --servers wireframe@/path/to/other/checkout compares against another checkout.
 // Prints a markdown table; ratios are wireframe / raw on the same runtime.
 // Servers alternate within each rep. With wireframe+frag and its baseline
 // (wireframe-8k if run, else wireframe), also the fragmentation overhead:
@@ -62,9 +63,12 @@ const scenarios = [
   },
 ].filter((s) => values.scenarios.split(",").includes(s.key));
 
+// A server named `NAME@DIR` runs NAME's file from another checkout DIR (with this
+// checkout's runtimes), so a change can be measured against its base in one run.
 function startServer(runtime, server) {
-  const [cmd, args] = pinned("1", ...command[runtime](serverFiles[server]));
-  const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  const [kind, checkout] = server.split("@");
+  const [cmd, args] = pinned("1", ...command[runtime](serverFiles[kind]));
+  const child = spawn(cmd, args, { cwd: checkout ?? root, stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (chunk) => {
@@ -97,7 +101,7 @@ function load(server, scenario) {
     "--seconds",
     values.seconds,
     ...(scenario.rate ? ["--rate", String(scenario.rate)] : []),
-    ...(loadFlags[server.name] ?? []),
+    ...(loadFlags[server.name.split("@")[0]] ?? []),
   ];
   return new Promise((resolve, reject) => {
     const child = spawn(...pinned("0", process.execPath, args), {
