@@ -95,7 +95,15 @@ export {
 export { PushError, type PushFailure } from "./src/push/errors.ts";
 export type { DeadLetter, PushPriority } from "./src/push/dead_letter.ts";
 export { SessionRegistry } from "./src/session/registry.ts";
-export { consoleLogger, type LogFields, type Logger, silentLogger } from "./src/observe/logger.ts";
+export {
+  consoleLogger,
+  type ConsoleLoggerOptions,
+  createConsoleLogger,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+  silentLogger,
+} from "./src/observe/logger.ts";
 export {
   type ClientOptions,
   type RequestOptions,

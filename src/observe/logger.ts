@@ -1,6 +1,6 @@
 /**
- * The logger interface the library reports through, and its two stock
- * implementations.
+ * The logger interface the library reports through, and its stock
+ * implementations: the console logger (at a chosen level) and the silent one.
  *
  * @module
  */
@@ -14,7 +14,7 @@ export type LogFields = Record<string, unknown>;
  * OpenTelemetry logs, …) with `app.logger(...)`.
  */
 export interface Logger {
-  /** Routine detail (a peer reset, a connection closed). */
+  /** Routine detail (a peer reset, a protocol violation by a peer, a connection closed). */
   debug(message: string, fields?: LogFields): void;
   /** Lifecycle events (listening, shutting down). */
   info(message: string, fields?: LogFields): void;
@@ -23,6 +23,21 @@ export interface Logger {
   /** A fault in user code (handler, hook) or a bug. */
   error(message: string, fields?: LogFields): void;
 }
+
+/** The levels of a {@link Logger}, least severe first. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** Options of {@link createConsoleLogger}. */
+export interface ConsoleLoggerOptions {
+  /**
+   * The least severe level printed (default `"warn"`). At `"debug"` an Error
+   * in the fields is printed whole, with its stack; above it, as one line:
+   * its name, code (if any) and message.
+   */
+  level?: LogLevel;
+}
+
+const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 
 const noop = (): void => {};
 
@@ -35,15 +50,96 @@ export const silentLogger: Logger = Object.freeze({
 });
 
 /**
- * The default: warnings and errors go to the console's stderr methods;
- * debug and info are dropped. This is the only place the library writes to
- * the console.
+ * A logger that prints to the console: each level through the console method
+ * of the same name (`console.warn`, …), records below `level` dropped. This
+ * and {@link consoleLogger} are the only places the library writes to the
+ * console.
+ *
+ * Above `"debug"` a record is one line, `[wireframe] <message> key=value …`,
+ * with an Error shown as `Name [code]: message` and no stack, so a flood of
+ * faults costs a line each. At `"debug"` the fields go to the console as they
+ * are, so Errors print with their stacks.
+ *
+ * @example
+ * ```ts
+ * import { createConsoleLogger, WireframeApp } from "@wireframe/wireframe";
+ *
+ * // Every record, with stacks: for chasing a fault, not for production.
+ * const app = new WireframeApp().logger(createConsoleLogger({ level: "debug" }));
+ * ```
+ *
+ * @throws {TypeError} for a `level` that is not one of debug, info, warn, error
  */
-export const consoleLogger: Logger = Object.freeze({
-  debug: noop,
-  info: noop,
-  warn: (message: string, fields?: LogFields) =>
-    console.warn(`[wireframe] ${message}`, fields ?? ""),
-  error: (message: string, fields?: LogFields) =>
-    console.error(`[wireframe] ${message}`, fields ?? ""),
-});
+export function createConsoleLogger(options: ConsoleLoggerOptions = {}): Logger {
+  const level = options.level ?? "warn";
+  const least = LEVELS.indexOf(level);
+  if (least < 0) {
+    throw new TypeError(
+      `createConsoleLogger: option "level" must be one of ${LEVELS.join(", ")} (got ${
+        String(level)
+      })`,
+    );
+  }
+  const verbose = level === "debug";
+  const at = (name: LogLevel) => {
+    if (LEVELS.indexOf(name) < least) return noop;
+    if (verbose) {
+      return (message: string, fields?: LogFields) =>
+        console[name](`[wireframe] ${message}`, fields ?? "");
+    }
+    return (message: string, fields?: LogFields) => console[name](formatLine(message, fields));
+  };
+  return Object.freeze({
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+  });
+}
+
+/**
+ * The default: warnings and errors go to `console.warn` / `console.error`,
+ * one line each and without stacks; debug and info are dropped. The same as
+ * `createConsoleLogger({ level: "warn" })`.
+ */
+export const consoleLogger: Logger = createConsoleLogger();
+
+/** `[wireframe] message key=value …` on one line. */
+function formatLine(message: string, fields?: LogFields): string {
+  let line = `[wireframe] ${message}`;
+  if (fields === undefined) return line;
+  for (const [key, value] of Object.entries(fields)) line += ` ${key}=${formatValue(value)}`;
+  return line;
+}
+
+function formatValue(value: unknown): string {
+  if (value instanceof Error) return JSON.stringify(describeError(value));
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "object" && value !== null) {
+    try {
+      return JSON.stringify(
+        value,
+        (_key, inner) =>
+          inner instanceof Error
+            ? describeError(inner)
+            : typeof inner === "bigint"
+            ? `${inner}n`
+            : inner,
+      );
+    } catch {
+      return Object.prototype.toString.call(value);
+    }
+  }
+  return String(value);
+}
+
+/** `Name [code]: message`, then the same for an Error `cause`, one level deep. */
+function describeError(error: Error, depth = 0): string {
+  const code = (error as { code?: unknown }).code;
+  let text = `${error.name}${code === undefined ? "" : ` [${String(code)}]`}: ${error.message}`;
+  if (depth === 0 && error.cause instanceof Error) {
+    text += ` (cause: ${describeError(error.cause, 1)})`;
+  }
+  return text;
+}
