@@ -105,6 +105,12 @@ export {
   silentLogger,
 } from "./src/observe/logger.ts";
 export {
+  DEFAULT_THROTTLE_MS,
+  type ThrottleClock,
+  ThrottledLogger,
+  type ThrottleOptions,
+} from "./src/observe/throttled_logger.ts";
+export {
   type ClientOptions,
   type RequestOptions,
   type StreamOptions,
