@@ -54,6 +54,7 @@ export {
 } from "./src/codec/envelope.ts";
 export { DuplicateRouteError, WireframeApp } from "./src/app/app.ts";
 export type {
+  LoggerOptions,
   MalformedFrameOptions,
   PushQueueOptions,
   RateLimitOptions,

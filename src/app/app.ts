@@ -10,8 +10,11 @@ import { LengthDelimitedCodec, type LengthDelimitedOptions } from "../codec/leng
 import type { FrameCodec } from "../codec/types.ts";
 import { ConfigError, WireframeBaseError } from "../error.ts";
 import { consoleLogger, type Logger } from "../observe/logger.ts";
+import { ThrottledLogger } from "../observe/throttled_logger.ts";
 import type { AppDataKey } from "./app_data.ts";
 import {
+  type LoggerOptions,
+  loggerSchema,
   type MalformedFrameOptions,
   malformedSchema,
   preambleLimitsSchema,
@@ -122,7 +125,7 @@ export class WireframeApp<S = undefined> {
   #malformed: Required<MalformedFrameOptions> = { policy: "close", maxConsecutive: 8 };
   #codec: FrameCodec = new LengthDelimitedCodec();
   #serializer: Serializer = defaultSerializer;
-  #logger: Logger = consoleLogger;
+  #logger: Logger = new ThrottledLogger(consoleLogger);
   #push: AppSpec<S>["push"] = parseOptions("pushQueues", pushQueuesSchema, {}) as AppSpec<
     S
   >["push"];
@@ -310,9 +313,26 @@ export class WireframeApp<S = undefined> {
     return this;
   }
 
-  /** Report through `logger` instead of the console. */
-  logger(logger: Logger): this {
-    this.#logger = logger;
+  /**
+   * Report through `logger` instead of the console. Warnings and errors go
+   * through a {@link ThrottledLogger}: each message at most once per
+   * `throttleMs` (default 10 s), then one summary with the count held back;
+   * `throttleMs: 0` passes every record on (for a logger that samples or
+   * rate-limits by itself). Debug and info are never throttled.
+   *
+   * The default is `consoleLogger` (warn and error, one line each, no
+   * stacks), throttled at 10 s.
+   *
+   * @throws {ConfigError} if `logger` lacks a method or `throttleMs` is out of range
+   */
+  logger(logger: Logger, options: LoggerOptions = {}): this {
+    for (const level of ["debug", "info", "warn", "error"] as const) {
+      requireFunction("logger", level, logger?.[level]);
+    }
+    const { throttleMs } = parseOptions("logger", loggerSchema, options);
+    this.#logger = throttleMs === 0
+      ? logger
+      : new ThrottledLogger(logger, { intervalMs: throttleMs });
     return this;
   }
 }

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { intInRange, numberInRange, oneOf } from "../_internal/options.ts";
+import { DEFAULT_THROTTLE_MS } from "../observe/throttled_logger.ts";
 import type { ConnectionInfo } from "./context.ts";
 
 /** What to do with a frame body that is not a valid envelope. */
@@ -35,6 +36,16 @@ export interface RateLimitOptions {
   burst?: number;
 }
 
+/** How `app.logger()` treats the logger it is given. */
+export interface LoggerOptions {
+  /**
+   * Pass each warning or error message on at most once per this many ms,
+   * with a count of the ones held back (default 10 000; 0 = every record).
+   * See `ThrottledLogger`. Debug and info records are never throttled.
+   */
+  throttleMs?: number;
+}
+
 /** Runs once per connection before any request; its result is `ctx.state`. */
 export type SetupHook<S> = (info: ConnectionInfo) => S | Promise<S>;
 
@@ -45,6 +56,11 @@ export type TeardownHook<S> = (state: S, info: ConnectionInfo) => void | Promise
 export const malformedSchema = z.strictObject({
   policy: oneOf(["close", "drop"]).default("close"),
   maxConsecutive: intInRange(1, 1_000_000).default(8),
+});
+
+/** Validation of `logger()` options. */
+export const loggerSchema = z.strictObject({
+  throttleMs: intInRange(0, 3_600_000).default(DEFAULT_THROTTLE_MS),
 });
 
 /** Validation of `withPreamble()` limits. */
