@@ -44,6 +44,7 @@ export async function runPreamble<S>(
   } catch (error) {
     if (!(error instanceof PreambleError)) throw error;
     deps.counters.preambleFailures++;
+    deps.counters.protocolViolations++;
     deps.spec.logger.debug("preamble failed", {
       connectionId: ctx.connectionId,
       reason: error.reason,

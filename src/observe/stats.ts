@@ -14,6 +14,14 @@ export interface ServerStats {
   readonly connectionsRejected: number;
   /** Connections that ended with an error (protocol violation, reset, fault). */
   readonly connectionErrors: number;
+  /**
+   * Connections closed because the peer broke the protocol: a frame the codec
+   * rejected, a malformed envelope or fragment, a failed preamble. A peer's
+   * fault, not the server's, so logged at debug only; those that end after
+   * the preamble also count in `connectionErrors`, failed preambles in
+   * `preambleFailures`.
+   */
+  readonly protocolViolations: number;
   /** Requests decoded and dispatched to a handler or the fallback. */
   readonly requests: number;
   /** Frames whose message id had no route and no fallback (dropped). */
@@ -36,6 +44,7 @@ export function newCounters(): Counters {
     connectionsActive: 0,
     connectionsRejected: 0,
     connectionErrors: 0,
+    protocolViolations: 0,
     requests: 0,
     unroutedFrames: 0,
     malformedFrames: 0,
