@@ -10,7 +10,9 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 export interface ExampleProcess extends AsyncDisposable {
   readonly hostname: string;
   readonly port: number;
-  /** Send SIGTERM and resolve with the exit code. */
+  /** Everything the process has written to stderr so far (all of it once `terminate()` resolves). */
+  stderr(): string;
+  /** Send SIGTERM and resolve with the exit code, once its output has been read to the end. */
   terminate(): Promise<number | null>;
 }
 
@@ -27,6 +29,8 @@ export async function startExample(file: string, args: string[] = []): Promise<E
   const exited = new Promise<number | null>((resolve) =>
     child.once("exit", (code) => resolve(code))
   );
+  // "close" comes after "exit", once stdout and stderr have been read to their end.
+  const drained = new Promise<void>((resolve) => child.once("close", () => resolve()));
   let stdout = "";
   let stderr = "";
   const listening = signal<{ hostname: string; port: number }>();
@@ -55,11 +59,14 @@ export async function startExample(file: string, args: string[] = []): Promise<E
     );
     return {
       ...addr,
+      stderr: () => stderr,
       async terminate() {
         // process.kill rather than child.kill: Deno's node:child_process reports the signal
         // given to child.kill() as the cause of exit even when the child exits 0 on it.
         process.kill(child.pid!, "SIGTERM");
-        return await deadline(exited, `${file} to exit after SIGTERM`, 30_000);
+        const code = await deadline(exited, `${file} to exit after SIGTERM`, 30_000);
+        await deadline(drained, `${file}'s output to end`, 30_000);
+        return code;
       },
       [Symbol.asyncDispose]: kill,
     };
