@@ -35,6 +35,11 @@ const setImmediateFn = (globalThis as { setImmediate?: Immediate }).setImmediate
 let lastParkAt = 0;
 let park: Promise<void> | undefined;
 
+/** Whether the busy loops should wait on the shared timer now (or already do). */
+function parkIsDue(): boolean {
+  return park !== undefined || performance.now() - lastParkAt >= PARK_INTERVAL_MS;
+}
+
 /**
  * Resolve on a macrotask, after other connections' callbacks have had their
  * turn; at least every {@link PARK_INTERVAL_MS}, after a timer, so the
@@ -43,7 +48,7 @@ let park: Promise<void> | undefined;
  */
 export function yieldToEventLoop(): Promise<void> {
   if (park !== undefined) return park;
-  if (setImmediateFn !== undefined && performance.now() - lastParkAt < PARK_INTERVAL_MS) {
+  if (setImmediateFn !== undefined && !parkIsDue()) {
     return new Promise((resolve) => setImmediateFn(resolve));
   }
   park = new Promise((resolve) =>
@@ -56,15 +61,39 @@ export function yieldToEventLoop(): Promise<void> {
   return park;
 }
 
+/** Event-loop turns seen so far (advanced by {@link watchTurns}' immediate). */
+let turn = 0;
+let turnWatched = false;
+
+/**
+ * The current turn, making sure the next turn will be counted: at most one
+ * immediate is pending for the whole process, however many loops ask.
+ */
+function watchTurns(): number {
+  if (!turnWatched && setImmediateFn !== undefined) {
+    turnWatched = true;
+    setImmediateFn(() => {
+      turnWatched = false;
+      turn++;
+    });
+  }
+  return turn;
+}
+
 /**
  * What one read or write loop may still do before it must yield. One number
- * per limit, no clock: spending is two subtractions on the hot path.
+ * per limit and no clock: spending is two subtractions on the hot path. A
+ * slice during which the event loop turned anyway (the loop waited on I/O,
+ * as request/response traffic does) needs no yield of its own: only a slice
+ * that ran within one turn does, so the yields cost only the loops that
+ * would otherwise hold the event loop.
  */
 export class LoopBudget {
   readonly #bytes: number;
   readonly #frames: number;
   #bytesLeft: number;
   #framesLeft: number;
+  #sliceTurn: number;
 
   /**
    * @param bytes bytes per slice
@@ -73,11 +102,13 @@ export class LoopBudget {
   constructor(bytes: number = YIELD_AFTER_BYTES, frames: number = YIELD_AFTER_FRAMES) {
     this.#bytes = this.#bytesLeft = bytes;
     this.#frames = this.#framesLeft = frames;
+    this.#sliceTurn = watchTurns();
   }
 
   /**
    * Charge `bytes` and `frames` moved. Returns a promise to await when the
-   * slice is used up (the budget is refilled at once), else `undefined`.
+   * slice is used up within one turn of the event loop (the budget is
+   * refilled at once), else `undefined`.
    */
   spend(bytes: number, frames: number): Promise<void> | undefined {
     this.#bytesLeft -= bytes;
@@ -85,6 +116,10 @@ export class LoopBudget {
     if (this.#bytesLeft > 0 && this.#framesLeft > 0) return undefined;
     this.#bytesLeft = this.#bytes;
     this.#framesLeft = this.#frames;
-    return yieldToEventLoop();
+    const heldTheLoop = this.#sliceTurn === turn;
+    this.#sliceTurn = watchTurns();
+    // Even a loop that let others run may have to join the park: a loop kept
+    // busy by I/O is exactly the one whose sockets the runtime stops polling.
+    return heldTheLoop || parkIsDue() ? yieldToEventLoop() : undefined;
   }
 }
