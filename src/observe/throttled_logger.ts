@@ -34,6 +34,9 @@ export interface ThrottleOptions {
 
 type Level = "warn" | "error";
 
+/** Windows kept before the quiet ones are swept (messages are few; this bounds odd ones). */
+const MAX_QUIET_WINDOWS = 1024;
+
 /** One message's current window. */
 interface Window {
   readonly level: Level;
@@ -147,6 +150,7 @@ export class ThrottledLogger implements Logger {
     const window = this.#windows.get(key);
     if (window === undefined || now - window.startedAt >= this.#intervalMs) {
       if (window === undefined || window.suppressed === 0) {
+        if (this.#windows.size >= MAX_QUIET_WINDOWS) this.#forgetQuiet(now);
         this.#windows.set(key, {
           level,
           message,
@@ -166,6 +170,19 @@ export class ThrottledLogger implements Logger {
     window.suppressed++;
     window.lastFields = fields;
     this.#schedule(window.startedAt + this.#intervalMs, now);
+  }
+
+  /**
+   * Drop the windows that ended with nothing held back. The timer only runs
+   * while something is held back, so without this, messages that vary (a
+   * user's, with an id in them) would grow the map for good.
+   */
+  #forgetQuiet(now: number): void {
+    for (const [key, window] of this.#windows) {
+      if (window.suppressed === 0 && now - window.startedAt >= this.#intervalMs) {
+        this.#windows.delete(key);
+      }
+    }
   }
 
   #schedule(due: number, now: number): void {
