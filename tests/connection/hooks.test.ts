@@ -198,7 +198,7 @@ test("throwing hooks are logged and counted like handler faults; the connection 
   const { logger, records } = captureLogger();
   let failEnd = true;
   const app = new WireframeApp()
-    .logger(logger)
+    .logger(logger, { throttleMs: 0 }) // counts every record
     .withProtocol({
       onCommandEnd: () => {
         if (failEnd) throw new Error("end hook");

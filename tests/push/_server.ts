@@ -76,7 +76,7 @@ export async function pushRig(
   );
   const app = configure(
     new WireframeApp()
-      .logger(logger)
+      .logger(logger, { throttleMs: 0 }) // counts every record
       .deadLetterQueue(dlq)
       .withProtocol({ onConnectionSetup: (push) => handleSeen.resolve(push) }),
   );

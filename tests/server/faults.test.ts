@@ -11,7 +11,7 @@ test("a throwing handler is logged and counted; its connection and others carry 
   const boom = new Error("handler exploded");
   const { logger, records } = captureLogger();
   const app = new WireframeApp()
-    .logger(logger)
+    .logger(logger, { throttleMs: 0 }) // counts every record
     .route(1, (req) => req.payload)
     .route(2, () => {
       throw boom;
@@ -129,7 +129,7 @@ test("WireframeError.io thrown by a handler ends the connection", async () => {
 test("a response frame that cannot be sent is a request fault; the connection carries on", async () => {
   const { logger, records } = captureLogger();
   const app = new WireframeApp()
-    .logger(logger)
+    .logger(logger, { throttleMs: 0 }) // counts every record
     .route(1, (req) => req.payload)
     .route(2, () => new Uint8Array(2 * 1024 * 1024)) // over the codec's 1 MiB max frame
     .route(3, () => ({ id: -1, payload: text("x") })) // not a u32 id

@@ -136,7 +136,7 @@ test("a throwing teardown hook is logged and counted, and the server carries on"
   const boom = new Error("teardown exploded");
   const { logger, records } = captureLogger();
   const app = new WireframeApp()
-    .logger(logger)
+    .logger(logger, { throttleMs: 0 }) // counts every record
     .onConnectionTeardown(() => {
       throw boom;
     })

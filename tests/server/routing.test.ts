@@ -71,9 +71,11 @@ test("reserved flag bits close only that connection, logged and counted", async 
   const stats = running.server.stats();
   assert.equal(stats.malformedFrames, 1);
   assert.equal(stats.connectionErrors, 1);
-  const warning = records.find((r) => r.level === "warn");
-  assert.ok(warning?.fields?.error instanceof EnvelopeError);
-  assert.equal(warning.fields.error.reason, "reserved-flags");
+  assert.equal(stats.protocolViolations, 1);
+  const violation = records.find((r) => r.message === "connection closed: protocol violation");
+  assert.equal(violation?.level, "debug", "a peer's violation is no warning");
+  assert.ok(violation.fields?.error instanceof EnvelopeError);
+  assert.equal(violation.fields.error.reason, "reserved-flags");
 });
 
 test("an envelope shorter than its header closes the connection", async () => {
