@@ -60,8 +60,8 @@ import { parseArgs } from "node:util";
 import {
   connect,
   encodeRequest,
-  FrameReader,
   frameId,
+  FrameReader,
   MALFORMED_FRAME,
   payloadStart,
   RpcConnection,
@@ -120,7 +120,10 @@ const runtimes = values.runtimes.split(",");
 
 const now = () => performance.now(); // ms
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const log = (...parts) => console.error(`[abuse ${new Date().toISOString().slice(11, 19)}]`, ...parts);
+// A sleep that does not keep this process alive once everything else is done.
+const unrefSleep = (ms) => new Promise((r) => setTimeout(r, ms).unref());
+const log = (...parts) =>
+  console.error(`[abuse ${new Date().toISOString().slice(11, 19)}]`, ...parts);
 
 const median = (xs) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
 
@@ -279,13 +282,18 @@ async function stopServer(server, killAfterMs = 10_000) {
   server.stopRequested = true;
   const sentAt = now();
   server.child.kill("SIGTERM");
-  const exit = await Promise.race([server.exited, sleep(killAfterMs).then(() => null)]);
+  const exit = await Promise.race([server.exited, unrefSleep(killAfterMs).then(() => null)]);
   if (exit) {
     return { seconds: (exit.at - sentAt) / 1000, code: exit.code, signal: exit.signal };
   }
   server.child.kill("SIGKILL");
-  const killed = await Promise.race([server.exited, sleep(5000).then(() => null)]);
-  return { seconds: null, code: killed?.code ?? null, signal: killed?.signal ?? null, killed: true };
+  const killed = await Promise.race([server.exited, unrefSleep(5000).then(() => null)]);
+  return {
+    seconds: null,
+    code: killed?.code ?? null,
+    signal: killed?.signal ?? null,
+    killed: true,
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -325,7 +333,11 @@ async function startProbe(port, cell) {
   // Take the iterator now: it buffers lines until they are asked for.
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const nextLine = async () => (await lines.next()).value ?? null;
-  const failed = async (what) => ({ probes: 0, timeouts: 0, probeError: `probe ${what} (${await ended})` });
+  const failed = async (what) => ({
+    probes: 0,
+    timeouts: 0,
+    probeError: `probe ${what} (${await ended})`,
+  });
 
   const ready = (await nextLine()) === "ready";
   if (ready) log(`probe pid ${child.pid}, cpus ${procStatus(child.pid, "Cpus_allowed_list")}`);
@@ -649,9 +661,12 @@ async function malformed(server, cell) {
 // ---------------------------------------------------------------------------
 // Tables: each scenario's columns, as [header, (row) → cell text].
 
-const fixed = (digits) => (x) => (x === null || x === undefined || Number.isNaN(x) ? "–" : x.toFixed(digits));
+const fixed =
+  (digits) => (x) => (x === null || x === undefined || Number.isNaN(x) ? "–" : x.toFixed(digits));
 const int = (x) => (x === null || x === undefined || Number.isNaN(x) ? "–" : String(Math.round(x)));
-const compact = (x) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e4 ? `${Math.round(x / 1e3)}k` : String(x));
+const compact = (
+  x,
+) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e4 ? `${Math.round(x / 1e3)}k` : String(x));
 const probeColumns = [
   ["probes", (r) => int(r.probes)],
   ["probe timeouts", (r) => int(r.timeouts) + (r.probeError ? ` (${r.probeError})` : "")],
@@ -662,7 +677,8 @@ const probeColumns = [
 const scenarios = [
   {
     key: "stream-starvation",
-    title: () => `stream-starvation: 5 endless id-2 streams; probe ${windows.probe} s on a new connection; then SIGTERM`,
+    title: () =>
+      `stream-starvation: 5 endless id-2 streams; probe ${windows.probe} s on a new connection; then SIGTERM`,
     file: ECHO_SERVER,
     run: streamStarvation,
     budgetSeconds: () => 1 + windows.probe + 3 + opt.killAfterSeconds + 5 + 30,
@@ -673,15 +689,26 @@ const scenarios = [
       ...probeColumns,
       ["connect+1st echo ms", (r) => (r.firstEchoMs === null ? "none" : fixed(1)(r.firstEchoMs))],
       ["server RSS MiB", (r) => `${fixed(0)(r.rssStartMiB)} → ${fixed(0)(r.rssEndMiB)}`],
-      ["SIGTERM→exit s", (r) => (r.killed ? `no exit (kill -9 at ${opt.killAfterSeconds})` : fixed(2)(r.exitSeconds))],
+      [
+        "SIGTERM→exit s",
+        (
+          r,
+        ) => (r.killed ? `no exit (kill -9 at ${opt.killAfterSeconds})` : fixed(2)(r.exitSeconds)),
+      ],
       ["exit code", (r) => (r.exitCode === null ? (r.exitSignal ?? "–") : String(r.exitCode))],
-      ["clean EOF", (r) => `${r.cleanEof}/5` + (r.streamErrors.length ? ` (${[...new Set(r.streamErrors)].join(",")})` : "")],
+      [
+        "clean EOF",
+        (r) =>
+          `${r.cleanEof}/5` +
+          (r.streamErrors.length ? ` (${[...new Set(r.streamErrors)].join(",")})` : ""),
+      ],
       ["ends at frame boundary", (r) => `${r.atBoundary}/5` + (r.seqOk ? "" : " (seq gap!)")],
     ],
   },
   {
     key: "bulk-fairness",
-    title: () => `bulk-fairness: 64 connections × 512 KiB echo, 1 in flight each, ${windows.bulk} s; probe alongside`,
+    title: () =>
+      `bulk-fairness: 64 connections × 512 KiB echo, 1 in flight each, ${windows.bulk} s; probe alongside`,
     file: ECHO_SERVER,
     run: bulkFairness,
     budgetSeconds: () => windows.bulk + 10 + 3 + 30,
@@ -711,7 +738,8 @@ const scenarios = [
   },
   {
     key: "churn",
-    title: () => `churn: connect/echo 64 B/close, 50 at a time; ${opt.churnWarmup} warm-up, then 2 × ${opt.churn}`,
+    title: () =>
+      `churn: connect/echo 64 B/close, 50 at a time; ${opt.churnWarmup} warm-up, then 2 × ${opt.churn}`,
     file: ECHO_SERVER,
     run: churn,
     budgetSeconds: () => 3 * 120 + 6 + 30,
@@ -726,7 +754,8 @@ const scenarios = [
   },
   {
     key: "broadcast",
-    title: () => `broadcast: push_server, 50 subscribers, 16 KiB broadcasts × 4 in flight, ${windows.broadcast} s`,
+    title: () =>
+      `broadcast: push_server, 50 subscribers, 16 KiB broadcasts × 4 in flight, ${windows.broadcast} s`,
     file: PUSH_SERVER,
     run: broadcast,
     budgetSeconds: () => windows.broadcast + 10 + 30,
@@ -744,7 +773,8 @@ const scenarios = [
   },
   {
     key: "malformed",
-    title: () => `malformed: ${opt.malformed} connections (50 at a time), one envelope with flags bit 1 set`,
+    title: () =>
+      `malformed: ${opt.malformed} connections (50 at a time), one envelope with flags bit 1 set`,
     file: ECHO_SERVER,
     run: malformed,
     budgetSeconds: () => 1 + 90 + 1 + 30,
@@ -795,8 +825,12 @@ async function runCell(scenario, root, runtime) {
   try {
     server = await startServer(root.dir, runtime, scenario.file);
     Object.assign(row, { pid: server.pid, exe: server.exe, cpus: server.cpus });
-    log(`${scenario.key} ${runtime} ${root.name}: pid ${server.pid} is ${server.exe}, cpus ${server.cpus}, port ${server.port}`);
-    if (/taskset/.test(server.exe)) log("warning: the pid is taskset's, RSS/fd numbers are not the server's");
+    log(
+      `${scenario.key} ${runtime} ${root.name}: pid ${server.pid} is ${server.exe}, cpus ${server.cpus}, port ${server.port}`,
+    );
+    if (/taskset/.test(server.exe)) {
+      log("warning: the pid is taskset's, RSS/fd numbers are not the server's");
+    }
     row.metrics = await withTimeout(
       scenario.run(server, cell),
       scenario.budgetSeconds() * 1000,
@@ -816,24 +850,44 @@ async function runCell(scenario, root, runtime) {
       if (server.stderrSample.length) row.stderrSample = server.stderrSample;
     }
   }
-  log(`${scenario.key} ${runtime} ${root.name}: ${row.error ? `ERROR ${row.error}` : JSON.stringify(row.metrics)}`);
+  log(
+    `${scenario.key} ${runtime} ${root.name}: ${
+      row.error ? `ERROR ${row.error}` : JSON.stringify(row.metrics)
+    }`,
+  );
   return row;
 }
 
-const wanted = values.scenarios === "all" ? scenarios.map((s) => s.key) : values.scenarios.split(",");
+const wanted = values.scenarios === "all"
+  ? scenarios.map((s) => s.key)
+  : values.scenarios.split(",");
 const unknown = wanted.filter((key) => !scenarios.some((s) => s.key === key));
 if (unknown.length) {
-  console.error(`unknown scenario(s): ${unknown.join(", ")}; known: ${scenarios.map((s) => s.key).join(", ")}`);
+  console.error(
+    `unknown scenario(s): ${unknown.join(", ")}; known: ${scenarios.map((s) => s.key).join(", ")}`,
+  );
   process.exit(2);
 }
 const selfCpus = opt.pin ? pinSelf() : procStatus(process.pid, "Cpus_allowed_list");
-log(`roots ${roots.map((r) => `${r.name}=${r.dir}`).join(", ")}; runtimes ${runtimes}; pin ${opt.pin} (self on cpus ${selfCpus})`);
-log(`windows ${JSON.stringify(windows)}; idle ${opt.idle}; churn ${opt.churnWarmup}+2×${opt.churn}; malformed ${opt.malformed}`);
+log(
+  `roots ${
+    roots.map((r) => `${r.name}=${r.dir}`).join(", ")
+  }; runtimes ${runtimes}; pin ${opt.pin} (self on cpus ${selfCpus})`,
+);
+log(
+  `windows ${
+    JSON.stringify(windows)
+  }; idle ${opt.idle}; churn ${opt.churnWarmup}+2×${opt.churn}; malformed ${opt.malformed}`,
+);
 
 const startedAt = now();
 const results = [];
 console.log(`## bench/abuse (${new Date().toISOString()})`);
-console.log(`\nroots: ${roots.map((r) => `${r.name}=${r.dir}`).join(", ")}; pinned: ${opt.pin}; --seconds ${opt.scale}`);
+console.log(
+  `\nroots: ${
+    roots.map((r) => `${r.name}=${r.dir}`).join(", ")
+  }; pinned: ${opt.pin}; --seconds ${opt.scale}`,
+);
 for (const scenario of scenarios.filter((s) => wanted.includes(s.key))) {
   const rows = [];
   // Roots side by side within each runtime: the comparison that matters runs back to back.

@@ -160,7 +160,7 @@ async function idleRss(port, pid, count) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const servers = values.servers.split(",");
 const results = [];
-const cpuRatios = []; // per rep, wireframe+frag over its baseline: the fragmentation overhead
+const cpuRatios = []; // per rep, the second server over the first (see below)
 for (const runtime of values.runtimes.split(",")) {
   for (const scenario of scenarios) {
     const runs = new Map(servers.map((server) => [server, []]));
@@ -190,8 +190,10 @@ for (const runtime of values.runtimes.split(",")) {
       results.push({ runtime, scenario: scenario.name, server, ...best });
       console.error(`${runtime} ${server} ${scenario.name}: ${JSON.stringify(best)}`);
     }
-    const plain = runs.get("wireframe-8k") ?? runs.get("wireframe");
-    const fragmented = runs.get("wireframe+frag");
+    // With two servers, the second's CPU per request over the first's, per rep
+    // (e.g. wireframe-8k,wireframe+frag: fragmentation's overhead; or
+    // wireframe@/base,wireframe: a change against its base).
+    const [plain, fragmented] = servers.length === 2 ? servers.map((s) => runs.get(s)) : [];
     if (plain && fragmented) {
       const ratios = plain.map((p, i) => fragmented[i].cpuUsPerRequest / p.cpuUsPerRequest);
       // A second estimate beside the median: all reps' CPU over all their requests.
@@ -245,7 +247,9 @@ for (const r of results) {
 if (cpuRatios.length > 0) {
   console.log();
   console.log(
-    `| runtime | scenario | server CPU per request, frag / plain, per rep | median | pooled |`,
+    `| runtime | scenario | server CPU per request, ${servers[1]} / ${
+      servers[0]
+    }, per rep | median | pooled |`,
   );
   console.log(`| --- | --- | --- | ---: | ---: |`);
   for (const { runtime, scenario, ratios, pooled } of cpuRatios) {
