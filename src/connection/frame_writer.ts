@@ -9,7 +9,6 @@ import type { Envelope, Serializer } from "../codec/envelope.ts";
 import type { FrameCodec } from "../codec/types.ts";
 import type { Fragmenter } from "../fragment/fragmenter.ts";
 import type { FragmentMeta } from "../fragment/types.ts";
-import { writeBuffers } from "../_internal/buffer_pool.ts";
 import { LoopBudget } from "../_internal/fairness.ts";
 
 /** A message body that fits one fragment, queued to be written with its header in place. */
@@ -34,10 +33,7 @@ export const DEFAULT_WRITE_HIGH_WATER_MARK = 64 * 1024;
  *
  * When both the serializer and the codec offer the in-place fast path
  * (`encodedLength`/`encodeInto`, `headerLength`/`encodeHeaderInto`), a batch
- * is encoded straight into one buffer however many frames it holds; that
- * buffer comes from a shared pool and goes back once the sink's `write()` has
- * resolved (a `Connection` keeps no reference after that), so a busy
- * connection does not churn the allocator and an idle one holds no buffer.
+ * costs one allocation however many frames it holds.
  *
  * Fairness: `send()` also makes its caller wait, for one turn of the event
  * loop, after each slice of frames or bytes (`LoopBudget`), so a producer on
@@ -233,8 +229,6 @@ export class FrameWriter {
         const chunk = this.#takePending();
         this.#wakeWaiters();
         await this.#writer.write(chunk);
-        // Written: the sink holds no reference any more, the buffer is free again.
-        writeBuffers.give(chunk);
       }
     } catch (error) {
       this.#failure = { error };
@@ -251,7 +245,7 @@ export class FrameWriter {
     const entries = this.#pending;
     const sizes = this.#bodySizes;
     const ids = this.#fragmentIds;
-    const chunk = writeBuffers.take(this.#pendingBytes);
+    const chunk = new Uint8Array(this.#pendingBytes);
     this.#pending = [];
     this.#bodySizes = [];
     this.#fragmentIds = [];

@@ -27,9 +27,9 @@ export interface NetAddr {
  *   reading stops the peer's writes once the buffers in between are full.
  * - `writable` sends bytes. `write()` resolves once the bytes were accepted by
  *   the socket (or the peer's buffer, in memory), not when the peer read them.
- *   From then on the transport keeps no reference to the chunk: the writer
- *   may reuse its buffer (Wireframe's frame writer does, from a pool), so a
- *   transport that must hold bytes longer copies them.
+ *   From then on the transport keeps no reference to the chunk (the writer
+ *   may reuse its buffer), so a transport that must hold bytes longer copies
+ *   them.
  *   `writable.close()` half-closes (sends FIN) while reading carries on;
  *   aborting the writable closes the whole connection.
  *
