@@ -185,8 +185,17 @@ export class OutboundActor implements PushTarget {
   }
 
   /**
+   * Dead-letter what is queued now, counting it for the final `abort()` to
+   * report (after a failed write, or a forced close that still flushes the
+   * writer).
+   */
+  dropQueued(): void {
+    this.#discardedEarlier += this.abort();
+  }
+
+  /**
    * The connection is gone: dead-letter whatever is still queued. Returns how
-   * many pushes were discarded, including by an earlier abort after a failed write.
+   * many pushes were discarded, including by an earlier `dropQueued()`.
    */
   abort(): number {
     this.close();
@@ -276,7 +285,7 @@ export class OutboundActor implements PushTarget {
         this.#failure = { error };
         this.#slot?.reject(error);
         this.#slot = undefined;
-        this.#discardedEarlier += this.abort();
+        this.dropQueued();
       },
     );
   }

@@ -72,8 +72,6 @@ export class ConnectionTask<S> {
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
   /** When the linger timer closes the socket (`performance.now()` time). */
   #closeAt = Infinity;
-  /** Pushes a forced close dead-lettered, reported with the rest when the connection ends. */
-  #discardedByForce = 0;
   #consecutiveMalformed = 0;
   /** Resolved by `forceClose()`: what a teardown still running is raced against. */
   readonly #forced = Promise.withResolvers<typeof FORCED>();
@@ -131,7 +129,7 @@ export class ConnectionTask<S> {
     this.#draining = true;
     this.#forced.resolve(FORCED);
     this.#abort.abort();
-    this.#discardedByForce += this.#actor.abort();
+    this.#actor.dropQueued();
     this.#finish();
     this.#closeWithin(lingerMs);
   }
@@ -173,7 +171,7 @@ export class ConnectionTask<S> {
       clearTimeout(this.#lingerTimer);
       this.#abort.abort();
       spec.sessions?.remove(handle);
-      const discarded = this.#actor.abort() + this.#discardedByForce;
+      const discarded = this.#actor.abort();
       if (discarded > 0) {
         spec.logger.warn("connection closed with pushes still queued", {
           connectionId: this.connectionId,
