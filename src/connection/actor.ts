@@ -190,7 +190,8 @@ export class OutboundActor implements PushTarget {
    * writer).
    */
   dropQueued(): void {
-    this.#discardedEarlier += this.abort();
+    // abort() already includes (and resets) what earlier drops counted.
+    this.#discardedEarlier = this.abort();
   }
 
   /**
