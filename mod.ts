@@ -44,7 +44,6 @@ export {
   type ResponseFrame,
   type ResponseKind,
 } from "./src/response.ts";
-export * from "./src/codec/mod.ts";
 export {
   defaultSerializer,
   type Envelope,
@@ -76,6 +75,7 @@ export {
   type PreambleFailure,
   type PreambleOptions,
 } from "./src/app/preamble.ts";
+export type { WireframeProtocol } from "./src/app/protocol.ts";
 export {
   type ServeOptions,
   type ServerOptions,
@@ -84,17 +84,17 @@ export {
   WireframeServer,
 } from "./src/server/server.ts";
 export type { ServerStats } from "./src/observe/stats.ts";
-export type { WireframeProtocol } from "./src/app/protocol.ts";
 export {
   type PolicyPushOptions,
   type PolicyPushResult,
   PushHandle,
   type PushOptions,
   type PushPolicy,
+  type PushPriority,
   type TryPushResult,
 } from "./src/push/push_handle.ts";
 export { PushError, type PushFailure } from "./src/push/errors.ts";
-export type { DeadLetter, PushPriority } from "./src/push/dead_letter.ts";
+export type { DeadLetter } from "./src/push/dead_letter.ts";
 export { SessionRegistry } from "./src/session/registry.ts";
 export {
   consoleLogger,
@@ -106,7 +106,6 @@ export {
   silentLogger,
 } from "./src/observe/logger.ts";
 export {
-  DEFAULT_THROTTLE_MS,
   type ThrottleClock,
   ThrottledLogger,
   type ThrottleOptions,
@@ -122,7 +121,11 @@ export {
   ConnectionLostError,
   CorrelationMismatchError,
 } from "./src/client/errors.ts";
-export * from "./src/transport/types.ts";
-export * from "./src/transport/errors.ts";
-export { runtimeTransport } from "./src/transport/runtime.ts";
-export * from "./src/fragment/mod.ts";
+export type {
+  Connection,
+  ConnectOptions,
+  Listener,
+  ListenOptions,
+  NetAddr,
+  Transport,
+} from "./src/transport/types.ts";

@@ -12,7 +12,8 @@
 // CPU time per request, and the summary is the median per server and the median
 // of the per-pair ratios.
 import process from "node:process";
-import { LenFlag32K, WireframeApp, WireframeServer } from "../mod.ts";
+import { WireframeApp, WireframeServer } from "../mod.ts";
+import { LenFlag32K } from "../src/fragment/mod.ts";
 import { memoryTransport } from "../src/transport/memory.ts";
 import type { Connection } from "../src/transport/types.ts";
 import { MAX_FRAGMENT_PAYLOAD, MAX_FRAME } from "../examples/fragment_echo_server.ts";

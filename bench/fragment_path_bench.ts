@@ -12,8 +12,9 @@
 import process from "node:process";
 import { defaultSerializer, type Envelope } from "../src/codec/envelope.ts";
 import { LengthDelimitedCodec } from "../src/codec/length_delimited.ts";
-import { FrameWriter } from "../src/connection/frame_writer.ts";
-import { InboundMessages } from "../src/connection/inbound.ts";
+import { FrameWriter } from "../src/wire/frame_writer.ts";
+import { InboundMessages } from "../src/wire/inbound_messages.ts";
+import { fragmentationSpec } from "../src/wire/fragmentation_spec.ts";
 import { Fragmenter } from "../src/fragment/fragmenter.ts";
 import { LenFlag32K } from "../src/fragment/len_flag_32k.ts";
 import { MAX_FRAGMENT_PAYLOAD, MAX_FRAME } from "../examples/fragment_echo_server.ts";
@@ -39,7 +40,7 @@ type Step = () => Promise<void> | void;
 function inbound(fragmented: boolean): Step {
   const messages = new InboundMessages(
     codec,
-    fragmented ? { strategy, limits: {} } : undefined,
+    fragmented ? fragmentationSpec("bench", strategy, {}) : undefined,
     (error) => {
       throw error;
     },
@@ -52,13 +53,12 @@ function inbound(fragmented: boolean): Step {
 }
 
 function outbound(fragmented: boolean): Step {
-  const writer = new FrameWriter(
-    socket,
+  const writer = new FrameWriter({
+    writer: socket,
     codec,
-    defaultSerializer,
-    undefined,
-    fragmented ? new Fragmenter(strategy) : undefined,
-  );
+    serializer: defaultSerializer,
+    fragmenter: fragmented ? new Fragmenter(strategy) : undefined,
+  });
   const answers: Envelope[] = Array.from({ length: DEPTH }, (_, i) => ({
     id: 1,
     correlationId: BigInt(i + 1),

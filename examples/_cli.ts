@@ -7,7 +7,7 @@
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import type { WireframeServer } from "../mod.ts";
+import type { WireframeServer } from "@wireframe/wireframe";
 
 /** Extra string options an example accepts, with defaults. */
 export type ExtraOptions = Record<string, string>;

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { WireframeClient } from "../mod.ts";
+import { WireframeClient } from "@wireframe/wireframe";
 import { COUNT, ECHO, startEchoServer } from "./echo_server.ts";
 
 const server = await startEchoServer({ port: 0 });

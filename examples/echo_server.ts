@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { type Context, WireframeApp, WireframeError, WireframeServer } from "../mod.ts";
+import { type Context, WireframeApp, WireframeError, WireframeServer } from "@wireframe/wireframe";
 import { readU32, runExampleServer, u32 } from "./_cli.ts";
 
 /** Message ids of the echo protocol. */

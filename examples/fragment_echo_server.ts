@@ -18,7 +18,8 @@
  *
  * @module
  */
-import { LenFlag32K, type ReassemblyOptions, WireframeApp, WireframeServer } from "../mod.ts";
+import { WireframeApp, WireframeServer } from "@wireframe/wireframe";
+import { LenFlag32K, type ReassemblyOptions } from "@wireframe/wireframe/fragment";
 import { runExampleServer } from "./_cli.ts";
 
 /** Largest frame body on the wire. */

@@ -11,16 +11,14 @@
  *
  * @module
  */
+import { WireframeClient, WireframeServer } from "@wireframe/wireframe";
+import { FrameDecoder, FrameEncoder } from "@wireframe/wireframe/codec";
 import {
   FragmentAdapter,
   type FragmentMeta,
   type FragmentStrategy,
-  FrameDecoder,
-  FrameEncoder,
   MuxFragmentStrategy,
-  WireframeClient,
-  WireframeServer,
-} from "../mod.ts";
+} from "@wireframe/wireframe/fragment";
 import { fragmentEchoApp, fragmentFraming } from "./fragment_echo_server.ts";
 
 /** Wrap a strategy to count the fragment headers it writes and reads. */

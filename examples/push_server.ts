@@ -25,7 +25,7 @@ import {
   WireframeApp,
   WireframeError,
   WireframeServer,
-} from "../mod.ts";
+} from "@wireframe/wireframe";
 import { readU32, runExampleServer, u32 } from "./_cli.ts";
 
 /** Echo. */

@@ -16,15 +16,15 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import {
-  LengthDelimitedCodec,
   type PushHandle,
-  runtimeTransport,
   SessionRegistry,
   silentLogger,
   WireframeApp,
   WireframeClient,
   WireframeServer,
 } from "../../mod.ts";
+import { LengthDelimitedCodec } from "../../src/codec/mod.ts";
+import { runtimeTransport } from "../../src/transport/runtime.ts";
 
 const { values } = parseArgs({
   args: process.argv.slice(2),

@@ -4,6 +4,11 @@
  * @module
  */
 
+/** What an interrupted await settles with: the connection went away. */
+export const GONE: unique symbol = Symbol("connection gone");
+/** The connection went away. */
+export type Gone = typeof GONE;
+
 /**
  * Wraps awaits so they settle with `gone` once `signal` aborts, even if the
  * awaited promise never does (a handler stuck forever must not hold up

@@ -6,7 +6,8 @@
  */
 import { parseOptions } from "../_internal/options.ts";
 import { defaultSerializer, type Serializer } from "../codec/envelope.ts";
-import { LengthDelimitedCodec, type LengthDelimitedOptions } from "../codec/length_delimited.ts";
+import { LengthDelimitedCodec } from "../codec/length_delimited.ts";
+import { type FrameCodecOrOptions, toFrameCodec } from "../codec/to_frame_codec.ts";
 import type { FrameCodec } from "../codec/types.ts";
 import { ConfigError, WireframeBaseError } from "../error.ts";
 import { consoleLogger, type Logger } from "../observe/logger.ts";
@@ -30,8 +31,7 @@ import type { PreambleOptions } from "./preamble.ts";
 import type { WireframeProtocol } from "./protocol.ts";
 import type { DeadLetter } from "../push/dead_letter.ts";
 import type { SessionRegistry } from "../session/registry.ts";
-import type { FragmentationSpec } from "../connection/inbound.ts";
-import { Reassembler } from "../fragment/reassembler.ts";
+import { type FragmentationSpec, fragmentationSpec } from "../wire/fragmentation_spec.ts";
 import type { ReassemblyOptions } from "../fragment/options.ts";
 import type { FragmentStrategy } from "../fragment/types.ts";
 
@@ -233,8 +233,8 @@ export class WireframeApp<S = undefined> {
   }
 
   /** Use another frame codec, or the length-delimited one with other options. */
-  codec(codec: FrameCodec | LengthDelimitedOptions): this {
-    this.#codec = isFrameCodec(codec) ? codec : new LengthDelimitedCodec(codec);
+  codec(codec: FrameCodecOrOptions): this {
+    this.#codec = toFrameCodec(codec);
     return this;
   }
 
@@ -302,8 +302,7 @@ export class WireframeApp<S = undefined> {
    * @throws {ConfigError} for invalid limits
    */
   fragmentation(strategy: FragmentStrategy, limits: ReassemblyOptions = {}): this {
-    new Reassembler(strategy, limits); // validates the limits now, not at the first connection
-    this.#fragmentation = { strategy, limits };
+    this.#fragmentation = fragmentationSpec("fragmentation", strategy, limits);
     return this;
   }
 
@@ -340,10 +339,6 @@ export class WireframeApp<S = undefined> {
 /** The frozen spec of `app`, for the server and tests. Not part of the public API. */
 export function appSpec<S>(app: WireframeApp<S>): AppSpec<S> {
   return readSpec(app);
-}
-
-function isFrameCodec(value: FrameCodec | LengthDelimitedOptions): value is FrameCodec {
-  return typeof (value as FrameCodec).createDecoder === "function";
 }
 
 function requireFunction(owner: string, option: string, value: unknown): void {

@@ -8,14 +8,17 @@ import { z } from "zod";
 import { AsyncQueue } from "../_internal/async_queue.ts";
 import { intInRange, parseOptions } from "../_internal/options.ts";
 import { defaultSerializer, type Envelope, type Serializer } from "../codec/envelope.ts";
-import { LengthDelimitedCodec, type LengthDelimitedOptions } from "../codec/length_delimited.ts";
+import { type FrameCodecOrOptions, toFrameCodec } from "../codec/to_frame_codec.ts";
 import type { FrameCodec } from "../codec/types.ts";
-import { FrameWriter } from "../connection/frame_writer.ts";
+import { FrameWriter } from "../wire/frame_writer.ts";
 import { LoopBudget } from "../_internal/fairness.ts";
-import { type FragmentationSpec, InboundMessages } from "../connection/inbound.ts";
-import { Fragmenter } from "../fragment/fragmenter.ts";
+import { InboundMessages } from "../wire/inbound_messages.ts";
+import {
+  createFragmenter,
+  type FragmentationSpec,
+  fragmentationSpec,
+} from "../wire/fragmentation_spec.ts";
 import type { ReassemblyOptions } from "../fragment/options.ts";
-import { Reassembler } from "../fragment/reassembler.ts";
 import type { FragmentStrategy } from "../fragment/types.ts";
 import { runtimeTransport } from "../transport/runtime.ts";
 import type { Connection, NetAddr, Transport } from "../transport/types.ts";
@@ -31,7 +34,7 @@ export interface ClientOptions {
   /** Transport; default: the running runtime's TCP transport. */
   transport?: Transport;
   /** Frame codec, or options of the default length-delimited codec. */
-  codec?: FrameCodec | LengthDelimitedOptions;
+  codec?: FrameCodecOrOptions;
   /** Envelope format; default: DESIGN.md §5. */
   serializer?: Serializer;
   /** Raw bytes sent once before any frame (the server's preamble). */
@@ -110,17 +113,12 @@ export class WireframeClient {
     this.#serializer = serializer;
     this.#bufferSize = options.bufferSize;
     this.#closeTimeoutMs = options.closeTimeoutMs;
-    const fragmenter = fragmentation &&
-      new Fragmenter(fragmentation.strategy, {
-        maxMessageSize: fragmentation.limits.maxMessageSize,
-      });
-    this.#out = new FrameWriter(
-      conn.writable.getWriter(),
+    this.#out = new FrameWriter({
+      writer: conn.writable.getWriter(),
       codec,
       serializer,
-      undefined,
-      fragmenter,
-    );
+      fragmenter: fragmentation && createFragmenter(fragmentation),
+    });
     this.#table = new CorrelationTable();
     this.#pushes = new AsyncQueue(options.bufferSize);
     this.closed = this.#readLoop();
@@ -132,18 +130,15 @@ export class WireframeClient {
    */
   static async connect(options: ClientOptions): Promise<WireframeClient> {
     const parsed = parseOptions("WireframeClient", optionsSchema, options);
-    const codec = options.codec === undefined
-      ? new LengthDelimitedCodec()
-      : "createDecoder" in options.codec
-      ? options.codec as FrameCodec
-      : new LengthDelimitedCodec(options.codec as LengthDelimitedOptions);
+    const codec = toFrameCodec(options.codec);
+    const fragmentation = options.fragmentation &&
+      fragmentationSpec(
+        "WireframeClient",
+        options.fragmentation.strategy,
+        options.fragmentation.limits,
+      );
     const transport = options.transport ?? await runtimeTransport();
     const conn = await transport.connect({ hostname: parsed.hostname, port: parsed.port });
-    const fragmentation = options.fragmentation && {
-      strategy: options.fragmentation.strategy,
-      limits: options.fragmentation.limits ?? {},
-    };
-    if (fragmentation) new Reassembler(fragmentation.strategy, fragmentation.limits); // validate now
     const client = new WireframeClient(
       conn,
       parsed,

@@ -3,21 +3,8 @@
  *
  * @module
  */
-import { LengthDelimitedCodec, type LengthDelimitedOptions } from "./length_delimited.ts";
 import type { FrameCodec, FrameDecoderState } from "./types.ts";
-
-/** A `FrameCodec`, or options for a {@link LengthDelimitedCodec}. */
-export type FrameCodecOrOptions = FrameCodec | LengthDelimitedOptions;
-
-/** Use `input` if it is a codec, else build a {@link LengthDelimitedCodec} from it. */
-export function toFrameCodec(input?: FrameCodecOrOptions): FrameCodec {
-  if (
-    input !== undefined && "createDecoder" in input && typeof input.createDecoder === "function"
-  ) {
-    return input;
-  }
-  return new LengthDelimitedCodec(input as LengthDelimitedOptions | undefined);
-}
+import { type FrameCodecOrOptions, toFrameCodec } from "./to_frame_codec.ts";
 
 /**
  * Splits a byte stream into frames. Every complete frame in a chunk is

@@ -4,7 +4,7 @@
  * @module
  */
 import { ConfigError } from "../error.ts";
-import { type FrameCodecOrOptions, toFrameCodec } from "./frame_decoder.ts";
+import { type FrameCodecOrOptions, toFrameCodec } from "./to_frame_codec.ts";
 import { LengthDelimitedCodec } from "./length_delimited.ts";
 import type { FrameCodec } from "./types.ts";
 

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { ConfigError } from "../error.ts";
 import { intInRange, oneOf, parseOptions } from "../_internal/options.ts";
 import { FrameTooLargeError, InvalidFrameLengthError } from "./errors.ts";
-import { LengthDelimitedDecoder } from "./length_delimited_decoder.ts";
+import { LengthDelimitedDecoder, type LengthFieldLayout } from "./length_delimited_decoder.ts";
 import type { FrameCodec, FrameDecoderState } from "./types.ts";
 
 /**
@@ -95,7 +95,7 @@ const OWNER = "LengthDelimitedCodec";
  * decoder.finish();
  * ```
  */
-export class LengthDelimitedCodec implements FrameCodec {
+export class LengthDelimitedCodec implements FrameCodec, LengthFieldLayout {
   /** Size of the length field in bytes. */
   readonly lengthFieldLength: 1 | 2 | 3 | 4 | 8;
   /** Byte order of the length field. */

@@ -10,8 +10,27 @@ import {
   IncompleteHeaderError,
   InvalidFrameLengthError,
 } from "./errors.ts";
-import type { LengthDelimitedCodec } from "./length_delimited.ts";
 import type { FrameDecoderState, FrameSpanSink } from "./types.ts";
+
+/**
+ * Where a frame's length is and what it counts: the settings of a
+ * `LengthDelimitedCodec`, which implements this (declared here so the
+ * decoder does not import its codec back).
+ */
+export interface LengthFieldLayout {
+  /** Size of the length field in bytes. */
+  readonly lengthFieldLength: 1 | 2 | 3 | 4 | 8;
+  /** Byte order of the length field. */
+  readonly byteOrder: "big" | "little";
+  /** Bytes before the length field. */
+  readonly lengthFieldOffset: number;
+  /** Added to the length field value to get the bytes after it. */
+  readonly lengthAdjustment: number;
+  /** Bytes stripped from the start of each decoded frame. */
+  readonly initialBytesToStrip: number;
+  /** Largest frame body accepted. */
+  readonly maxFrameLength: number;
+}
 
 type FrameSink = (frame: Uint8Array) => void;
 
@@ -52,7 +71,7 @@ function gather(parts: readonly Uint8Array[], tail: Uint8Array, skip: number, ds
 
 /** Per-stream decoding state; create with `LengthDelimitedCodec.createDecoder()`. */
 export class LengthDelimitedDecoder implements FrameDecoderState {
-  readonly #c: LengthDelimitedCodec;
+  readonly #c: LengthFieldLayout;
   readonly #read: LengthReader;
   readonly #header: number;
   readonly #strip: number;
@@ -66,7 +85,7 @@ export class LengthDelimitedDecoder implements FrameDecoderState {
   #failed = false;
   #error: unknown;
 
-  constructor(c: LengthDelimitedCodec) {
+  constructor(c: LengthFieldLayout) {
     this.#c = c;
     this.#read = lengthReader(c.lengthFieldLength, c.byteOrder === "little");
     this.#header = c.lengthFieldOffset + c.lengthFieldLength;

@@ -22,5 +22,13 @@ export {
   LengthDelimitedCodec,
   type LengthDelimitedOptions,
 } from "./length_delimited.ts";
-export { type FrameCodecOrOptions, FrameDecoder } from "./frame_decoder.ts";
+export { FrameDecoder } from "./frame_decoder.ts";
+export { type FrameCodecOrOptions, toFrameCodec } from "./to_frame_codec.ts";
 export { FrameEncoder } from "./frame_encoder.ts";
+export {
+  defaultSerializer,
+  type Envelope,
+  EnvelopeError,
+  type EnvelopeErrorReason,
+  type Serializer,
+} from "./envelope.ts";

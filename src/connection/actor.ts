@@ -14,15 +14,15 @@
  */
 import type { Envelope } from "../codec/envelope.ts";
 import { BoundedQueue } from "../push/bounded_queue.ts";
-import type { DeadLetterSink, PushPriority } from "../push/dead_letter.ts";
+import type { DeadLetterSink } from "../push/dead_letter.ts";
 import { PushError } from "../push/errors.ts";
-import type { PushTarget, TryPushResult } from "../push/push_handle.ts";
+import type { PushPriority, PushTarget, TryPushResult } from "../push/push_handle.ts";
 import { type Clock, TokenBucket } from "../push/token_bucket.ts";
 import type { AppSpec } from "../app/app.ts";
 import type { Context } from "../app/context.ts";
 import type { Counters } from "../observe/stats.ts";
 import type { Logger } from "../observe/logger.ts";
-import type { FrameWriter } from "./frame_writer.ts";
+import type { FrameWriter } from "../wire/frame_writer.ts";
 
 /** Tuning of one connection's actor. */
 export interface ActorOptions {

@@ -19,13 +19,13 @@ import type { Response } from "../response.ts";
 import { TransportError } from "../transport/errors.ts";
 import type { Connection } from "../transport/types.ts";
 import { createActor, type OutboundActor } from "./actor.ts";
-import { Exchanges, GONE, type Gone } from "./exchange.ts";
+import { Exchanges } from "./exchange.ts";
 import { reportConnectionFault } from "./faults.ts";
-import { Interrupter } from "../_internal/interrupter.ts";
+import { GONE, type Gone, Interrupter } from "../_internal/interrupter.ts";
 import { LoopBudget } from "../_internal/fairness.ts";
-import { FrameWriter } from "./frame_writer.ts";
-import { InboundMessages } from "./inbound.ts";
-import { Fragmenter } from "../fragment/fragmenter.ts";
+import { FrameWriter } from "../wire/frame_writer.ts";
+import { InboundMessages } from "../wire/inbound_messages.ts";
+import { createFragmenter } from "../wire/fragmentation_spec.ts";
 import { runPreamble } from "./preamble_stage.ts";
 
 /** What the server shares with every connection. */
@@ -83,15 +83,12 @@ export class ConnectionTask<S> {
     this.#conn = conn;
     this.#deps = deps;
     this.#interrupter = new Interrupter(this.#abort.signal, GONE);
-    this.#out = new FrameWriter(
-      conn.writable.getWriter(),
-      spec.codec,
-      spec.serializer,
-      undefined,
-      spec.fragmentation && new Fragmenter(spec.fragmentation.strategy, {
-        maxMessageSize: spec.fragmentation.limits.maxMessageSize,
-      }),
-    );
+    this.#out = new FrameWriter({
+      writer: conn.writable.getWriter(),
+      codec: spec.codec,
+      serializer: spec.serializer,
+      fragmenter: spec.fragmentation && createFragmenter(spec.fragmentation),
+    });
     this.#actor = createActor(connectionId, this.#out, deps, () => this.#ctx);
     this.#ctx = new ConnectionContext<S>(
       connectionId,

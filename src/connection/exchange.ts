@@ -14,11 +14,7 @@ import type { Response, ResponseFrame } from "../response.ts";
 import type { OutboundActor } from "./actor.ts";
 import { isIoFault } from "./faults.ts";
 import { PushError } from "../push/errors.ts";
-
-/** Returned by an interruptible await when the connection went away. */
-export const GONE: unique symbol = Symbol("connection gone");
-/** The connection went away. */
-export type Gone = typeof GONE;
+import { GONE, type Gone } from "../_internal/interrupter.ts";
 
 const FAILED = Symbol("failed");
 type Failed = typeof FAILED;

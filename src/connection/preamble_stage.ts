@@ -10,7 +10,7 @@ import { PreambleError, type PreambleOptions } from "../app/preamble.ts";
 import type { Counters } from "../observe/stats.ts";
 import { concatBytes } from "../_internal/bytes.ts";
 import { isIoFault } from "./faults.ts";
-import type { FrameWriter } from "./frame_writer.ts";
+import type { FrameWriter } from "../wire/frame_writer.ts";
 
 /** The decoded preamble and the bytes that arrived after it. */
 export interface PreambleRead {

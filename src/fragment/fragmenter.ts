@@ -6,11 +6,10 @@
 import { ConfigError } from "../error.ts";
 import { MessageTooLargeError } from "./errors.ts";
 import { type FragmenterOptions, resolveFragmenterOptions } from "./options.ts";
-import { singleFragmentOf } from "./_single.ts";
+import { maxMsgIdOf, singleFragmentOf } from "./_strategy_checks.ts";
 import type { FragmentMeta, FragmentStrategy, SingleFragmentCodec } from "./types.ts";
 
 const OWNER = "Fragmenter";
-const U32_MAX = 0xffff_ffff;
 // Fragments are carved out of shared slabs: one allocation per slab instead of
 // one per fragment (a small typed array costs ~1 µs). Regions are never reused.
 const SLAB_MIN = 64 * 1024;
@@ -62,14 +61,7 @@ export class Fragmenter {
    */
   constructor(strategy: FragmentStrategy, options?: FragmenterOptions) {
     this.maxMessageSize = resolveFragmenterOptions(OWNER, options).maxMessageSize;
-    const maxMsgId = strategy.maxMsgId ?? U32_MAX;
-    if (!(Number.isInteger(maxMsgId) && maxMsgId >= 0 && maxMsgId <= U32_MAX)) {
-      throw new ConfigError(
-        "strategy.maxMsgId",
-        `${OWNER}: option "strategy.maxMsgId" must be an integer from 0 to ${U32_MAX} ` +
-          `(got ${maxMsgId})`,
-      );
-    }
+    const maxMsgId = maxMsgIdOf(OWNER, strategy);
     this.strategy = strategy;
     this.#single = singleFragmentOf(OWNER, strategy);
     this.#singleMax = this.#single === undefined

@@ -5,7 +5,7 @@
  */
 import { PartialMessage } from "./_partial.ts";
 import { decodeChecked } from "./_decode_checked.ts";
-import { singleFragmentOf } from "./_single.ts";
+import { singleFragmentOf } from "./_strategy_checks.ts";
 import {
   FragmentError,
   FragmentSequenceError,

@@ -6,9 +6,7 @@
  */
 import type { Envelope } from "../codec/envelope.ts";
 import type { Logger } from "../observe/logger.ts";
-
-/** Priority of a pushed frame. */
-export type PushPriority = "high" | "low";
+import type { PushPriority } from "./push_handle.ts";
 
 /** A frame that could not be queued, with where it was going. */
 export interface DeadLetter {

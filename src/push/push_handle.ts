@@ -5,8 +5,10 @@
  * @module
  */
 import type { Envelope } from "../codec/envelope.ts";
-import type { PushPriority } from "./dead_letter.ts";
 import { PushError, type PushFailure } from "./errors.ts";
+
+/** Priority of a pushed frame: high-priority pushes go before low-priority ones. */
+export type PushPriority = "high" | "low";
 
 /** What to do when the queue is full (`pushWithPolicy`). */
 export type PushPolicy = "error-if-full" | "drop-if-full" | "warn-and-drop-if-full";

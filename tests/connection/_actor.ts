@@ -4,7 +4,7 @@
  * the actor's choice order recorded through its `beforeSend` hook.
  */
 import { OutboundActor } from "../../src/connection/actor.ts";
-import { FrameWriter } from "../../src/connection/frame_writer.ts";
+import { FrameWriter } from "../../src/wire/frame_writer.ts";
 import { defaultSerializer, type Envelope } from "../../src/codec/envelope.ts";
 import { LengthDelimitedCodec } from "../../src/codec/length_delimited.ts";
 import { type DeadLetter, DeadLetterSink } from "../../src/push/dead_letter.ts";
@@ -141,12 +141,12 @@ export interface ActorRig {
 /** Build an actor (connection id 7) with the given tuning. */
 export function makeActor(setup: ActorSetup = {}): ActorRig {
   const sink = setup.sink ?? new GatedSink();
-  const writer = new FrameWriter(
-    sink.stream.getWriter(),
-    new LengthDelimitedCodec(),
-    defaultSerializer,
-    setup.highWaterMark ?? 1,
-  );
+  const writer = new FrameWriter({
+    writer: sink.stream.getWriter(),
+    codec: new LengthDelimitedCodec(),
+    serializer: defaultSerializer,
+    highWaterMark: setup.highWaterMark ?? 1,
+  });
   const { logger, records } = captureLogger();
   const dlq = collectingDeadLetters();
   const deadLetters = new DeadLetterSink(dlq.stream, logger);

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { WireframeApp } from "../../src/app/app.ts";
 import type { Envelope } from "../../src/codec/envelope.ts";
-import type { DeadLetter, PushPriority } from "../../src/push/dead_letter.ts";
+import type { DeadLetter } from "../../src/push/dead_letter.ts";
+import type { PushPriority } from "../../src/push/push_handle.ts";
 import type { PushHandle } from "../../src/push/push_handle.ts";
 import { memoryTransport } from "../../src/transport/memory.ts";
 import type { Connection } from "../../src/transport/types.ts";

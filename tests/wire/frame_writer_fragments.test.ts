@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { defaultSerializer, type Envelope, type Serializer } from "../../src/codec/envelope.ts";
 import { LengthDelimitedCodec } from "../../src/codec/length_delimited.ts";
-import { FrameWriter } from "../../src/connection/frame_writer.ts";
+import { FrameWriter } from "../../src/wire/frame_writer.ts";
 import {
   Fragmenter,
   type FragmentStrategy,
@@ -34,13 +34,12 @@ async function written(
   const sink = new WritableStream<Uint8Array>({
     write: (chunk) => void chunks.push(chunk.slice()),
   });
-  const writer = new FrameWriter(
-    sink.getWriter(),
+  const writer = new FrameWriter({
+    writer: sink.getWriter(),
     codec,
     serializer,
-    undefined,
-    new Fragmenter(strategy),
-  );
+    fragmenter: new Fragmenter(strategy),
+  });
   for (const envelope of envelopes) await writer.send(envelope);
   await writer.close();
   return chunks;

@@ -1,6 +1,6 @@
 /**
- * Validation of a strategy's optional one-fragment fast path, shared by the
- * fragmenter and the reassembler.
+ * Checks of a fragment strategy's optional fields, shared by the fragmenter,
+ * the reassembler and the fragmentation spec of an app or a client.
  *
  * @module
  */
@@ -31,4 +31,23 @@ export function singleFragmentOf(
     );
   }
   return single;
+}
+
+const U32_MAX = 0xffff_ffff;
+
+/**
+ * `strategy.maxMsgId` (default 2^32−1), checked once.
+ *
+ * @throws {ConfigError} if it is not an integer from 0 to 2^32−1
+ */
+export function maxMsgIdOf(owner: string, strategy: FragmentStrategy): number {
+  const maxMsgId = strategy.maxMsgId ?? U32_MAX;
+  if (!(Number.isInteger(maxMsgId) && maxMsgId >= 0 && maxMsgId <= U32_MAX)) {
+    throw new ConfigError(
+      "strategy.maxMsgId",
+      `${owner}: option "strategy.maxMsgId" must be an integer from 0 to ${U32_MAX} ` +
+        `(got ${maxMsgId})`,
+    );
+  }
+  return maxMsgId;
 }

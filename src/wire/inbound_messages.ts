@@ -7,14 +7,7 @@
  */
 import type { FrameCodec, FrameDecoderState } from "../codec/types.ts";
 import { Reassembler } from "../fragment/reassembler.ts";
-import type { ReassemblyOptions } from "../fragment/options.ts";
-import type { FragmentStrategy } from "../fragment/types.ts";
-
-/** Fragmentation as configured on an app or a client. */
-export interface FragmentationSpec {
-  readonly strategy: FragmentStrategy;
-  readonly limits: ReassemblyOptions;
-}
+import type { FragmentationSpec } from "./fragmentation_spec.ts";
 
 /** Bytes in, whole message bodies out (frames, or re-assembled messages). */
 export class InboundMessages {

@@ -4,7 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { concatBytes as concat } from "../../src/_internal/bytes.ts";
 import { LengthDelimitedCodec } from "../../src/codec/length_delimited.ts";
-import { InboundMessages } from "../../src/connection/inbound.ts";
+import { InboundMessages } from "../../src/wire/inbound_messages.ts";
+import { fragmentationSpec } from "../../src/wire/fragmentation_spec.ts";
 import { Fragmenter, LenFlag32K, ReassemblyTimeoutError } from "../../src/fragment/mod.ts";
 
 const codec = new LengthDelimitedCodec();
@@ -18,7 +19,7 @@ function framedFragments(message: Uint8Array): Uint8Array[] {
 }
 
 test("whole and multi-fragment messages come out in order from one chunk", () => {
-  const inbound = new InboundMessages(codec, { strategy, limits: {} }, () => {});
+  const inbound = new InboundMessages(codec, fragmentationSpec("test", strategy, {}), () => {});
   const messages = [
     new Uint8Array([1, 2]),
     new Uint8Array([3, 4, 5, 6, 7, 8, 9]),
@@ -37,7 +38,7 @@ test("a partial message is evicted no sooner than reassemblyTimeoutMs after its 
   const eviction = new Promise<unknown>((resolve) => (expired = resolve));
   const inbound = new InboundMessages(
     codec,
-    { strategy, limits: { reassemblyTimeoutMs: timeoutMs } },
+    fragmentationSpec("test", strategy, { reassemblyTimeoutMs: timeoutMs }),
     (error) => expired(error),
   );
   const [first] = framedFragments(new Uint8Array(10));

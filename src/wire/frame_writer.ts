@@ -26,6 +26,20 @@ const BODY_SLAB_SIZE = 64 * 1024;
 /** Bytes queued before `send()` makes its caller wait. */
 export const DEFAULT_WRITE_HIGH_WATER_MARK = 64 * 1024;
 
+/** What a {@link FrameWriter} writes to, and how. */
+export interface FrameWriterOptions {
+  /** The byte sink (a connection's writable side); the writer holds its lock. */
+  readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** Frames each message body. */
+  readonly codec: FrameCodec;
+  /** Turns envelopes into message bodies. */
+  readonly serializer: Serializer;
+  /** Splits bodies into fragments, when the protocol fragments messages. */
+  readonly fragmenter?: Fragmenter | undefined;
+  /** Bytes queued before `send()` makes its caller wait; default 64 KiB. */
+  readonly highWaterMark?: number | undefined;
+}
+
 /**
  * Envelopes in, coalesced framed bytes out. At most one write is in flight;
  * at most `highWaterMark` bytes (plus one frame) wait behind it, so a slow
@@ -67,13 +81,8 @@ export class FrameWriter {
   #roomWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   readonly #budget = new LoopBudget();
 
-  constructor(
-    writer: WritableStreamDefaultWriter<Uint8Array>,
-    codec: FrameCodec,
-    serializer: Serializer,
-    highWaterMark: number = DEFAULT_WRITE_HIGH_WATER_MARK,
-    fragmenter?: Fragmenter,
-  ) {
+  constructor(options: FrameWriterOptions) {
+    const { writer, codec, serializer, fragmenter } = options;
     this.#writer = writer;
     this.#codec = codec;
     this.#serializer = serializer;
@@ -82,7 +91,7 @@ export class FrameWriter {
     this.#inPlace = serializer.encodedLength !== undefined &&
       serializer.encodeInto !== undefined && codec.headerLength !== undefined &&
       codec.encodeHeaderInto !== undefined;
-    this.#highWaterMark = highWaterMark;
+    this.#highWaterMark = options.highWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK;
   }
 
   /**
