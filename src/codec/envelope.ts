@@ -32,6 +32,7 @@ export interface Envelope {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { Envelope, Serializer } from "@wireframe/wireframe";
  *
  * // A one-byte command id followed by the payload (MySQL-style).
@@ -44,6 +45,10 @@ export interface Envelope {
  *     return out;
  *   },
  * };
+ *
+ * const body = commandByte.encode({ id: 3, payload: Uint8Array.of(0x53) });
+ * assert.deepEqual(body, Uint8Array.of(3, 0x53));
+ * assert.deepEqual(commandByte.decode(body), { id: 3, payload: Uint8Array.of(0x53) });
  * ```
  */
 export interface Serializer {
@@ -103,10 +108,13 @@ const MAX_U64 = 0xffff_ffff_ffff_ffffn;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defaultSerializer } from "@wireframe/wireframe";
  *
  * const body = defaultSerializer.encode({ id: 1, correlationId: 7n, payload: new Uint8Array([42]) });
- * const env = defaultSerializer.decode(body); // { id: 1, correlationId: 7n, payload: [42] }
+ * assert.deepEqual(body, Uint8Array.of(0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 7, 42));
+ * const env = defaultSerializer.decode(body);
+ * assert.deepEqual(env, { id: 1, correlationId: 7n, payload: Uint8Array.of(42) });
  * ```
  */
 export const defaultSerializer: Serializer = {

@@ -13,15 +13,15 @@ import { WireframeBaseError } from "../error.ts";
  *
  * @example
  * ```ts
- * import { CodecError, LengthDelimitedCodec } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { CodecError, LengthDelimitedCodec } from "@wireframe/wireframe/codec";
  *
  * const decoder = new LengthDelimitedCodec().createDecoder();
- * try {
- *   decoder.decode(new Uint8Array([0, 0, 0, 9, 1]), () => {});
- *   decoder.finish();
- * } catch (err) {
- *   if (err instanceof CodecError) console.error(err.code); // "ERR_INCOMPLETE_FRAME"
- * }
+ * decoder.decode(new Uint8Array([0, 0, 0, 9, 1]), () => {}); // says 9 bytes, has 1
+ * assert.throws(
+ *   () => decoder.finish(),
+ *   (err) => err instanceof CodecError && err.code === "ERR_INCOMPLETE_FRAME",
+ * );
  * ```
  */
 export class CodecError extends WireframeBaseError {}

@@ -15,11 +15,17 @@ import { type FrameCodecOrOptions, toFrameCodec } from "./to_frame_codec.ts";
  *
  * @example
  * ```ts
- * import { FrameDecoder } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { FrameDecoder, IncompleteHeaderError } from "@wireframe/wireframe/codec";
  *
+ * // One whole frame ("hi"), then the input ends two bytes into the next header.
  * const bytes = ReadableStream.from([new Uint8Array([0, 0, 0, 2, 104, 105, 0, 0])]);
  * const frames = bytes.pipeThrough(new FrameDecoder({ maxFrameLength: 8192 }));
- * for await (const frame of frames) console.log(frame); // Uint8Array [104, 105], then an error
+ * const received: Uint8Array[] = [];
+ * await assert.rejects(async () => {
+ *   for await (const frame of frames) received.push(frame);
+ * }, IncompleteHeaderError);
+ * assert.deepEqual(received, [Uint8Array.of(104, 105)]);
  * ```
  */
 export class FrameDecoder extends TransformStream<Uint8Array, Uint8Array> {

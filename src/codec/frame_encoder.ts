@@ -28,12 +28,12 @@ let used = 0;
  *
  * @example
  * ```ts
- * import { FrameEncoder } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { FrameEncoder } from "@wireframe/wireframe/codec";
  *
  * const frames = ReadableStream.from([new Uint8Array([104, 105])]);
- * for await (const bytes of frames.pipeThrough(new FrameEncoder())) {
- *   console.log(bytes); // Uint8Array [0, 0, 0, 2, 104, 105]
- * }
+ * const wire = await Array.fromAsync(frames.pipeThrough(new FrameEncoder()));
+ * assert.deepEqual(wire, [Uint8Array.of(0, 0, 0, 2, 104, 105)]);
  * ```
  */
 export class FrameEncoder extends TransformStream<Uint8Array, Uint8Array> {

@@ -86,13 +86,18 @@ const OWNER = "LengthDelimitedCodec";
  *
  * @example Default: 4-byte big-endian length, then the body
  * ```ts
- * import { LengthDelimitedCodec } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { LengthDelimitedCodec } from "@wireframe/wireframe/codec";
  *
  * const codec = new LengthDelimitedCodec({ maxFrameLength: 64 * 1024 });
- * const wire = codec.encode(new TextEncoder().encode("hi")); // 00 00 00 02 68 69
+ * const wire = codec.encode(new TextEncoder().encode("hi"));
+ * assert.deepEqual(wire, Uint8Array.of(0, 0, 0, 2, 0x68, 0x69));
+ *
  * const decoder = codec.createDecoder();
- * decoder.decode(wire, (body) => console.log(new TextDecoder().decode(body))); // "hi"
- * decoder.finish();
+ * const bodies: string[] = [];
+ * decoder.decode(wire, (body) => bodies.push(new TextDecoder().decode(body)));
+ * decoder.finish(); // throws if input ended inside a frame
+ * assert.deepEqual(bodies, ["hi"]);
  * ```
  */
 export class LengthDelimitedCodec implements FrameCodec, LengthFieldLayout {

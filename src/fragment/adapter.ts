@@ -43,14 +43,17 @@ const inboundSchema = z.strictObject({
  *
  * @example Frame bodies in, messages out
  * ```ts
- * import { FragmentAdapter, FrameDecoder, FrameEncoder, LenFlag32K } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { FrameDecoder, FrameEncoder } from "@wireframe/wireframe/codec";
+ * import { FragmentAdapter, LenFlag32K } from "@wireframe/wireframe/fragment";
  *
  * const adapter = new FragmentAdapter(new LenFlag32K(), { maxMessageSize: 8 * 1024 * 1024 });
  * const wire = ReadableStream.from([new Uint8Array(100_000)])
- *   .pipeThrough(adapter.outbound())
+ *   .pipeThrough(adapter.outbound()) // 4 fragments: 3 × 32 KiB − 1, then the rest
  *   .pipeThrough(new FrameEncoder());
  * const messages = wire.pipeThrough(new FrameDecoder()).pipeThrough(adapter.inbound());
- * for await (const message of messages) console.log(message.length); // 100000
+ * const lengths = (await Array.fromAsync(messages)).map((message) => message.length);
+ * assert.deepEqual(lengths, [100_000]);
  * ```
  */
 export class FragmentAdapter {

@@ -16,14 +16,14 @@ import { WireframeBaseError } from "../error.ts";
  *
  * @example
  * ```ts
- * import { FragmentError, LenFlag32K, Reassembler } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { FragmentError, LenFlag32K, Reassembler } from "@wireframe/wireframe/fragment";
  *
  * const reassembler = new Reassembler(new LenFlag32K());
- * try {
- *   reassembler.push(new Uint8Array([0x80, 0x05, 1]), 0, () => {}); // says 5 bytes, has 1
- * } catch (err) {
- *   if (err instanceof FragmentError) console.error(err.code); // "ERR_MALFORMED_FRAGMENT"
- * }
+ * assert.throws(
+ *   () => reassembler.push(new Uint8Array([0x80, 0x05, 1]), 0, () => {}), // says 5 bytes, has 1
+ *   (err) => err instanceof FragmentError && err.code === "ERR_MALFORMED_FRAGMENT",
+ * );
  * ```
  */
 export class FragmentError extends WireframeBaseError {}

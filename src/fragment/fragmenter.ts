@@ -30,11 +30,16 @@ const EMPTY = new Uint8Array(0);
  *
  * @example
  * ```ts
- * import { Fragmenter, LenFlag32K } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { Fragmenter, LenFlag32K } from "@wireframe/wireframe/fragment";
  *
  * const fragmenter = new Fragmenter(new LenFlag32K({ maxFragmentPayload: 4 }));
- * fragmenter.split(new Uint8Array([1, 2, 3, 4, 5]), (f) => console.log(f));
- * // Uint8Array [0, 4, 1, 2, 3, 4], then Uint8Array [128, 1, 5]
+ * const fragments: Uint8Array[] = [];
+ * fragmenter.split(new Uint8Array([1, 2, 3, 4, 5]), (f) => fragments.push(f));
+ * assert.deepEqual(fragments, [
+ *   Uint8Array.of(0x00, 4, 1, 2, 3, 4), // not final, 4 payload bytes
+ *   Uint8Array.of(0x80, 1, 5), // final, 1 payload byte
+ * ]);
  * ```
  */
 export class Fragmenter {

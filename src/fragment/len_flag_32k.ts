@@ -46,11 +46,13 @@ const NEED_MORE: DecodeHeaderResult = Object.freeze({ kind: "need-more" });
  *
  * @example
  * ```ts
- * import { Fragmenter, LenFlag32K } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { Fragmenter, LenFlag32K } from "@wireframe/wireframe/fragment";
  *
  * const fragments: Uint8Array[] = [];
  * new Fragmenter(new LenFlag32K()).split(new Uint8Array(40_000), (f) => fragments.push(f.slice()));
- * console.log(fragments.map((f) => f.length)); // [32769, 7235]: 7F FF …, 9C 41 …
+ * assert.deepEqual(fragments.map((f) => f.length), [32_769, 7_235]);
+ * assert.deepEqual(fragments.map((f) => [f[0], f[1]]), [[0x7f, 0xff], [0x9c, 0x41]]);
  * ```
  */
 export class LenFlag32K implements FragmentStrategy {

@@ -11,13 +11,18 @@
  *
  * @example
  * ```ts
- * import { Fragmenter, MuxFragmentStrategy, Reassembler } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { Fragmenter, MuxFragmentStrategy, Reassembler } from "@wireframe/wireframe/fragment";
  *
  * const mux = new MuxFragmentStrategy({ maxFragmentPayload: 16 * 1024 });
  * const fragments: Uint8Array[] = [];
- * new Fragmenter(mux).split(new Uint8Array(100_000), (f) => fragments.push(f));
+ * new Fragmenter(mux).split(new Uint8Array(100_000).fill(7), (f) => fragments.push(f));
+ * assert.equal(fragments.length, 7); // 6 × 16 KiB, then the rest
+ *
  * const reassembler = new Reassembler(mux);
- * for (const f of fragments) reassembler.push(f, performance.now(), (m) => console.log(m.length));
+ * const messages: Uint8Array[] = [];
+ * for (const f of fragments) reassembler.push(f, performance.now(), (m) => messages.push(m));
+ * assert.deepEqual(messages, [new Uint8Array(100_000).fill(7)]);
  * ```
  *
  * @module

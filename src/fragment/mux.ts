@@ -61,14 +61,17 @@ const schema = z.strictObject({
  *
  * @example
  * ```ts
- * import { Fragmenter, MuxFragmentStrategy, Reassembler } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { Fragmenter, MuxFragmentStrategy, Reassembler } from "@wireframe/wireframe/fragment";
  *
  * const mux = new MuxFragmentStrategy({ maxFragmentPayload: 1024 });
  * const fragmenter = new Fragmenter(mux);
  * const reassembler = new Reassembler(mux);
+ * const lengths: number[] = [];
  * fragmenter.split(new Uint8Array(3000), (fragment) =>
- *   reassembler.push(fragment, performance.now(), (msg) => console.log(msg.length)) // 3000
+ *   reassembler.push(fragment, performance.now(), (msg) => lengths.push(msg.length))
  * );
+ * assert.deepEqual(lengths, [3000]);
  * ```
  */
 export class MuxFragmentStrategy implements FragmentStrategy {

@@ -47,13 +47,17 @@ const OWNER = "Reassembler";
  *
  * @example
  * ```ts
- * import { LenFlag32K, Reassembler } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { LenFlag32K, Reassembler } from "@wireframe/wireframe/fragment";
  *
  * const reassembler = new Reassembler(new LenFlag32K(), { reassemblyTimeoutMs: 5_000 });
- * const emit = (message: Uint8Array) => console.log(message); // Uint8Array [1, 2, 3]
+ * const messages: Uint8Array[] = [];
+ * const emit = (message: Uint8Array) => void messages.push(message);
  * reassembler.push(new Uint8Array([0x00, 0x02, 1, 2]), 0, emit); // first, not final
- * reassembler.nextDeadline(); // 5000
+ * assert.equal(reassembler.nextDeadline(), 5_000);
  * reassembler.push(new Uint8Array([0x80, 0x01, 3]), 10, emit); // final: emits
+ * assert.deepEqual(messages, [Uint8Array.of(1, 2, 3)]);
+ * assert.equal(reassembler.nextDeadline(), undefined);
  * ```
  */
 export class Reassembler {

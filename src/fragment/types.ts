@@ -64,7 +64,8 @@ export type DecodeHeaderResult = NeedMoreHeader | DecodedHeader;
  *
  * @example A 1-byte header: bit 7 = final, no msgId, sequence implied by order
  * ```ts
- * import type { FragmentStrategy } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { Fragmenter, type FragmentStrategy, Reassembler } from "@wireframe/wireframe/fragment";
  *
  * const oneByte: FragmentStrategy = {
  *   multiplexed: false,
@@ -81,6 +82,14 @@ export type DecodeHeaderResult = NeedMoreHeader | DecodedHeader;
  *   },
  *   maxFragmentPayload: () => 1024,
  * };
+ *
+ * const fragments: Uint8Array[] = [];
+ * new Fragmenter(oneByte).split(new Uint8Array(2_500).fill(7), (f) => fragments.push(f));
+ * assert.deepEqual(fragments.map((f) => [f[0], f.length]), [[0, 1025], [0, 1025], [0x80, 453]]);
+ * const messages: Uint8Array[] = [];
+ * const reassembler = new Reassembler(oneByte);
+ * for (const f of fragments) reassembler.push(f, 0, (message) => messages.push(message));
+ * assert.deepEqual(messages, [new Uint8Array(2_500).fill(7)]);
  * ```
  */
 export interface FragmentStrategy {
@@ -142,7 +151,8 @@ export interface FragmentStrategy {
  *
  * @example The fast path of a 1-byte header (bit 7 = final, 1 KiB fragments)
  * ```ts
- * import type { SingleFragmentCodec } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import type { SingleFragmentCodec } from "@wireframe/wireframe/fragment";
  *
  * const single: SingleFragmentCodec = {
  *   headerLength: 1,
@@ -153,6 +163,12 @@ export interface FragmentStrategy {
  *   },
  *   isWholeMessage: (bytes, start, end) => end > start && bytes[start] === 0x80,
  * };
+ *
+ * const fragment = new Uint8Array(1 + 2);
+ * assert.equal(single.encodeHeaderInto(2, 0, fragment, 0), single.headerLength);
+ * fragment.set([1, 2], 1);
+ * assert.deepEqual(fragment, Uint8Array.of(0x80, 1, 2));
+ * assert.equal(single.isWholeMessage(fragment, 0, fragment.length), true);
  * ```
  */
 export interface SingleFragmentCodec {
