@@ -80,8 +80,8 @@ export interface AppSpec<S> {
   };
   /** Per-connection push rate limit, if any. */
   readonly rateLimit: Required<RateLimitOptions> | undefined;
-  /** Where frames dropped by a drop policy go, if anywhere. */
-  readonly deadLetters: WritableStream<DeadLetter> | undefined;
+  /** The user's stream for frames dropped by a drop policy, if any. */
+  readonly deadLetterStream: WritableStream<DeadLetter> | undefined;
   /** Protocol hooks. */
   readonly protocol: WireframeProtocol<S>;
   /** Registry of live connections, if any. */
@@ -151,7 +151,7 @@ export class WireframeApp<S = undefined> {
         logger: app.#logger,
         push: app.#push,
         rateLimit: app.#rateLimit,
-        deadLetters: app.#deadLetters,
+        deadLetterStream: app.#deadLetters,
         protocol: app.#protocol,
         sessions: app.#sessions,
         fragmentation: app.#fragmentation,
@@ -176,7 +176,14 @@ export class WireframeApp<S = undefined> {
     return this;
   }
 
-  /** Add a middleware; the first registered is the outermost layer. */
+  /**
+   * Add a middleware; the first registered is the outermost layer.
+   *
+   * Middleware sees every decoded frame, routed or not. The order is: the
+   * middleware chain, then the route for the (possibly rewritten) id or the
+   * fallback, then — if there is neither — the frame counts as unrouted
+   * (`stats().unroutedFrames`) and gets no answer unless a middleware gave one.
+   */
   wrap(middleware: Middleware<S>): this {
     requireFunction("wrap", "middleware", middleware);
     this.#middleware.push(middleware);

@@ -37,22 +37,35 @@ export interface Context<S = undefined> extends ConnectionInfo {
   readonly state: S;
 }
 
+/** What a {@link ConnectionContext} is made from. */
+export interface ConnectionContextInit {
+  readonly connectionId: number;
+  readonly remoteAddr: NetAddr;
+  readonly localAddr: NetAddr;
+  readonly signal: AbortSignal;
+  readonly push: PushHandle;
+  readonly appData: ReadonlyMap<AppDataKey<unknown>, unknown>;
+}
+
 /** The one object behind both views; created once per connection. */
 export class ConnectionContext<S> implements Context<S> {
   /** Set once setup has returned. */
   state!: S;
   preamble: unknown = undefined;
+  readonly connectionId: number;
+  readonly remoteAddr: NetAddr;
+  readonly localAddr: NetAddr;
+  readonly signal: AbortSignal;
+  readonly push: PushHandle;
   readonly #appData: ReadonlyMap<AppDataKey<unknown>, unknown>;
 
-  constructor(
-    readonly connectionId: number,
-    readonly remoteAddr: NetAddr,
-    readonly localAddr: NetAddr,
-    readonly signal: AbortSignal,
-    readonly push: PushHandle,
-    appData: ReadonlyMap<AppDataKey<unknown>, unknown>,
-  ) {
-    this.#appData = appData;
+  constructor(init: ConnectionContextInit) {
+    this.connectionId = init.connectionId;
+    this.remoteAddr = init.remoteAddr;
+    this.localAddr = init.localAddr;
+    this.signal = init.signal;
+    this.push = init.push;
+    this.#appData = init.appData;
   }
 
   appData<T>(key: AppDataKey<T>): T {

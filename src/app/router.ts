@@ -1,6 +1,11 @@
 /**
  * Routing by message id, with the middleware chain around the handler.
  *
+ * Order for every decoded frame: the middleware chain (outermost first), then
+ * the route for the frame's id or the fallback, then — if neither exists —
+ * the "unrouted" count. Middleware therefore sees every frame, routed or not,
+ * and may answer one that has no route.
+ *
  * @module
  */
 import type { Envelope } from "../codec/envelope.ts";
@@ -10,8 +15,10 @@ import type { Context } from "./context.ts";
 import { compose, type Dispatch, type Handler } from "./middleware.ts";
 
 /**
- * A compiled router: `route()` returns `undefined` when the message id has
- * no handler and there is no fallback (the frame is dropped and counted).
+ * A compiled router. `route()` returns `undefined` when a frame has no route,
+ * no fallback and no middleware (it is dropped, after `onUnrouted`); with
+ * middleware such a frame passes through the chain, and the innermost step
+ * reports it to `onUnrouted` and answers with an empty response.
  * A handler that returns synchronously yields a `Response` without a promise,
  * which keeps the per-request hot path free of microtask hops.
  */
@@ -19,8 +26,14 @@ export interface Router<S> {
   route(request: Envelope, ctx: Context<S>): Response | Promise<Response> | undefined;
 }
 
+/** Told of every frame that reached no handler (neither its route nor the fallback). */
+export type UnroutedListener<S> = (request: Envelope, ctx: Context<S>) => void;
+
 /** Compile an app's routes, fallback and middleware once, for every connection. */
-export function createRouter<S>(spec: AppSpec<S>): Router<S> {
+export function createRouter<S>(
+  spec: AppSpec<S>,
+  onUnrouted: UnroutedListener<S> = () => {},
+): Router<S> {
   const { routes, fallback, middleware } = spec;
   const lookup = (id: number): Handler<S> | undefined => routes.get(id) ?? fallback;
 
@@ -28,21 +41,20 @@ export function createRouter<S>(spec: AppSpec<S>): Router<S> {
     return {
       route(request, ctx) {
         const handler = lookup(request.id);
-        return handler === undefined ? undefined : invoke(handler, request, ctx);
+        if (handler === undefined) return void onUnrouted(request, ctx);
+        return invoke(handler, request, ctx);
       },
     };
   }
 
-  // A middleware may rewrite the request to another id, so look up again at the end.
+  // A middleware may rewrite the request to another id, so look up at the end.
   const chain: Dispatch<S> = compose(middleware, (request, ctx) => {
     const handler = lookup(request.id);
-    return handler === undefined ? Response.empty() : handler(request, ctx);
+    if (handler !== undefined) return handler(request, ctx);
+    onUnrouted(request, ctx);
+    return Response.empty();
   });
-  return {
-    route(request, ctx) {
-      return lookup(request.id) === undefined ? undefined : chain(request, ctx);
-    },
-  };
+  return { route: chain };
 }
 
 /** Call a handler; a synchronous result stays synchronous. May throw synchronously. */

@@ -13,34 +13,33 @@
  * @module
  */
 import type { Envelope } from "../codec/envelope.ts";
-import { BoundedQueue } from "../push/bounded_queue.ts";
-import type { DeadLetterSink } from "../push/dead_letter.ts";
 import { PushError } from "../push/errors.ts";
-import type { PushPriority, PushTarget, TryPushResult } from "../push/push_handle.ts";
-import { type Clock, TokenBucket } from "../push/token_bucket.ts";
-import type { AppSpec } from "../app/app.ts";
-import type { Context } from "../app/context.ts";
-import type { Counters } from "../observe/stats.ts";
-import type { Logger } from "../observe/logger.ts";
+import type { PushQueues } from "../push/push_queues.ts";
+import type { Clock } from "../push/token_bucket.ts";
 import type { FrameWriter } from "../wire/frame_writer.ts";
 
-/** Tuning of one connection's actor. */
+/** What the actor calls out to for every frame it writes (the protocol's hooks). */
+export interface OutboundHooks {
+  /** Rewrites every frame just before it is written (protocol `beforeSend`); may throw. */
+  beforeSend(frame: Envelope): Envelope;
+  /** A push frame could not be sent (`beforeSend` or encoding threw): it is dropped. */
+  pushFailed(error: unknown, frame: Envelope): void;
+}
+
+/** One connection's actor: what it merges, where it writes, and its fairness. */
 export interface ActorOptions {
-  readonly highCapacity: number;
-  readonly lowCapacity: number;
+  /** The connection's push queues, which the actor empties. */
+  readonly queues: PushQueues;
+  /** Where frames go. */
+  readonly writer: FrameWriter;
+  /** Called for every frame written. */
+  readonly hooks: OutboundHooks;
   /** Consecutive high frames before a waiting low frame goes; 0 = strict priority. */
   readonly maxHighBeforeLow: number;
   /** Optional: after this many ms of consecutive high frames, a waiting low frame goes. */
   readonly timeSliceMs: number | undefined;
+  /** Time source of `timeSliceMs`. */
   readonly clock: Clock;
-}
-
-/** What the actor calls out to. */
-export interface ActorHooks {
-  /** Rewrites every frame just before it is written (protocol `beforeSend`); may throw. */
-  beforeSend(frame: Envelope): Envelope;
-  /** A push frame's `beforeSend` threw: the frame is dropped and the fault reported. */
-  onPushFault(error: unknown, frame: Envelope): void;
 }
 
 interface ResponseSlot {
@@ -49,20 +48,12 @@ interface ResponseSlot {
   reject(error: unknown): void;
 }
 
-/** One connection's outbound scheduler; also the target of its `PushHandle`. */
-export class OutboundActor implements PushTarget {
-  readonly connectionId: number;
-  readonly closed: Promise<void>;
+/** One connection's outbound scheduler. */
+export class OutboundActor {
+  readonly #queues: PushQueues;
   readonly #out: FrameWriter;
   readonly #options: ActorOptions;
-  readonly #hooks: ActorHooks;
-  readonly #high: BoundedQueue<Envelope>;
-  readonly #low: BoundedQueue<Envelope>;
-  readonly #rate: TokenBucket | undefined;
-  readonly #deadLetters: DeadLetterSink | undefined;
-  readonly #logger: Logger;
-  #markClosed!: () => void;
-  #isClosed = false;
+  readonly #hooks: OutboundHooks;
   #slot: ResponseSlot | undefined;
   #waitingForRoom = false;
   #highStreak = 0;
@@ -72,79 +63,12 @@ export class OutboundActor implements PushTarget {
   /** Pushes discarded by an abort after a failed write, not yet reported by `abort()`. */
   #discardedEarlier = 0;
 
-  constructor(
-    connectionId: number,
-    out: FrameWriter,
-    options: ActorOptions,
-    hooks: ActorHooks,
-    extras: {
-      rate?: TokenBucket | undefined;
-      deadLetters?: DeadLetterSink | undefined;
-      logger: Logger;
-    },
-  ) {
-    this.connectionId = connectionId;
-    this.#out = out;
+  constructor(options: ActorOptions) {
+    this.#queues = options.queues;
+    this.#out = options.writer;
     this.#options = options;
-    this.#hooks = hooks;
-    this.#high = new BoundedQueue(options.highCapacity);
-    this.#low = new BoundedQueue(options.lowCapacity);
-    this.#rate = extras.rate;
-    this.#deadLetters = extras.deadLetters;
-    this.#logger = extras.logger;
-    this.closed = new Promise((resolve) => (this.#markClosed = resolve));
-  }
-
-  get isClosed(): boolean {
-    return this.#isClosed;
-  }
-
-  // --- push side (PushTarget) ---
-
-  tryPush(frame: Envelope, priority: PushPriority, checkRate: boolean): TryPushResult {
-    if (this.#isClosed) return "closed";
-    const queue = priority === "high" ? this.#high : this.#low;
-    if (checkRate && this.#rate && !this.#rate.tryTake()) return "rate-limited";
-    if (!queue.tryPush(frame)) {
-      if (checkRate) this.#rate?.giveBack();
-      return "full";
-    }
-    this.#pump();
-    return "queued";
-  }
-
-  async push(
-    frame: Envelope,
-    priority: PushPriority,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
-    // Queue at once when possible, so a push is not overtaken by a later tryPush.
-    if (!signal?.aborted && this.tryPush(frame, priority, true) === "queued") return;
-    await this.takeRateToken(signal);
-    const queue = priority === "high" ? this.#high : this.#low;
-    try {
-      await queue.reserve(signal);
-    } catch (error) {
-      this.#rate?.giveBack(); // an abandoned push keeps neither a token nor a slot
-      throw error;
-    }
-    queue.pushGranted(frame);
-    this.#pump();
-  }
-
-  takeRateToken(signal: AbortSignal | undefined): Promise<void> {
-    if (this.#isClosed) return Promise.reject(new PushError("closed"));
-    return this.#rate ? this.#rate.take(signal) : Promise.resolve();
-  }
-
-  deadLetter(frame: Envelope, priority: PushPriority, warn: boolean): void {
-    if (warn) {
-      this.#logger.warn("push queue full: frame dropped", {
-        connectionId: this.connectionId,
-        priority,
-      });
-    }
-    this.#deadLetters?.offer({ connectionId: this.connectionId, priority, frame, reason: "full" });
+    this.#hooks = options.hooks;
+    this.#queues.onPush(() => this.#pump());
   }
 
   // --- response side ---
@@ -156,7 +80,7 @@ export class OutboundActor implements PushTarget {
    */
   offerResponse(frame: Envelope): Promise<void> | undefined {
     if (this.#failure) throw this.#failure.error;
-    if (!this.#waitingForRoom && this.#high.size === 0 && this.#low.size === 0) {
+    if (!this.#waitingForRoom && this.#queues.size === 0) {
       this.#write(this.#hooks.beforeSend(frame));
       return undefined;
     }
@@ -169,13 +93,7 @@ export class OutboundActor implements PushTarget {
 
   /** Refuse new pushes (they fail with `closed`); queued pushes still go out. */
   close(): void {
-    if (this.#isClosed) return;
-    this.#isClosed = true;
-    const closed = new PushError("closed");
-    this.#high.close(closed);
-    this.#low.close(closed);
-    this.#rate?.close(closed);
-    this.#markClosed();
+    this.#queues.close();
   }
 
   /** Resolves when no push and no response frame is waiting (after `close()`, when all are flushed). */
@@ -199,24 +117,11 @@ export class OutboundActor implements PushTarget {
    * many pushes were discarded, including by an earlier `dropQueued()`.
    */
   abort(): number {
-    this.close();
-    let discarded = 0;
-    for (const [priority, queue] of [["high", this.#high], ["low", this.#low]] as const) {
-      for (const frame of queue.drain()) {
-        discarded++;
-        this.#deadLetters?.offer({
-          connectionId: this.connectionId,
-          priority,
-          frame,
-          reason: "connection-closed",
-        });
-      }
-    }
+    const discarded = this.#queues.discard() + this.#discardedEarlier;
+    this.#discardedEarlier = 0;
     this.#slot?.reject(new PushError("closed"));
     this.#slot = undefined;
     this.#wakeIdle();
-    discarded += this.#discardedEarlier;
-    this.#discardedEarlier = 0;
     return discarded;
   }
 
@@ -224,14 +129,14 @@ export class OutboundActor implements PushTarget {
 
   #pump(): void {
     while (!this.#waitingForRoom && !this.#failure) {
-      const high = this.#high.peek();
-      const low = this.#low.peek();
+      const high = this.#queues.high.peek();
+      const low = this.#queues.low.peek();
       if (high !== undefined && (low === undefined || !this.#lowIsDue())) {
         if (this.#highStreak++ === 0) this.#streakStartedAt = this.#options.clock();
-        this.#sendPush(this.#high.shift()!);
+        this.#sendPush(this.#queues.high.shift()!);
       } else if (low !== undefined) {
         this.#highStreak = 0;
-        this.#sendPush(this.#low.shift()!);
+        this.#sendPush(this.#queues.low.shift()!);
       } else if (this.#slot) {
         this.#highStreak = 0;
         const slot = this.#slot;
@@ -262,13 +167,13 @@ export class OutboundActor implements PushTarget {
     try {
       rewritten = this.#hooks.beforeSend(frame);
     } catch (error) {
-      this.#hooks.onPushFault(error, frame);
+      this.#hooks.pushFailed(error, frame);
       return;
     }
     try {
       this.#write(rewritten);
     } catch (error) {
-      this.#hooks.onPushFault(error, frame);
+      this.#hooks.pushFailed(error, frame);
     }
   }
 
@@ -292,44 +197,10 @@ export class OutboundActor implements PushTarget {
   }
 
   #isIdle(): boolean {
-    return this.#high.size === 0 && this.#low.size === 0 && this.#slot === undefined;
+    return this.#queues.size === 0 && this.#slot === undefined;
   }
 
   #wakeIdle(): void {
     for (const wake of this.#idleWaiters.splice(0)) wake();
   }
-}
-
-const identity = (frame: Envelope): Envelope => frame;
-
-/**
- * The actor of one server connection, configured from the app: queues,
- * fairness, rate limit, dead letters, and the protocol's `beforeSend` (called
- * with the connection's context, read lazily as it is created after the actor).
- */
-export function createActor<S>(
-  connectionId: number,
-  out: FrameWriter,
-  deps: {
-    readonly spec: AppSpec<S>;
-    readonly counters: Counters;
-    readonly deadLetters: DeadLetterSink | undefined;
-  },
-  ctx: () => Context<S>,
-): OutboundActor {
-  const { spec, counters, deadLetters } = deps;
-  const { protocol, logger } = spec;
-  const beforeSend = protocol.beforeSend;
-  const rate = spec.rateLimit && new TokenBucket(spec.rateLimit.perSecond, spec.rateLimit.burst);
-  return new OutboundActor(connectionId, out, { ...spec.push, clock: () => performance.now() }, {
-    beforeSend: beforeSend ? (frame) => beforeSend.call(protocol, frame, ctx()) ?? frame : identity,
-    onPushFault: (error, frame) => {
-      counters.handlerErrors++;
-      logger.error("push frame dropped: it could not be sent", {
-        connectionId,
-        id: frame.id,
-        error,
-      });
-    },
-  }, { rate, deadLetters, logger });
 }

@@ -1,6 +1,7 @@
 /**
- * One connection's life: preamble, setup, the request loop, the outbound
- * actor, graceful or forced close, teardown.
+ * One server connection's life: preamble, setup, the request loop, the
+ * outbound actor, graceful or forced close, teardown. Its phase is one
+ * {@link ConnectionState}; each change of phase is a named method here.
  *
  * Requests are handled one at a time in arrival order, so responses keep
  * request order; a slow handler stops the loop reading, which stops socket
@@ -8,33 +9,26 @@
  *
  * @module
  */
-import type { AppSpec } from "../app/app.ts";
 import { ConnectionContext } from "../app/context.ts";
-import type { Router } from "../app/router.ts";
 import type { Envelope } from "../codec/envelope.ts";
-import type { Counters } from "../observe/stats.ts";
-import type { DeadLetterSink } from "../push/dead_letter.ts";
 import { PushHandle } from "../push/push_handle.ts";
+import { PushQueues } from "../push/push_queues.ts";
+import { TokenBucket } from "../push/token_bucket.ts";
 import type { Response } from "../response.ts";
 import { TransportError } from "../transport/errors.ts";
 import type { Connection } from "../transport/types.ts";
-import { createActor, type OutboundActor } from "./actor.ts";
-import { Exchanges } from "./exchange.ts";
-import { reportConnectionFault } from "./faults.ts";
-import { GONE, type Gone, Interrupter } from "../_internal/interrupter.ts";
 import { LoopBudget } from "../_internal/fairness.ts";
+import { GONE, type Gone, Interrupter } from "../_internal/interrupter.ts";
+import { createFragmenter } from "../wire/fragmentation_spec.ts";
 import { FrameWriter } from "../wire/frame_writer.ts";
 import { InboundMessages } from "../wire/inbound_messages.ts";
-import { createFragmenter } from "../wire/fragmentation_spec.ts";
+import { OutboundActor } from "./actor.ts";
+import { CloseDeadline } from "./close_deadline.ts";
+import type { ConnectionConfig } from "./connection_config.ts";
+import { Exchanges } from "./exchange.ts";
 import { runPreamble } from "./preamble_stage.ts";
-
-/** What the server shares with every connection. */
-export interface ConnectionDeps<S> {
-  readonly spec: AppSpec<S>;
-  readonly router: Router<S>;
-  readonly counters: Counters;
-  readonly deadLetters: DeadLetterSink | undefined;
-}
+import { ProtocolHooks } from "./protocol_hooks.ts";
+import { ConnectionState } from "./state.ts";
 
 /**
  * How long a graceful close waits, after our FIN, for the peer's EOF before
@@ -47,7 +41,7 @@ const LINGER_MS = 2_000;
 /** How long a forced close waits for the peer's EOF by default (see `forceClose`). */
 export const FORCED_LINGER_MS = 250;
 
-const FORCED = Symbol("force-closed");
+type Reader = ReadableStreamDefaultReader<Uint8Array>;
 
 /**
  * Serves one connection until it ends. `drain()` stops reading new requests
@@ -56,63 +50,77 @@ const FORCED = Symbol("force-closed");
 export class ConnectionTask<S> {
   /** Resolves when the connection has ended and teardown has run; never rejects. */
   readonly done: Promise<void>;
+  readonly connectionId: number;
   readonly #conn: Connection;
-  readonly #deps: ConnectionDeps<S>;
+  readonly #config: ConnectionConfig<S>;
+  readonly #state = new ConnectionState();
+  /** Fires when the connection goes away: `ctx.signal`. */
   readonly #abort = new AbortController();
+  /** Resolved by `forceClose()`: what a teardown still running is raced against. */
+  readonly #forced = Promise.withResolvers<void>();
+  readonly #deadline: CloseDeadline;
   readonly #out: FrameWriter;
   readonly #actor: OutboundActor;
-  readonly #ctx: ConnectionContext<S>;
+  readonly #hooks: ProtocolHooks<S>;
   readonly #exchanges: Exchanges<S>;
   /** Cuts awaits on user code short when the connection goes away. */
   readonly #interrupter: Interrupter<Gone>;
-  #draining = false;
-  /** True while the frames of one read are being handled. */
-  #busy = false;
-  #finishing = false;
-  #lingerTimer: ReturnType<typeof setTimeout> | undefined;
-  /** When the linger timer closes the socket (`performance.now()` time). */
-  #closeAt = Infinity;
   #consecutiveMalformed = 0;
-  /** Resolved by `forceClose()`: what a teardown still running is raced against. */
-  readonly #forced = Promise.withResolvers<typeof FORCED>();
-  /** A fault raised outside the read loop (a re-assembly timeout); ends the connection. */
-  #fatal: { error: unknown } | undefined;
 
-  constructor(conn: Connection, readonly connectionId: number, deps: ConnectionDeps<S>) {
-    const { spec } = deps;
+  constructor(conn: Connection, connectionId: number, config: ConnectionConfig<S>) {
+    const { spec } = config;
+    this.connectionId = connectionId;
     this.#conn = conn;
-    this.#deps = deps;
-    this.#interrupter = new Interrupter(this.#abort.signal, GONE);
+    this.#config = config;
+    this.#deadline = new CloseDeadline(() => conn.close());
     this.#out = new FrameWriter({
       writer: conn.writable.getWriter(),
       codec: spec.codec,
       serializer: spec.serializer,
       fragmenter: spec.fragmentation && createFragmenter(spec.fragmentation),
     });
-    this.#actor = createActor(connectionId, this.#out, deps, () => this.#ctx);
-    this.#ctx = new ConnectionContext<S>(
+    const queues = new PushQueues({
       connectionId,
-      conn.remoteAddr,
-      conn.localAddr,
-      this.#abort.signal,
-      new PushHandle(this.#actor),
-      spec.appData,
+      highCapacity: spec.push.highCapacity,
+      lowCapacity: spec.push.lowCapacity,
+      rate: spec.rateLimit && new TokenBucket(spec.rateLimit.perSecond, spec.rateLimit.burst),
+      deadLetters: config.deadLetters,
+      logger: spec.logger,
+    });
+    this.#hooks = new ProtocolHooks(
+      config,
+      new ConnectionContext<S>({
+        connectionId,
+        remoteAddr: conn.remoteAddr,
+        localAddr: conn.localAddr,
+        signal: this.#abort.signal,
+        push: new PushHandle(queues),
+        appData: spec.appData,
+      }),
     );
-    this.#exchanges = new Exchanges(
-      spec,
-      deps.counters,
-      this.#actor,
-      this.#ctx,
-      (p) => this.#interrupter.wrap(p),
-    );
+    this.#actor = new OutboundActor({
+      queues,
+      writer: this.#out,
+      hooks: this.#hooks,
+      maxHighBeforeLow: spec.push.maxHighBeforeLow,
+      timeSliceMs: spec.push.timeSliceMs,
+      clock: () => performance.now(),
+    });
+    this.#interrupter = new Interrupter(this.#abort.signal, GONE);
+    this.#exchanges = new Exchanges({
+      actor: this.#actor,
+      hooks: this.#hooks,
+      interruptible: (p) => this.#interrupter.wrap(p),
+    });
     conn.closed.then(() => this.#abort.abort());
     this.done = this.#run();
   }
 
   /** Stop reading requests; the one in flight and queued pushes finish, then the connection closes. */
   drain(): void {
-    this.#draining = true;
-    if (!this.#busy) this.#finish();
+    const { phase } = this.#state;
+    if (phase === "handling") this.#state.to("draining");
+    else if (phase === "opening" || phase === "reading") this.#beginClose();
   }
 
   /**
@@ -123,49 +131,45 @@ export class ConnectionTask<S> {
    * whichever comes first.
    */
   forceClose(lingerMs: number = FORCED_LINGER_MS): void {
-    this.#draining = true;
-    this.#forced.resolve(FORCED);
+    if (this.#state.phase === "closed") return;
+    this.#forced.resolve();
     this.#abort.abort();
     this.#actor.dropQueued();
-    this.#finish();
-    this.#closeWithin(lingerMs);
+    this.#beginClose();
+    this.#deadline.within(lingerMs);
   }
 
   async #run(): Promise<void> {
-    const { spec } = this.#deps;
+    const { spec } = this.#config;
     const reader = this.#conn.readable.getReader();
-    const handle = this.#ctx.push;
+    const handle = this.#hooks.ctx.push;
     let setupDone = false;
     try {
       const leftover = spec.preamble
-        ? await runPreamble(reader, this.#out, spec.preamble, this.#ctx, this.#deps)
+        ? await runPreamble(reader, this.#out, spec.preamble, this.#hooks)
         : new Uint8Array(0);
       if (leftover === undefined) return void await this.#discardUntilEof(reader);
-      if (spec.protocol.onConnectionSetup) {
-        const ran = await this.#interrupter.wrap(
-          spec.protocol.onConnectionSetup(handle, this.#ctx),
-        );
-        if (ran === GONE) return;
-      }
-      if (spec.setup) {
-        const setup = spec.setup(this.#ctx);
+      const protocolSetup = this.#hooks.protocolSetup();
+      if (protocolSetup && await this.#interrupter.wrap(protocolSetup) === GONE) return;
+      const setup = this.#hooks.appSetup();
+      if (setup !== undefined) {
         const state = await this.#interrupter.wrap(setup);
         if (state === GONE) return this.#teardownLateSetup(setup);
-        this.#ctx.state = state as S;
+        this.#hooks.ctx.state = state as S;
       }
       setupDone = true;
       spec.sessions?.add(handle);
       await this.#serve(reader, leftover);
-      this.#finish();
+      this.#beginClose();
       await this.#actor.idle();
       await this.#out.close();
     } catch (error) {
-      reportConnectionFault(error, setupDone, this.connectionId, this.#deps);
+      this.#hooks.connectionFailed(error, setupDone);
       // Only a failed transport is past saving; after a WireframeError.io raised by user
       // code the socket is healthy and the frames already produced are delivered (§8).
       if (!(error instanceof TransportError)) await this.#closeAfterFault(reader);
     } finally {
-      clearTimeout(this.#lingerTimer);
+      this.#deadline.cancel();
       this.#abort.abort();
       spec.sessions?.remove(handle);
       const discarded = this.#actor.abort();
@@ -173,36 +177,33 @@ export class ConnectionTask<S> {
         spec.logger.warn("connection closed with pushes still queued", {
           connectionId: this.connectionId,
           discarded,
-          deadLettered: spec.deadLetters !== undefined,
+          deadLettered: this.#config.deadLetters !== undefined,
         });
       }
-      if (setupDone && spec.teardown) await this.#teardown();
+      if (setupDone) await this.#hooks.teardown(this.#forced.promise);
+      this.#state.to("closed");
       this.#conn.close();
     }
   }
 
-  async #serve(
-    reader: ReadableStreamDefaultReader<Uint8Array>,
-    leftover: Uint8Array,
-  ): Promise<void> {
-    const { spec } = this.#deps;
+  async #serve(reader: Reader, leftover: Uint8Array): Promise<void> {
+    const { spec } = this.#config;
     const inbound = new InboundMessages(spec.codec, spec.fragmentation, (error) => {
-      this.#fatal = { error };
+      this.#state.fail(error);
       this.drain();
     });
+    // The bytes that followed the preamble are the first read, unless a drain came first.
+    if (this.#state.phase === "opening") this.#state.to("handling");
     try {
       await this.#readLoop(reader, leftover, inbound);
     } finally {
       inbound.close();
     }
-    if (this.#fatal) throw this.#fatal.error;
+    if (this.#state.failure) throw this.#state.failure.error;
   }
 
-  async #readLoop(
-    reader: ReadableStreamDefaultReader<Uint8Array>,
-    leftover: Uint8Array,
-    inbound: InboundMessages,
-  ): Promise<void> {
+  async #readLoop(reader: Reader, leftover: Uint8Array, inbound: InboundMessages): Promise<void> {
+    const state = this.#state;
     const frames: Uint8Array[] = [];
     const emit = (frame: Uint8Array): void => void frames.push(frame);
     // A peer that pipelines without pause, on a socket whose reads complete at
@@ -211,19 +212,19 @@ export class ConnectionTask<S> {
     let chunk: Uint8Array | undefined = leftover;
     while (true) {
       if (chunk === undefined) {
-        this.#busy = false;
-        if (this.#draining) this.#finish();
+        if (state.phase === "handling") state.to("reading");
+        else if (state.phase === "draining") this.#beginClose();
         let read: ReadableStreamReadResult<Uint8Array>;
         try {
           read = await reader.read();
         } catch (error) {
-          if (this.#draining) break; // the linger timer closed the socket
+          if (state.isClosing) break; // the close deadline closed the socket
           throw error;
         }
         if (read.done) break;
-        if (this.#draining) continue; // after our FIN: discard until the peer's EOF
+        if (state.isClosing) continue; // after our FIN: discard until the peer's EOF
+        state.to("handling");
         chunk = read.value;
-        this.#busy = true;
       }
       let decodeError: unknown;
       try {
@@ -234,7 +235,7 @@ export class ConnectionTask<S> {
       const bytesRead = chunk.length;
       chunk = undefined;
       // Frames decoded before a codec error are still served, then the error closes.
-      for (let i = 0; i < frames.length && !this.#draining; i++) {
+      for (let i = 0; i < frames.length && state.phase === "handling"; i++) {
         const pending = this.#handleFrame(frames[i]!);
         if (pending) await pending;
       }
@@ -244,13 +245,13 @@ export class ConnectionTask<S> {
       const slice = budget.spend(bytesRead, framesRead);
       if (slice) await slice;
     }
-    this.#busy = false;
-    if (!this.#draining) inbound.finish();
+    // At the peer's EOF while serving: a frame or message cut short is a violation.
+    if (!state.isClosing) inbound.finish();
   }
 
   /** Handle one frame; returns a promise only when it has to wait. */
   #handleFrame(body: Uint8Array): Promise<void> | undefined {
-    const { spec, router, counters } = this.#deps;
+    const { spec, router, counters } = this.#config;
     let request: Envelope;
     try {
       request = spec.serializer.decode(body);
@@ -261,25 +262,18 @@ export class ConnectionTask<S> {
     this.#consecutiveMalformed = 0;
     let routed: Response | Promise<Response> | undefined;
     try {
-      routed = router.route(request, this.#ctx);
+      routed = router.route(request, this.#hooks.ctx);
     } catch (error) {
       counters.requests++;
       return this.#exchanges.fault(error, request);
     }
-    if (routed === undefined) {
-      counters.unroutedFrames++;
-      spec.logger.debug("dropped a frame with no route", {
-        connectionId: this.connectionId,
-        id: request.id,
-      });
-      return undefined;
-    }
+    if (routed === undefined) return undefined; // no route: counted by the router's listener
     counters.requests++;
     return this.#exchanges.run(routed, request);
   }
 
   #onMalformed(error: unknown): void {
-    const { spec, counters } = this.#deps;
+    const { spec, counters } = this.#config;
     counters.malformedFrames++;
     this.#consecutiveMalformed++;
     const { policy, maxConsecutive } = spec.malformed;
@@ -288,41 +282,31 @@ export class ConnectionTask<S> {
   }
 
   /**
-   * Start a graceful close: refuse new pushes, and once queued ones are out,
-   * send our FIN; the socket closes at the peer's EOF or after LINGER_MS.
+   * Enter `closing`: refuse new pushes, and once queued ones are out, send
+   * our FIN; the socket closes at the peer's EOF or after LINGER_MS.
    */
-  #finish(): void {
-    if (this.#finishing) return;
-    this.#finishing = true;
+  #beginClose(): void {
+    if (this.#state.isClosing) return;
+    this.#state.to("closing");
     this.#actor.close();
-    this.#deps.spec.sessions?.remove(this.#ctx.push);
+    this.#config.spec.sessions?.remove(this.#hooks.ctx.push);
     // A failed flush surfaces on the next read or in #run; nothing to do here.
     this.#actor.idle().then(() => this.#out.close()).catch(() => {});
-    this.#closeWithin(LINGER_MS);
-  }
-
-  /** Close the socket `ms` from now at the latest (an earlier deadline stands). */
-  #closeWithin(ms: number): void {
-    const at = performance.now() + ms;
-    if (at >= this.#closeAt) return;
-    this.#closeAt = at;
-    clearTimeout(this.#lingerTimer);
-    this.#lingerTimer = setTimeout(() => this.#conn.close(), ms);
+    this.#deadline.within(LINGER_MS);
   }
 
   /**
    * After a protocol violation, a hook fault or a WireframeError.io raised by
-   * user code the socket itself is healthy:
-   * deliver what was already produced, FIN, and linger, as a graceful close.
+   * user code the socket itself is healthy: deliver what was already
+   * produced, FIN, and linger, as a graceful close.
    */
-  async #closeAfterFault(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
-    this.#draining = true;
-    this.#finish();
+  async #closeAfterFault(reader: Reader): Promise<void> {
+    this.#beginClose();
     try {
       await this.#actor.idle();
       await this.#out.close();
     } catch {
-      // the socket failed too; the linger timer or the finally block closes it
+      // the socket failed too; the close deadline or the finally block closes it
     }
     await this.#discardUntilEof(reader);
   }
@@ -333,40 +317,20 @@ export class ConnectionTask<S> {
    * cannot wait for a setup that may never settle.
    */
   #teardownLateSetup(setup: S | Promise<S>): void {
-    const { spec } = this.#deps;
-    if (spec.teardown === undefined) return;
+    if (!this.#hooks.hasTeardown) return;
     Promise.resolve(setup).then((state) => {
-      this.#ctx.state = state;
-      return this.#teardown();
+      this.#hooks.ctx.state = state;
+      return this.#hooks.teardown(this.#forced.promise);
     }, () => {});
   }
 
   /** After a FIN we sent: read and drop until the peer's EOF, at most LINGER_MS. */
-  async #discardUntilEof(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
-    this.#closeWithin(LINGER_MS);
+  async #discardUntilEof(reader: Reader): Promise<void> {
+    this.#deadline.within(LINGER_MS);
     try {
       while (!(await reader.read()).done);
     } catch {
-      // reset, or closed by the timer: either way there is nothing left to read
-    }
-  }
-
-  async #teardown(): Promise<void> {
-    try {
-      // Awaited, unless a force close gives up on it: shutdown must end at its deadline.
-      const teardown = this.#deps.spec.teardown!(this.#ctx.state, this.#ctx);
-      const outcome = await Promise.race([teardown, this.#forced.promise]);
-      if (outcome === FORCED) {
-        this.#deps.spec.logger.warn("connection teardown did not finish before the force close", {
-          connectionId: this.connectionId,
-        });
-      }
-    } catch (error) {
-      this.#deps.counters.handlerErrors++;
-      this.#deps.spec.logger.error("connection teardown failed", {
-        connectionId: this.connectionId,
-        error,
-      });
+      // reset, or closed by the deadline: either way there is nothing left to read
     }
   }
 }

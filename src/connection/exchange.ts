@@ -6,15 +6,12 @@
  *
  * @module
  */
-import type { AppSpec } from "../app/app.ts";
-import type { ConnectionContext } from "../app/context.ts";
 import type { Envelope } from "../codec/envelope.ts";
-import type { Counters } from "../observe/stats.ts";
 import type { Response, ResponseFrame } from "../response.ts";
+import { GONE, type Gone } from "../_internal/interrupter.ts";
 import type { OutboundActor } from "./actor.ts";
 import { isIoFault } from "./faults.ts";
-import { PushError } from "../push/errors.ts";
-import { GONE, type Gone } from "../_internal/interrupter.ts";
+import type { ProtocolHooks } from "./protocol_hooks.ts";
 
 const FAILED = Symbol("failed");
 type Failed = typeof FAILED;
@@ -22,26 +19,26 @@ type Failed = typeof FAILED;
 /** Await a promise unless the connection goes away first. */
 export type Interruptible = <T>(promise: T | Promise<T>) => Promise<T | Gone>;
 
+/** What one connection's exchanges run with. */
+export interface ExchangesOptions<S> {
+  /** Takes the response frames. */
+  readonly actor: OutboundActor;
+  /** The protocol's hooks around each exchange. */
+  readonly hooks: ProtocolHooks<S>;
+  /** Cuts an await on user code short when the connection goes away. */
+  readonly interruptible: Interruptible;
+}
+
 /** Runs the exchanges of one connection; one at a time, in request order. */
 export class Exchanges<S> {
-  readonly #spec: AppSpec<S>;
-  readonly #counters: Counters;
   readonly #actor: OutboundActor;
-  readonly #ctx: ConnectionContext<S>;
+  readonly #hooks: ProtocolHooks<S>;
   readonly #interruptible: Interruptible;
 
-  constructor(
-    spec: AppSpec<S>,
-    counters: Counters,
-    actor: OutboundActor,
-    ctx: ConnectionContext<S>,
-    interruptible: Interruptible,
-  ) {
-    this.#spec = spec;
-    this.#counters = counters;
-    this.#actor = actor;
-    this.#ctx = ctx;
-    this.#interruptible = interruptible;
+  constructor(options: ExchangesOptions<S>) {
+    this.#actor = options.actor;
+    this.#hooks = options.hooks;
+    this.#interruptible = options.interruptible;
   }
 
   /**
@@ -135,15 +132,7 @@ export class Exchanges<S> {
 
   /** At a stream's normal end: the protocol's terminator frame, if it supplies one. */
   async #terminate(request: Envelope): Promise<void> {
-    const { streamEndFrame } = this.#spec.protocol;
-    if (streamEndFrame === undefined) return;
-    let terminator: ResponseFrame | undefined;
-    try {
-      terminator = streamEndFrame.call(this.#spec.protocol, this.#ctx);
-    } catch (error) {
-      this.#requestFault(error, request);
-      return;
-    }
+    const terminator = this.#hooks.streamEndFrame(request);
     if (terminator === undefined) return;
     const queued = this.#queue(terminator, request);
     if (queued && queued !== FAILED) await this.#settled(queued, request);
@@ -183,49 +172,13 @@ export class Exchanges<S> {
     }
   }
 
-  /** A fault of this request: I/O faults end the connection; others go to `handleError`. */
+  /** A fault of this request: I/O faults end the connection; others go to the hooks. */
   #requestFault(error: unknown, request: Envelope): void {
     if (isIoFault(error)) throw error;
-    // The connection is going away (a forced close refused the frame): that is
-    // not this request's fault, and nobody is left to tell.
-    if (this.#ctx.signal.aborted && error instanceof PushError) return;
-    this.#counters.handlerErrors++;
-    const { protocol, logger } = this.#spec;
-    const fields = {
-      connectionId: this.#ctx.connectionId,
-      id: request.id,
-      correlationId: request.correlationId,
-      error,
-    };
-    if (protocol.handleError === undefined) {
-      logger.error("request failed", fields);
-      return;
-    }
-    logger.debug("request failed; passed to handleError", fields);
-    this.#hook("handleError", () => protocol.handleError!(error, this.#ctx));
+    this.#hooks.requestFailed(error, request);
   }
 
   #endCommand(): Promise<void> | undefined {
-    const { protocol } = this.#spec;
-    if (protocol.onCommandEnd === undefined) return undefined;
-    return this.#hook("onCommandEnd", () => protocol.onCommandEnd!(this.#ctx));
-  }
-
-  /** Call a protocol hook; a throw (or rejection) is a logged, counted fault. */
-  #hook(name: string, call: () => void | Promise<void>): Promise<void> | undefined {
-    const report = (error: unknown) => {
-      this.#counters.handlerErrors++;
-      this.#spec.logger.error(`protocol hook ${name} failed`, {
-        connectionId: this.#ctx.connectionId,
-        error,
-      });
-    };
-    try {
-      const result = call();
-      return result instanceof Promise ? result.catch(report) : undefined;
-    } catch (error) {
-      report(error);
-      return undefined;
-    }
+    return this.#hooks.commandEnd();
   }
 }

@@ -1,6 +1,7 @@
 /**
- * Sorting failures by who is at fault, which decides what ends and how loudly
- * it is logged.
+ * Sorting failures by who is at fault, which decides what ends, what is
+ * counted and how loudly it is logged. The only place the fault counters of
+ * {@link ServerStats} move.
  *
  * @module
  */
@@ -8,12 +9,21 @@ import { CodecError } from "../codec/errors.ts";
 import { EnvelopeError } from "../codec/envelope.ts";
 import { WireframeError } from "../error.ts";
 import { FragmentError } from "../fragment/errors.ts";
-import type { Logger } from "../observe/logger.ts";
-import type { Counters } from "../observe/stats.ts";
+import type { Counters, ServerStats } from "../observe/stats.ts";
 import { TransportError } from "../transport/errors.ts";
 
-/** Who caused a connection to end. */
-export type Fault = "transport" | "protocol" | "hook" | "internal";
+/**
+ * Who failed, and so what is counted:
+ *
+ * | fault       | what happened                                  | counted in                                |
+ * | ----------- | ---------------------------------------------- | ----------------------------------------- |
+ * | `transport` | the socket failed; the connection ends         | `connectionErrors`                        |
+ * | `protocol`  | the peer broke the protocol; the connection ends | `connectionErrors`, `protocolViolations` |
+ * | `preamble`  | the peer's preamble failed; the connection ends | `preambleFailures`, `protocolViolations` |
+ * | `internal`  | user code or the library failed after setup; the connection ends | `connectionErrors` |
+ * | `hook`      | a handler, middleware or hook failed           | `handlerErrors`                           |
+ */
+export type Fault = "transport" | "protocol" | "preamble" | "internal" | "hook";
 
 /** True for failures that must end the connection rather than one request. */
 export function isIoFault(error: unknown): boolean {
@@ -21,7 +31,7 @@ export function isIoFault(error: unknown): boolean {
     error instanceof TransportError;
 }
 
-/** Classify an error that ended a connection. */
+/** Classify an error that ended a connection (`setupDone`: it ended after setup). */
 export function classifyFault(error: unknown, setupDone: boolean): Fault {
   if (isIoFault(error)) return "transport";
   if (
@@ -30,25 +40,15 @@ export function classifyFault(error: unknown, setupDone: boolean): Fault {
   return setupDone ? "internal" : "hook";
 }
 
-/**
- * Count and log an error that ended a connection, as loudly as its kind
- * deserves: a transport failure or a peer's protocol violation at debug (the
- * peer's doing, and a hostile peer can cause any number of them), a fault in
- * a hook or in the library at error.
- */
-export function reportConnectionFault(
-  error: unknown,
-  setupDone: boolean,
-  connectionId: number,
-  deps: { readonly spec: { readonly logger: Logger }; readonly counters: Counters },
-): void {
-  const { spec: { logger }, counters } = deps;
-  const fault = classifyFault(error, setupDone);
-  if (fault === "hook") counters.handlerErrors++;
-  else counters.connectionErrors++;
-  if (fault === "protocol") counters.protocolViolations++;
-  const fields = { connectionId, error };
-  if (fault === "transport") logger.debug("connection ended by the transport", fields);
-  else if (fault === "protocol") logger.debug("connection closed: protocol violation", fields);
-  else logger.error(fault === "hook" ? "connection setup failed" : "connection failed", fields);
+const COUNTED: Record<Fault, readonly (keyof ServerStats)[]> = {
+  transport: ["connectionErrors"],
+  protocol: ["connectionErrors", "protocolViolations"],
+  preamble: ["preambleFailures", "protocolViolations"],
+  internal: ["connectionErrors"],
+  hook: ["handlerErrors"],
+};
+
+/** Count one fault of `fault`'s kind. */
+export function countFault(counters: Counters, fault: Fault): void {
+  for (const counter of COUNTED[fault]) counters[counter]++;
 }

@@ -4,13 +4,10 @@
  *
  * @module
  */
-import type { AppSpec } from "../app/app.ts";
-import type { ConnectionContext } from "../app/context.ts";
 import { PreambleError, type PreambleOptions } from "../app/preamble.ts";
-import type { Counters } from "../observe/stats.ts";
 import { concatBytes } from "../_internal/bytes.ts";
-import { isIoFault } from "./faults.ts";
 import type { FrameWriter } from "../wire/frame_writer.ts";
+import type { ProtocolHooks } from "./protocol_hooks.ts";
 
 /** The decoded preamble and the bytes that arrived after it. */
 export interface PreambleRead {
@@ -28,39 +25,22 @@ export async function runPreamble<S>(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   out: FrameWriter,
   options: Required<PreambleOptions<unknown>>,
-  ctx: ConnectionContext<S>,
-  deps: { readonly spec: AppSpec<S>; readonly counters: Counters },
+  hooks: ProtocolHooks<S>,
 ): Promise<Uint8Array | undefined> {
-  const peer = { remoteAddr: ctx.remoteAddr, write: (bytes: Uint8Array) => out.writeRaw(bytes) };
+  const peer = {
+    remoteAddr: hooks.ctx.remoteAddr,
+    write: (bytes: Uint8Array) => out.writeRaw(bytes),
+  };
   try {
     const { value, leftover } = await readPreamble(reader, options);
-    ctx.preamble = value;
-    try {
-      await options.onSuccess(value, peer);
-    } catch (error) {
-      throw new PreambleError("rejected", "preamble rejected by onSuccess", error);
-    }
+    await hooks.preambleAccepted(options, value, peer);
     return leftover;
   } catch (error) {
     if (!(error instanceof PreambleError)) throw error;
-    deps.counters.preambleFailures++;
-    deps.counters.protocolViolations++;
-    deps.spec.logger.debug("preamble failed", {
-      connectionId: ctx.connectionId,
-      reason: error.reason,
-    });
-    try {
-      await options.onFailure(error, peer);
-      await out.close(); // FIN after the reply, so the peer reads it before the close
-    } catch (hookError) {
-      if (!isIoFault(hookError)) {
-        deps.counters.handlerErrors++;
-        deps.spec.logger.error("preamble onFailure failed", {
-          connectionId: ctx.connectionId,
-          error: hookError,
-        });
-      }
-    }
+    await hooks.preambleFailed(options, error, peer);
+    // FIN after the reply, so the peer reads it before the close; a socket
+    // that failed meanwhile is closed by the caller either way.
+    await out.close().catch(() => {});
     return undefined;
   }
 }

@@ -22,9 +22,16 @@ export interface ServerStats {
    * `preambleFailures`.
    */
   readonly protocolViolations: number;
-  /** Requests decoded and dispatched to a handler or the fallback. */
+  /**
+   * Requests decoded and dispatched: to the middleware chain when the app has
+   * middleware (every frame), else to a handler or the fallback.
+   */
   readonly requests: number;
-  /** Frames whose message id had no route and no fallback (dropped). */
+  /**
+   * Frames that reached no handler: their id has no route and there is no
+   * fallback. Without middleware they are dropped; with middleware they went
+   * through it (which may have answered them) first.
+   */
   readonly unroutedFrames: number;
   /** Frame bodies that were not valid envelopes. */
   readonly malformedFrames: number;

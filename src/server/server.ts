@@ -7,9 +7,9 @@
 import { z } from "zod";
 import { intInRange, parseOptions } from "../_internal/options.ts";
 import { type AppSpec, appSpec, type WireframeApp } from "../app/app.ts";
-import { createRouter } from "../app/router.ts";
 import { ConnectionTask, FORCED_LINGER_MS } from "../connection/connection.ts";
-import { DeadLetterSink } from "../push/dead_letter.ts";
+import { type ConnectionConfig, connectionConfig } from "../connection/connection_config.ts";
+import { countFault } from "../connection/faults.ts";
 import { WireframeBaseError } from "../error.ts";
 import { newCounters, type ServerStats } from "../observe/stats.ts";
 import { runtimeTransport } from "../transport/runtime.ts";
@@ -183,11 +183,10 @@ export class WireframeServer<S = undefined> {
   }
 
   async #accept(listener: Listener, spec: AppSpec<S>): Promise<void> {
-    const deadLetters = spec.deadLetters && new DeadLetterSink(spec.deadLetters, spec.logger);
-    const deps = { spec, router: createRouter(spec), counters: this.#counters, deadLetters };
+    const config = connectionConfig(spec, this.#counters);
     while (!this.#stopping) {
       try {
-        for await (const conn of listener) this.#admit(conn, deps);
+        for await (const conn of listener) this.#admit(conn, config);
         return; // the listener was closed
       } catch (error) {
         if (this.#stopping) return;
@@ -197,7 +196,7 @@ export class WireframeServer<S = undefined> {
     }
   }
 
-  #admit(conn: Connection, deps: ConstructorParameters<typeof ConnectionTask<S>>[2]): void {
+  #admit(conn: Connection, config: ConnectionConfig<S>): void {
     const counters = this.#counters;
     if (this.#stopping || this.#tasks.size >= this.#options.maxConnections) {
       counters.connectionsRejected++;
@@ -206,11 +205,11 @@ export class WireframeServer<S = undefined> {
     }
     let task: ConnectionTask<S>;
     try {
-      task = new ConnectionTask(conn, this.#nextConnectionId++, deps);
+      task = new ConnectionTask(conn, this.#nextConnectionId++, config);
     } catch (error) {
       // Whatever went wrong is this connection's alone: the accept loop carries on.
-      counters.connectionErrors++;
-      deps.spec.logger.error("could not start serving a connection", { error });
+      countFault(counters, "internal");
+      config.spec.logger.error("could not start serving a connection", { error });
       conn.close();
       return;
     }

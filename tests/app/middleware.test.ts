@@ -21,7 +21,14 @@ const noPush = new PushHandle({
   deadLetter: () => {},
 });
 const ctx = () =>
-  new ConnectionContext<undefined>(1, addr, addr, new AbortController().signal, noPush, new Map());
+  new ConnectionContext<undefined>({
+    connectionId: 1,
+    remoteAddr: addr,
+    localAddr: addr,
+    signal: new AbortController().signal,
+    push: noPush,
+    appData: new Map(),
+  });
 const req = (id: number, payload: number[] = []): Envelope => ({
   id,
   correlationId: 1n,
@@ -97,6 +104,34 @@ test("an unknown id is unrouted unless a fallback is set", async () => {
   assert.equal(route(app, req(9)), undefined);
   app.fallback((request) => Uint8Array.of(request.id));
   assert.deepEqual((await route(app, req(9)))!.frames, [Uint8Array.of(9)]);
+});
+
+test("middleware sees a frame with no route, and may answer it", async () => {
+  const seen: number[] = [];
+  const unrouted: number[] = [];
+  const app = new WireframeApp()
+    .wrap(async (request, _ctx, next) => {
+      seen.push(request.id);
+      if (request.id === 8) return Response.single(Uint8Array.of(0xaa)); // answered here
+      return await next();
+    })
+    .route(1, () => Uint8Array.of(1));
+  const router = createRouter(appSpec(app), (request) => void unrouted.push(request.id));
+  assert.deepEqual((await router.route(req(8), ctx()))!.frames, [Uint8Array.of(0xaa)]);
+  assert.deepEqual((await router.route(req(9), ctx()))!.frames, [], "passed through: no answer");
+  assert.deepEqual((await router.route(req(1), ctx()))!.frames, [Uint8Array.of(1)]);
+  assert.deepEqual(seen, [8, 9, 1], "every frame went through the middleware");
+  assert.deepEqual(unrouted, [9], "only the frame nobody handled counts as unrouted");
+});
+
+test("without middleware an unrouted frame is dropped and reported once", () => {
+  const unrouted: number[] = [];
+  const router = createRouter(
+    appSpec(new WireframeApp().route(1, () => {})),
+    (request) => void unrouted.push(request.id),
+  );
+  assert.equal(router.route(req(9), ctx()), undefined);
+  assert.deepEqual(unrouted, [9]);
 });
 
 test("route rejects duplicate ids and ids that are not u32", () => {

@@ -4,6 +4,7 @@
  * the actor's choice order recorded through its `beforeSend` hook.
  */
 import { OutboundActor } from "../../src/connection/actor.ts";
+import { PushQueues } from "../../src/push/push_queues.ts";
 import { FrameWriter } from "../../src/wire/frame_writer.ts";
 import { defaultSerializer, type Envelope } from "../../src/codec/envelope.ts";
 import { LengthDelimitedCodec } from "../../src/codec/length_delimited.ts";
@@ -128,6 +129,8 @@ export interface ActorSetup {
 /** An actor wired to a real FrameWriter over a {@link GatedSink}. */
 export interface ActorRig {
   actor: OutboundActor;
+  /** The actor's push queues (the target of a PushHandle). */
+  queues: PushQueues;
   writer: FrameWriter;
   sink: GatedSink;
   /** Tags of frames in the order the actor chose them (its `beforeSend` calls). */
@@ -152,22 +155,32 @@ export function makeActor(setup: ActorSetup = {}): ActorRig {
   const deadLetters = new DeadLetterSink(dlq.stream, logger);
   const chosen: string[] = [];
   const pushFaults: ActorRig["pushFaults"] = [];
-  const actor = new OutboundActor(7, writer, {
+  const queues = new PushQueues({
+    connectionId: 7,
     highCapacity: setup.highCapacity ?? 16,
     lowCapacity: setup.lowCapacity ?? 16,
+    rate: setup.rate,
+    deadLetters,
+    logger,
+  });
+  const actor = new OutboundActor({
+    queues,
+    writer,
     maxHighBeforeLow: setup.maxHighBeforeLow ?? 8,
     timeSliceMs: setup.timeSliceMs,
     clock: setup.clock ?? (() => 0),
-  }, {
-    beforeSend: (frame) => {
-      chosen.push(tag(frame));
-      setup.onChoose?.(frame);
-      return setup.beforeSend ? setup.beforeSend(frame) : frame;
+    hooks: {
+      beforeSend: (frame) => {
+        chosen.push(tag(frame));
+        setup.onChoose?.(frame);
+        return setup.beforeSend ? setup.beforeSend(frame) : frame;
+      },
+      pushFailed: (error, frame) => void pushFaults.push({ error, frame }),
     },
-    onPushFault: (error, frame) => void pushFaults.push({ error, frame }),
-  }, { rate: setup.rate, deadLetters, logger });
+  });
   return {
     actor,
+    queues,
     writer,
     sink,
     chosen,

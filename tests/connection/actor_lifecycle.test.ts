@@ -21,8 +21,8 @@ test("a writer with no room pauses the actor: one frame in the writer, the rest 
   const sink = new GatedSink(false);
   const rig = makeActor({ sink, highCapacity: 4, lowCapacity: 2 });
   const results = [];
-  for (let n = 1; n <= 8; n++) results.push(rig.actor.tryPush(high(n), "high", true));
-  for (let n = 1; n <= 3; n++) results.push(rig.actor.tryPush(low(n), "low", true));
+  for (let n = 1; n <= 8; n++) results.push(rig.queues.tryPush(high(n), "high", true));
+  for (let n = 1; n <= 3; n++) results.push(rig.queues.tryPush(low(n), "low", true));
   const reply = track(rig.actor.offerResponse(response(0)) ?? Promise.resolve());
   await settle();
   await settle();
@@ -51,14 +51,14 @@ test("a writer with no room pauses the actor: one frame in the writer, the rest 
 test("push() waits for room while the writer is busy and queues once the writer drains", async () => {
   const sink = new GatedSink(false);
   const rig = makeActor({ sink, highCapacity: 1 });
-  rig.actor.tryPush(high(1), "high", true); // being written
+  rig.queues.tryPush(high(1), "high", true); // being written
   await settle();
-  rig.actor.tryPush(high(2), "high", true); // waits in the writer
-  rig.actor.tryPush(high(3), "high", true); // fills the queue
-  const waiting = track(rig.actor.push(high(4), "high", undefined));
+  rig.queues.tryPush(high(2), "high", true); // waits in the writer
+  rig.queues.tryPush(high(3), "high", true); // fills the queue
+  const waiting = track(rig.queues.push(high(4), "high", undefined));
   await settle();
   assert.equal(waiting.settled(), false, "no room: push() waits");
-  assert.equal(rig.actor.tryPush(high(5), "high", true), "full");
+  assert.equal(rig.queues.tryPush(high(5), "high", true), "full");
   sink.open();
   await deadline(waiting.promise, "push() after room");
   await deadline(rig.actor.idle(), "idle");
@@ -69,25 +69,25 @@ test("push() waits for room while the writer is busy and queues once the writer 
 test("close() refuses new pushes with closed; queued pushes are flushed and idle() resolves after", async () => {
   const sink = new GatedSink(false);
   const rig = makeActor({ sink, highCapacity: 1 });
-  rig.actor.tryPush(high(1), "high", true);
+  rig.queues.tryPush(high(1), "high", true);
   await settle();
-  rig.actor.tryPush(high(2), "high", true);
-  rig.actor.tryPush(low(1), "low", true);
-  rig.actor.tryPush(high(3), "high", true);
-  const waiting = track(rig.actor.push(high(4), "high", undefined)); // no room: waits
+  rig.queues.tryPush(high(2), "high", true);
+  rig.queues.tryPush(low(1), "low", true);
+  rig.queues.tryPush(high(3), "high", true);
+  const waiting = track(rig.queues.push(high(4), "high", undefined)); // no room: waits
 
   rig.actor.close();
-  assert.equal(rig.actor.isClosed, true);
-  await deadline(rig.actor.closed, "closed promise");
+  assert.equal(rig.queues.isClosed, true);
+  await deadline(rig.queues.closed, "closed promise");
   await assert.rejects(waiting.promise, (e) => e instanceof PushError && e.reason === "closed");
-  assert.equal(rig.actor.tryPush(high(5), "high", true), "closed");
-  assert.equal(rig.actor.tryPush(low(5), "low", false), "closed");
+  assert.equal(rig.queues.tryPush(high(5), "high", true), "closed");
+  assert.equal(rig.queues.tryPush(low(5), "low", false), "closed");
   await assert.rejects(
-    rig.actor.push(low(6), "low", undefined),
+    rig.queues.push(low(6), "low", undefined),
     (e) => e instanceof PushError && e.reason === "closed",
   );
   await assert.rejects(
-    rig.actor.takeRateToken(undefined),
+    rig.queues.takeRateToken(undefined),
     (e) => e instanceof PushError && e.reason === "closed",
   );
 
@@ -104,19 +104,19 @@ test("close() refuses new pushes with closed; queued pushes are flushed and idle
 test("abort() dead-letters queued pushes with reason connection-closed and fails the held response frame", async () => {
   const sink = new GatedSink(false);
   const rig = makeActor({ sink });
-  rig.actor.tryPush(high(1), "high", true);
+  rig.queues.tryPush(high(1), "high", true);
   await settle();
-  rig.actor.tryPush(high(2), "high", true); // in the writer: not the actor's any more
-  rig.actor.tryPush(low(1), "low", true);
-  rig.actor.tryPush(high(3), "high", true);
-  rig.actor.tryPush(low(2), "low", true);
+  rig.queues.tryPush(high(2), "high", true); // in the writer: not the actor's any more
+  rig.queues.tryPush(low(1), "low", true);
+  rig.queues.tryPush(high(3), "high", true);
+  rig.queues.tryPush(low(2), "low", true);
   const held = rig.actor.offerResponse(response(0));
   assert.ok(held instanceof Promise);
 
   assert.equal(rig.actor.abort(), 3);
   await assert.rejects(held, (e) => e instanceof PushError && e.reason === "closed");
   await deadline(rig.actor.idle(), "idle after abort");
-  assert.equal(rig.actor.tryPush(high(9), "high", true), "closed");
+  assert.equal(rig.queues.tryPush(high(9), "high", true), "closed");
   await settle();
   assert.deepEqual(
     rig.letters.map((l) => [l.connectionId, l.priority, l.reason, tag(l.frame)]),
@@ -139,7 +139,7 @@ test("a push frame whose beforeSend throws is dropped and reported; the others g
       return frame;
     },
   });
-  for (let n = 1; n <= 3; n++) rig.actor.tryPush(high(n), "high", true);
+  for (let n = 1; n <= 3; n++) rig.queues.tryPush(high(n), "high", true);
   await deadline(rig.actor.idle(), "idle");
   await deadline(rig.writer.flush(), "flush");
   assert.deepEqual(rig.sink.wire(), ["h1", "h3"]);
@@ -159,7 +159,7 @@ test("a response frame whose beforeSend throws fails that offer, not the actor",
   assert.ok(held instanceof Promise, "r0 is still in the writer");
   await assert.rejects(held, (e) => e === boom);
   await deadline(rig.actor.offerResponse(response(2)) ?? Promise.resolve(), "r2");
-  rig.actor.tryPush(high(1), "high", true);
+  rig.queues.tryPush(high(1), "high", true);
   await deadline(rig.actor.idle(), "idle");
   await deadline(rig.writer.flush(), "flush");
   assert.deepEqual(rig.sink.wire(), ["r0", "r2", "h1"]);
@@ -170,17 +170,17 @@ test("a failed write ends the actor: queued pushes are dead-lettered, the held r
   let fail!: (error: unknown) => void;
   const sink = new GatedSink(true, () => new Promise((_, reject) => (fail = reject)));
   const rig = makeActor({ sink });
-  rig.actor.tryPush(high(1), "high", true);
+  rig.queues.tryPush(high(1), "high", true);
   await settle();
-  rig.actor.tryPush(high(2), "high", true);
-  rig.actor.tryPush(low(1), "low", true);
+  rig.queues.tryPush(high(2), "high", true);
+  rig.queues.tryPush(low(1), "low", true);
   const held = rig.actor.offerResponse(response(0));
   assert.ok(held instanceof Promise);
   fail(broken);
   await assert.rejects(held, (e) => e === broken);
   await deadline(rig.actor.idle(), "idle");
-  assert.equal(rig.actor.isClosed, true);
-  assert.equal(rig.actor.tryPush(high(3), "high", true), "closed");
+  assert.equal(rig.queues.isClosed, true);
+  assert.equal(rig.queues.tryPush(high(3), "high", true), "closed");
   assert.throws(() => rig.actor.offerResponse(response(1)), (e) => e === broken);
   await settle();
   assert.deepEqual(rig.letters.map((l) => [l.reason, tag(l.frame)]), [["connection-closed", "l1"]]);

@@ -30,40 +30,40 @@ async function wireOrder(
 
 test("strict order: high before low before response, FIFO within each", async () => {
   let second: Promise<void> | undefined;
-  const wire = await wireOrder({ maxHighBeforeLow: 0 }, ({ actor }) => {
+  const wire = await wireOrder({ maxHighBeforeLow: 0 }, ({ actor, queues }) => {
     second = actor.offerResponse(response(1));
     assert.ok(second instanceof Promise, "the next response frame waits while the writer is busy");
     for (
       const [frame, priority] of [[low(1), "low"], [high(1), "high"], [low(2), "low"]] as const
     ) {
-      assert.equal(actor.tryPush(frame, priority, true), "queued");
+      assert.equal(queues.tryPush(frame, priority, true), "queued");
     }
-    assert.equal(actor.tryPush(high(2), "high", true), "queued");
+    assert.equal(queues.tryPush(high(2), "high", true), "queued");
   });
   await second;
   assert.deepEqual(wire, ["r0", "h1", "h2", "l1", "l2", "r1"]);
 });
 
 test("fairness: with maxHighBeforeLow 2, highs 1-5 and low 99 go out as 1,2,99,3,4,5", async () => {
-  const wire = await wireOrder({ maxHighBeforeLow: 2 }, ({ actor }) => {
-    for (let n = 1; n <= 5; n++) actor.tryPush(high(n), "high", true);
-    actor.tryPush(low(99), "low", true);
+  const wire = await wireOrder({ maxHighBeforeLow: 2 }, ({ queues }) => {
+    for (let n = 1; n <= 5; n++) queues.tryPush(high(n), "high", true);
+    queues.tryPush(low(99), "low", true);
   });
   assert.deepEqual(wire, ["r0", "h1", "h2", "l99", "h3", "h4", "h5"]);
 });
 
 test("fairness: one low after every maxHighBeforeLow highs while both are waiting", async () => {
-  const wire = await wireOrder({ maxHighBeforeLow: 2 }, ({ actor }) => {
-    for (let n = 1; n <= 3; n++) actor.tryPush(low(n), "low", true);
-    for (let n = 1; n <= 7; n++) actor.tryPush(high(n), "high", true);
+  const wire = await wireOrder({ maxHighBeforeLow: 2 }, ({ queues }) => {
+    for (let n = 1; n <= 3; n++) queues.tryPush(low(n), "low", true);
+    for (let n = 1; n <= 7; n++) queues.tryPush(high(n), "high", true);
   });
   assert.deepEqual(wire, ["r0", "h1", "h2", "l1", "h3", "h4", "l2", "h5", "h6", "l3", "h7"]);
 });
 
 test("fairness: the default bound is 8 consecutive highs", async () => {
-  const wire = await wireOrder({}, ({ actor }) => {
-    actor.tryPush(low(1), "low", true);
-    for (let n = 1; n <= 10; n++) actor.tryPush(high(n), "high", true);
+  const wire = await wireOrder({}, ({ queues }) => {
+    queues.tryPush(low(1), "low", true);
+    for (let n = 1; n <= 10; n++) queues.tryPush(high(n), "high", true);
   });
   assert.deepEqual(wire.slice(1), [
     ...[1, 2, 3, 4, 5, 6, 7, 8].map((n) => `h${n}`),
@@ -74,9 +74,9 @@ test("fairness: the default bound is 8 consecutive highs", async () => {
 });
 
 test("maxHighBeforeLow 0 is strict priority: a low waits for every high", async () => {
-  const wire = await wireOrder({ maxHighBeforeLow: 0, highCapacity: 32 }, ({ actor }) => {
-    actor.tryPush(low(1), "low", true);
-    for (let n = 1; n <= 20; n++) actor.tryPush(high(n), "high", true);
+  const wire = await wireOrder({ maxHighBeforeLow: 0, highCapacity: 32 }, ({ queues }) => {
+    queues.tryPush(low(1), "low", true);
+    for (let n = 1; n <= 20; n++) queues.tryPush(high(n), "high", true);
   });
   assert.deepEqual(wire, ["r0", ...Array.from({ length: 20 }, (_, i) => `h${i + 1}`), "l1"]);
 });
@@ -90,9 +90,9 @@ test("time slice: a waiting low goes once the high streak has lasted timeSliceMs
     clock: () => now,
     onChoose: () => void (now += 3),
   });
-  const queue = ({ actor }: ReturnType<typeof makeActor>) => {
-    for (let n = 1; n <= 5; n++) actor.tryPush(high(n), "high", true);
-    actor.tryPush(low(99), "low", true);
+  const queue = ({ queues }: ReturnType<typeof makeActor>) => {
+    for (let n = 1; n <= 5; n++) queues.tryPush(high(n), "high", true);
+    queues.tryPush(low(99), "low", true);
   };
   assert.deepEqual(await wireOrder(tuning(5), queue), ["r0", "h1", "h2", "l99", "h3", "h4", "h5"]);
   now = 0;
@@ -110,9 +110,9 @@ test("the count bound and the time slice combine: whichever comes first lets a l
     timeSliceMs: 1_000,
     clock: () => now,
     onChoose: () => void (now += 1),
-  }, ({ actor }) => {
-    for (let n = 1; n <= 4; n++) actor.tryPush(high(n), "high", true);
-    actor.tryPush(low(1), "low", true);
+  }, ({ queues }) => {
+    for (let n = 1; n <= 4; n++) queues.tryPush(high(n), "high", true);
+    queues.tryPush(low(1), "low", true);
   });
   assert.deepEqual(wire, ["r0", "h1", "h2", "h3", "l1", "h4"]);
 });
@@ -133,7 +133,7 @@ test("a long response stream never delays a high push by more than one frame", a
         const pushHigh = () => {
           const n = ++pushed;
           marks.set(`h${n}`, rig.chosen.length);
-          assert.equal(rig.actor.tryPush(high(n), "high", true), "queued");
+          assert.equal(rig.queues.tryPush(high(n), "high", true), "queued");
         };
         const sink = new GatedSink(true, () => {
           if (atWrites.includes(++writes)) pushHigh();
@@ -170,7 +170,7 @@ test("a long response stream never delays a high push by more than one frame", a
 test("back-to-back pushes of one priority, not awaited, go out in call order", async () => {
   for (const rate of [undefined, new TokenBucket(0.001, 10, () => 0)]) {
     const rig = makeActor({ highWaterMark: 1_000_000, rate });
-    const handle = new PushHandle(rig.actor);
+    const handle = new PushHandle(rig.queues);
     const pending = [
       handle.push(high(1)),
       Promise.resolve(handle.tryPush(high(2))),

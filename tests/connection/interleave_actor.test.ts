@@ -72,7 +72,7 @@ test("scheduler-explored interleavings of pushes, a response and close keep the 
             chosenAt.set(tag(f), at);
           },
         });
-        const handle = new PushHandle(rig.actor);
+        const handle = new PushHandle(rig.queues);
         let closedAt = Infinity;
         const outcomes: Outcome[] = [];
 

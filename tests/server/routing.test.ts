@@ -39,6 +39,32 @@ test("an unknown message id is dropped and counted, and the connection carries o
   assert.equal(str((await raw.readFrame()).payload), "still here");
 });
 
+test("middleware sees a frame with no route: it may answer it, else it is counted unrouted", async () => {
+  const seen: number[] = [];
+  const app = new WireframeApp()
+    .logger(captureLogger().logger)
+    .wrap(async (req, _ctx, next) => {
+      seen.push(req.id);
+      return req.id === 98 ? text("denied") : await next();
+    })
+    .route(1, (req) => req.payload);
+  await using running = await serveMemory(app);
+  await using raw = await connectRaw(running.port);
+  await raw.write(concat(frame(98, 1n), frame(99, 2n), frame(1, 3n, text("kept"))));
+  const answered = await raw.readFrame();
+  assert.deepEqual([answered.id, answered.correlationId, str(answered.payload)], [
+    98,
+    1n,
+    "denied",
+  ]);
+  const routed = await raw.readFrame();
+  assert.deepEqual([routed.correlationId, str(routed.payload)], [3n, "kept"], "no answer to 99");
+  assert.deepEqual(seen, [98, 99, 1]);
+  const stats = running.server.stats();
+  assert.equal(stats.unroutedFrames, 1, "99 reached no handler");
+  assert.equal(stats.requests, 3, "every frame the middleware saw is a request");
+});
+
 test("a fallback handler receives the ids that have no route", async () => {
   const app = new WireframeApp()
     .logger(captureLogger().logger)

@@ -1,0 +1,36 @@
+/**
+ * `ConnectionConfig`: what a server hands every connection it serves, built
+ * once per `listen()`. Every part of a connection takes this one object.
+ *
+ * @module
+ */
+import type { AppSpec } from "../app/app.ts";
+import { createRouter, type Router } from "../app/router.ts";
+import type { Counters } from "../observe/stats.ts";
+import { DeadLetterSink } from "../push/dead_letter.ts";
+
+/** The server's setup, shared by all its connections. */
+export interface ConnectionConfig<S> {
+  /** The app being served, frozen at `listen()`. */
+  readonly spec: AppSpec<S>;
+  /** The app's routes and middleware, compiled once. */
+  readonly router: Router<S>;
+  /** The server's counters (see `WireframeServer.stats()`). */
+  readonly counters: Counters;
+  /** Where dropped and discarded pushes go, if the app has a dead-letter queue. */
+  readonly deadLetters: DeadLetterSink | undefined;
+}
+
+/** Build the config of a server's connections; frames with no route are counted here. */
+export function connectionConfig<S>(spec: AppSpec<S>, counters: Counters): ConnectionConfig<S> {
+  const router = createRouter(spec, (request, ctx) => {
+    counters.unroutedFrames++;
+    spec.logger.debug("dropped a frame with no route", {
+      connectionId: ctx.connectionId,
+      id: request.id,
+    });
+  });
+  const deadLetters = spec.deadLetterStream &&
+    new DeadLetterSink(spec.deadLetterStream, spec.logger);
+  return Object.freeze({ spec, router, counters, deadLetters });
+}

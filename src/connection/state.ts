@@ -1,0 +1,86 @@
+/**
+ * `ConnectionState`: a server connection's life as one value, with the
+ * transitions it may take written down as a table.
+ *
+ * @module
+ */
+
+/**
+ * Where a connection is in its life:
+ *
+ * | phase      | reads the socket            | handles frames            | pushes   | may become                        |
+ * | ---------- | --------------------------- | ------------------------- | -------- | --------------------------------- |
+ * | `opening`  | the preamble only           | no (preamble, setup run)  | accepted | `handling`, `closing`             |
+ * | `reading`  | waits for the next bytes    | no                        | accepted | `handling`, `closing`             |
+ * | `handling` | no                          | the frames of one read    | accepted | `reading`, `draining`, `closing`  |
+ * | `draining` | no                          | only the one in flight    | accepted | `closing`                         |
+ * | `closing`  | discards until the peer's EOF | no                      | refused  | `closed`                          |
+ * | `closed`   | no                          | no                        | refused  | —                                 |
+ *
+ * `closing` starts the graceful close: queued pushes go out, then our FIN;
+ * the socket closes at the peer's EOF or at a deadline. A forced close is the
+ * same phase with in-flight work cancelled and queued pushes dead-lettered.
+ */
+export type ConnectionPhase =
+  | "opening"
+  | "reading"
+  | "handling"
+  | "draining"
+  | "closing"
+  | "closed";
+
+const NEXT: Readonly<Record<ConnectionPhase, readonly ConnectionPhase[]>> = {
+  opening: ["handling", "closing", "closed"],
+  reading: ["handling", "closing", "closed"],
+  handling: ["reading", "draining", "closing", "closed"],
+  draining: ["closing", "closed"],
+  closing: ["closed"],
+  closed: [],
+};
+
+/** A transition the table does not allow: a bug in the connection, never the peer's doing. */
+export class ConnectionStateError extends Error {
+  /**
+   * @param from the phase the connection was in
+   * @param to the phase asked for
+   */
+  constructor(readonly from: ConnectionPhase, readonly to: ConnectionPhase) {
+    super(`connection state: ${from} → ${to} is not a transition`);
+    this.name = "ConnectionStateError";
+  }
+}
+
+/** One connection's phase, and the fault that is ending it, if one is. */
+export class ConnectionState {
+  #phase: ConnectionPhase = "opening";
+  #failure: { readonly error: unknown } | undefined;
+
+  /** The current phase. */
+  get phase(): ConnectionPhase {
+    return this.#phase;
+  }
+
+  /** True from `closing` on: pushes are refused and no frame is handled any more. */
+  get isClosing(): boolean {
+    return this.#phase === "closing" || this.#phase === "closed";
+  }
+
+  /** A fault raised outside the read loop (a re-assembly timeout) that ends the connection. */
+  get failure(): { readonly error: unknown } | undefined {
+    return this.#failure;
+  }
+
+  /**
+   * Move to `next`.
+   * @throws {ConnectionStateError} if the table does not allow it
+   */
+  to(next: ConnectionPhase): void {
+    if (!NEXT[this.#phase].includes(next)) throw new ConnectionStateError(this.#phase, next);
+    this.#phase = next;
+  }
+
+  /** Record the fault that ends the connection; the first one stands. */
+  fail(error: unknown): void {
+    this.#failure ??= { error };
+  }
+}
