@@ -11,6 +11,7 @@
  *
  * @example An echo server and a client
  * ```ts
+ * import assert from "node:assert/strict";
  * import { WireframeApp, WireframeClient, WireframeServer } from "@wireframe/wireframe";
  *
  * const app = new WireframeApp()
@@ -19,12 +20,16 @@
  *     for (let i = 0; i < 3; i++) yield Uint8Array.of(i);
  *   });
  *
- * await using server = new WireframeServer(app);
- * const { hostname, port } = await server.listen({ port: 0 });
+ * await using server = new WireframeServer(app); // shut down at the end of the scope
+ * const { hostname, port } = await server.listen({ port: 0 }); // 127.0.0.1, a free port
  *
  * await using client = await WireframeClient.connect({ hostname, port });
  * const reply = await client.request(1, new TextEncoder().encode("hi"));
- * console.log(new TextDecoder().decode(reply.payload)); // "hi"
+ * assert.equal(new TextDecoder().decode(reply.payload), "hi");
+ *
+ * const frames = client.stream(2, new Uint8Array(0), { isEnd: (frame) => frame.payload[0] === 2 });
+ * const counted = (await Array.fromAsync(frames)).map((frame) => frame.payload[0]);
+ * assert.deepEqual(counted, [0, 1, 2]);
  * ```
  *
  * @module

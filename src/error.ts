@@ -13,14 +13,13 @@
  *
  * @example
  * ```ts
- * import { WireframeBaseError } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { WireframeApp, WireframeBaseError, WireframeServer } from "@wireframe/wireframe";
  *
- * try {
- *   // ... use the library
- * } catch (err) {
- *   if (err instanceof WireframeBaseError) console.error(err.code, err.message);
- *   else throw err;
- * }
+ * assert.throws(
+ *   () => new WireframeServer(new WireframeApp(), { maxConnections: 0 }),
+ *   (err) => err instanceof WireframeBaseError && err.code === "ERR_CONFIG",
+ * );
  * ```
  */
 export class WireframeBaseError extends Error {
@@ -48,13 +47,16 @@ export class WireframeBaseError extends Error {
  *
  * @example
  * ```ts
- * import { ConfigError, FrameDecoder } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { ConfigError } from "@wireframe/wireframe";
+ * import { FrameDecoder } from "@wireframe/wireframe/codec";
  *
- * try {
- *   new FrameDecoder({ maxFrameLength: -1 });
- * } catch (err) {
- *   if (err instanceof ConfigError) console.error(err.option, err.message);
- * }
+ * assert.throws(() => new FrameDecoder({ maxFrameLength: -1 }), (err) => {
+ *   assert.ok(err instanceof ConfigError);
+ *   assert.equal(err.option, "maxFrameLength");
+ *   assert.match(err.message, /must be an integer from 1 to 2147483647 \(got -1\)/);
+ *   return true;
+ * });
  * ```
  */
 export class ConfigError extends WireframeBaseError {
@@ -90,12 +92,21 @@ export type WireframeErrorKind = "io" | "protocol";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { WireframeError } from "@wireframe/wireframe";
  *
  * async function* rows() {
  *   yield new Uint8Array([1]);
  *   throw WireframeError.protocol({ sqlState: "42000" }, "syntax error");
  * }
+ *
+ * // Served from a handler, the row goes out, then `protocol.handleError` gets the error.
+ * await assert.rejects(Array.fromAsync(rows()), (err) => {
+ *   assert.ok(err instanceof WireframeError);
+ *   assert.equal(err.kind, "protocol");
+ *   assert.deepEqual(err.error, { sqlState: "42000" });
+ *   return true;
+ * });
  * ```
  */
 export class WireframeError<E = unknown> extends WireframeBaseError {

@@ -74,6 +74,7 @@ export class InvalidResponseError extends WireframeBaseError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Response } from "@wireframe/wireframe";
  *
  * const one = Response.single(new Uint8Array([1]));
@@ -82,6 +83,18 @@ export class InvalidResponseError extends WireframeBaseError {
  *   for (let i = 0; i < 3; i++) yield new Uint8Array([i]);
  * })());
  * const nothing = Response.empty();
+ *
+ * assert.deepEqual([one, many, streamed, nothing].map((r) => r.kind), [
+ *   "single",
+ *   "vec",
+ *   "stream",
+ *   "empty",
+ * ]);
+ * assert.deepEqual(await Array.fromAsync(streamed), [
+ *   Uint8Array.of(0),
+ *   Uint8Array.of(1),
+ *   Uint8Array.of(2),
+ * ]);
  * ```
  */
 export class Response implements AsyncIterable<ResponseFrame> {

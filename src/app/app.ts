@@ -103,14 +103,24 @@ let readSpec: <S>(app: WireframeApp<S>) => AppSpec<S>;
  *
  * @example
  * ```ts
- * import { WireframeApp, WireframeServer } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { WireframeApp, WireframeClient, WireframeServer } from "@wireframe/wireframe";
  *
+ * const seen: number[] = [];
  * const app = new WireframeApp()
  *   .route(1, (req) => req.payload) // echo
- *   .wrap(async (_req, _ctx, next) => await next());
+ *   .wrap(async (req, _ctx, next) => {
+ *     seen.push(req.id);
+ *     return await next();
+ *   });
  * const server = new WireframeServer(app);
  * const addr = await server.listen({ hostname: "127.0.0.1", port: 0 });
- * console.log(`listening on ${addr.hostname}:${addr.port}`);
+ *
+ * const client = await WireframeClient.connect({ hostname: addr.hostname, port: addr.port });
+ * const reply = await client.request(1, new TextEncoder().encode("hi"));
+ * assert.equal(new TextDecoder().decode(reply.payload), "hi");
+ * assert.deepEqual(seen, [1]);
+ * await client.close();
  * await server.shutdown();
  * ```
  */

@@ -21,12 +21,18 @@ export interface AppDataKey<T> {
  *
  * @example
  * ```ts
- * import { appDataKey, WireframeApp } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { appDataKey, WireframeApp, WireframeClient, WireframeServer } from "@wireframe/wireframe";
  *
  * const Greeting = appDataKey<string>("greeting");
  * const app = new WireframeApp()
  *   .appData(Greeting, "hello")
  *   .route(1, (_req, ctx) => new TextEncoder().encode(ctx.appData(Greeting)));
+ *
+ * await using server = new WireframeServer(app);
+ * await using client = await WireframeClient.connect({ port: (await server.listen()).port });
+ * const reply = await client.request(1, new Uint8Array(0));
+ * assert.equal(new TextDecoder().decode(reply.payload), "hello");
  * ```
  */
 export function appDataKey<T>(name: string): AppDataKey<T> {

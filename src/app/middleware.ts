@@ -14,9 +14,19 @@ import type { Context } from "./context.ts";
  *
  * @example
  * ```ts
- * import type { Handler } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import {
+ *   type Handler,
+ *   WireframeApp,
+ *   WireframeClient,
+ *   WireframeServer,
+ * } from "@wireframe/wireframe";
  *
  * const echo: Handler = (req) => req.payload;
+ *
+ * await using server = new WireframeServer(new WireframeApp().route(1, echo));
+ * await using client = await WireframeClient.connect({ port: (await server.listen()).port });
+ * assert.deepEqual((await client.request(1, Uint8Array.of(42))).payload, Uint8Array.of(42));
  * ```
  */
 export type Handler<S = undefined> = (
@@ -35,16 +45,29 @@ export type Next = (request?: Envelope) => Promise<Response>;
  *
  * @example
  * ```ts
- * import type { Middleware } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import {
+ *   type Middleware,
+ *   WireframeApp,
+ *   WireframeClient,
+ *   WireframeServer,
+ * } from "@wireframe/wireframe";
  *
+ * const timings: { id: number; ms: number }[] = [];
  * const timing: Middleware = async (req, _ctx, next) => {
  *   const started = performance.now();
  *   try {
  *     return await next();
  *   } finally {
- *     console.log(`id ${req.id} took ${performance.now() - started} ms`);
+ *     timings.push({ id: req.id, ms: performance.now() - started });
  *   }
  * };
+ *
+ * const app = new WireframeApp().wrap(timing).route(1, (req) => req.payload);
+ * await using server = new WireframeServer(app);
+ * await using client = await WireframeClient.connect({ port: (await server.listen()).port });
+ * await client.request(1, new Uint8Array(0));
+ * assert.deepEqual(timings.map((t) => t.id), [1]);
  * ```
  */
 export type Middleware<S = undefined> = (

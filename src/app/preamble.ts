@@ -28,7 +28,9 @@ export interface PreambleConnection {
  *
  * @example
  * ```ts
- * import { WireframeApp } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { WireframeApp, WireframeServer } from "@wireframe/wireframe";
+ * import { connect, memoryTransport } from "@wireframe/wireframe/memory";
  *
  * const MAGIC = new TextEncoder().encode("WIRE1");
  * const app = new WireframeApp().withPreamble({
@@ -41,6 +43,14 @@ export interface PreambleConnection {
  *   onFailure: (_err, conn) => conn.write(new TextEncoder().encode("NO")),
  *   timeoutMs: 2_000,
  * });
+ *
+ * // In memory, to see the raw bytes: the preamble, then the server's "OK".
+ * await using server = new WireframeServer(app, { transport: memoryTransport });
+ * const conn = await connect({ port: (await server.listen({ port: 0 })).port });
+ * await conn.writable.getWriter().write(new TextEncoder().encode("WIRE1"));
+ * const { value } = await conn.readable.getReader().read();
+ * assert.equal(new TextDecoder().decode(value), "OK");
+ * conn.close();
  * ```
  */
 export interface PreambleOptions<P> {

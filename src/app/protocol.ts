@@ -16,16 +16,34 @@ import type { ConnectionInfo, Context } from "./context.ts";
  *
  * @example A protocol that stamps a sequence number and ends streams with a terminator
  * ```ts
- * import { WireframeApp, type WireframeProtocol } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import {
+ *   WireframeApp,
+ *   WireframeClient,
+ *   type WireframeProtocol,
+ *   WireframeServer,
+ * } from "@wireframe/wireframe";
  *
- * let sent = 0;
+ * const QUERY = 3, ROW = 100, END = 0xffff;
+ * let commands = 0;
  * const protocol: WireframeProtocol = {
- *   beforeSend: (frame) => ({ ...frame, id: frame.id }), // rewrite any outgoing frame
- *   streamEndFrame: () => ({ id: 0xffff, payload: new Uint8Array(0) }),
- *   onCommandEnd: () => void sent++,
+ *   beforeSend: (frame) => (frame.id === QUERY ? { ...frame, id: ROW } : frame), // rewrite any outgoing frame
+ *   streamEndFrame: () => ({ id: END, payload: new Uint8Array(0) }), // ends every stream
+ *   onCommandEnd: () => void commands++,
  *   handleError: (error) => console.warn("request failed", error),
  * };
- * const app = new WireframeApp().withProtocol(protocol);
+ * const app = new WireframeApp().withProtocol(protocol).route(QUERY, async function* () {
+ *   yield Uint8Array.of(1);
+ *   yield Uint8Array.of(2);
+ * });
+ *
+ * const server = new WireframeServer(app);
+ * const client = await WireframeClient.connect({ port: (await server.listen()).port });
+ * const frames = client.stream(QUERY, new Uint8Array(0), { isEnd: (frame) => frame.id === END });
+ * assert.deepEqual((await Array.fromAsync(frames)).map((frame) => frame.id), [ROW, ROW, END]);
+ * await client.close();
+ * await server.shutdown();
+ * assert.equal(commands, 1);
  * ```
  */
 export interface WireframeProtocol<S = undefined> {

@@ -73,13 +73,18 @@ const optionsSchema = z.object({
  *
  * @example
  * ```ts
- * import { WireframeClient } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { WireframeApp, WireframeClient, WireframeServer } from "@wireframe/wireframe";
  *
- * const client = await WireframeClient.connect({ hostname: "127.0.0.1", port: 7878 });
+ * await using server = new WireframeServer(new WireframeApp().route(1, (req) => req.payload));
+ * const { port } = await server.listen({ port: 0 });
+ *
+ * const client = await WireframeClient.connect({ hostname: "127.0.0.1", port });
  * const reply = await client.request(1, new TextEncoder().encode("hi"), {
  *   signal: AbortSignal.timeout(1000),
  * });
- * console.log(new TextDecoder().decode(reply.payload));
+ * assert.equal(new TextDecoder().decode(reply.payload), "hi");
+ * assert.equal(reply.correlationId, 1n); // the first request's
  * await client.close();
  * ```
  */
@@ -98,6 +103,8 @@ export class WireframeClient {
   #closing = false;
   /** Set once the read loop has ended: later requests fail with it instead of waiting forever. */
   #lost: ConnectionLostError | undefined;
+  /** Why the client broke the connection off itself (a failed write, a re-assembly timeout). */
+  #broken: { error: unknown } | undefined;
   readonly #fragmentation: FragmentationSpec | undefined;
 
   private constructor(
@@ -113,8 +120,12 @@ export class WireframeClient {
     this.#serializer = serializer;
     this.#bufferSize = options.bufferSize;
     this.#closeTimeoutMs = options.closeTimeoutMs;
+    const writer = conn.writable.getWriter();
+    // A write that fails leaves nothing to wait for: requests already sent
+    // would otherwise hang until the server happens to close its side too.
+    writer.closed.catch((error: unknown) => this.#breakOff(error));
     this.#out = new FrameWriter({
-      writer: conn.writable.getWriter(),
+      writer,
       codec,
       serializer,
       fragmenter: fragmentation && createFragmenter(fragmentation),
@@ -157,49 +168,70 @@ export class WireframeClient {
 
   /**
    * Send a request and resolve with the first response frame carrying its
-   * correlation id.
-   * @throws {ConnectionLostError} if the connection ends first
+   * correlation id. A request that cannot be encoded is not sent: it rejects
+   * with the encoder's error and the connection stays usable.
+   * @throws {ClientClosedError} after `close()`
+   * @throws {EnvelopeError} if the default serializer cannot encode the
+   *   envelope (an `id` that is not a u32, a `payload` that is not a `Uint8Array`)
+   * @throws {FrameTooLargeError} if the frame is over the codec's `maxFrameLength`
+   * @throws {MessageTooLargeError} with fragmentation, if the message is over
+   *   the fragmenter's `maxMessageSize`
+   * @throws {ConnectionLostError} if the connection ends (or a write to it
+   *   fails) before the response arrives
    * @throws {CorrelationMismatchError} if the server answers out of turn
    */
   async request(id: number, payload: Uint8Array, options: RequestOptions = {}): Promise<Envelope> {
-    const correlationId = this.#claimCorrelation();
+    if (this.#closing) throw new ClientClosedError();
+    const correlationId = this.#nextCorrelation;
+    const sent = this.#send({ id, correlationId, payload });
+    this.#nextCorrelation++;
     const response = this.#table.expectOne(correlationId, options.signal);
-    await this.#sendFrame({ id, correlationId, payload }, correlationId);
+    if (sent) this.#failIfUnsent(sent, correlationId);
     return await response;
   }
 
   /**
    * Send a request and iterate every response frame carrying its correlation
    * id, until `isEnd` says so, the signal aborts, or the connection ends.
-   * Breaking out of the loop abandons the rest.
+   * Breaking out of the loop abandons the rest. A request that cannot be
+   * encoded is not sent: the first `next()` rejects with the encoder's error
+   * (as {@link WireframeClient.request} lists) and the connection stays usable.
+   * @throws {ClientClosedError} at once, after `close()`
    */
   stream(id: number, payload: Uint8Array, options: StreamOptions = {}): AsyncIterable<Envelope> {
-    const correlationId = this.#claimCorrelation();
+    if (this.#closing) throw new ClientClosedError();
+    const correlationId = this.#nextCorrelation;
+    let sent: Promise<void> | undefined;
+    try {
+      sent = this.#send({ id, correlationId, payload });
+    } catch (error) {
+      const failed = new AsyncQueue<Envelope>(1);
+      failed.fail(error);
+      return iterate(failed);
+    }
+    this.#nextCorrelation++;
     const queue = this.#table.expectMany(correlationId, this.#bufferSize, options);
-    const sent = this.#sendFrame({ id, correlationId, payload }, correlationId);
-    return {
-      [Symbol.asyncIterator]: () => {
-        const inner = queue[Symbol.asyncIterator]();
-        return {
-          next: async () => {
-            await sent;
-            return inner.next();
-          },
-          return: () => inner.return!(),
-        };
-      },
-    };
+    if (sent) this.#failIfUnsent(sent, correlationId);
+    return iterate(queue);
   }
 
-  /** Send a frame without waiting for any response (no correlation id unless given). */
+  /**
+   * Send a frame without waiting for any response (no correlation id unless
+   * given). Resolves once the frame is queued and the writer has room.
+   * @throws {ClientClosedError} after `close()`
+   * @throws {EnvelopeError | FrameTooLargeError | MessageTooLargeError} if the
+   *   frame cannot be encoded, as for {@link WireframeClient.request} (nothing
+   *   is sent; the connection stays usable)
+   * @throws {ConnectionLostError} if the connection has ended or a write to it failed
+   */
   async send(
     id: number,
     payload: Uint8Array,
     options: { correlationId?: bigint } = {},
   ): Promise<void> {
     if (this.#closing) throw new ClientClosedError();
-    if (this.#lost) throw this.#lost;
-    await this.#write({ id, correlationId: options.correlationId, payload });
+    const sent = this.#send({ id, correlationId: options.correlationId, payload });
+    if (sent) await sent;
   }
 
   /** Unsolicited frames (no correlation id) in arrival order; ends with the connection. */
@@ -240,35 +272,38 @@ export class WireframeClient {
     return this.close();
   }
 
-  #claimCorrelation(): bigint {
-    if (this.#closing) throw new ClientClosedError();
-    return this.#nextCorrelation++;
-  }
-
-  async #sendFrame(envelope: Envelope, correlationId: bigint): Promise<void> {
-    if (this.#lost) return this.#table.fail(correlationId, this.#lost);
+  /**
+   * Queue one frame. Throws at once, with nothing queued, what keeps it from
+   * being sent: the encoder's own error (the connection is fine), or a
+   * {@link ConnectionLostError} once the connection is gone. The promise it may
+   * return (the writer is full) rejects only with a `ConnectionLostError`.
+   */
+  #send(envelope: Envelope): Promise<void> | undefined {
+    if (this.#lost) throw this.#lost;
+    let wait: Promise<void> | undefined;
     try {
-      await this.#write(envelope);
+      wait = this.#out.send(envelope);
     } catch (error) {
-      this.#table.fail(
-        correlationId,
-        new ConnectionLostError("the request could not be sent", error),
-      );
+      // A failed writer throws its write error again on every send.
+      throw this.#out.failed ? new ConnectionLostError(NOT_SENT, error) : error;
     }
+    return wait?.catch((error: unknown) => {
+      throw new ConnectionLostError(NOT_SENT, error);
+    });
   }
 
-  async #write(envelope: Envelope): Promise<void> {
-    const wait = this.#out.send(envelope);
-    if (wait) await wait;
+  /** Fail the request waiting on `correlationId` if its queued frame is never written. */
+  #failIfUnsent(sent: Promise<void>, correlationId: bigint): void {
+    sent.catch((error: unknown) => this.#table.fail(correlationId, error));
   }
 
   async #readLoop(): Promise<void> {
     const reader = this.#conn.readable.getReader();
-    let expired: { error: unknown } | undefined;
-    const inbound = new InboundMessages(this.#codec, this.#fragmentation, (error) => {
-      expired = { error };
-      this.#conn.close(); // ends the read below
-    });
+    const inbound = new InboundMessages(
+      this.#codec,
+      this.#fragmentation,
+      (error) => this.#breakOff(error),
+    );
     const messages: Uint8Array[] = [];
     const emit = (message: Uint8Array): void => void messages.push(message);
     // A server that streams without pause must not keep this loop on microtasks for good.
@@ -289,8 +324,9 @@ export class WireframeClient {
       }
       inbound.finish();
     } catch (error) {
-      failure = expired ? expired.error : error;
+      failure = error;
     } finally {
+      if (this.#broken) failure = this.#broken.error;
       inbound.close();
       const lost = this.#lost = new ConnectionLostError(undefined, failure);
       this.#table.failAll(lost);
@@ -298,6 +334,12 @@ export class WireframeClient {
       else this.#pushes.fail(lost);
       this.#conn.close();
     }
+  }
+
+  /** End the connection for `error` (the first reason is kept); the read loop then ends. */
+  #breakOff(error: unknown): void {
+    this.#broken ??= { error };
+    this.#conn.close();
   }
 
   /** Route one received frame; returns a promise only when a full buffer makes reading wait. */
@@ -310,4 +352,12 @@ export class WireframeClient {
     }
     return undefined;
   }
+}
+
+/** What a request fails with when the connection broke while its frame was queued. */
+const NOT_SENT = "the connection was lost before the request was sent";
+
+/** Responses of one stream, without handing out the queue itself. */
+function iterate(queue: AsyncQueue<Envelope>): AsyncIterable<Envelope> {
+  return { [Symbol.asyncIterator]: () => queue[Symbol.asyncIterator]() };
 }

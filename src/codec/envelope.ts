@@ -74,7 +74,8 @@ export type EnvelopeErrorReason =
   | "too-short"
   | "reserved-flags"
   | "invalid-id"
-  | "invalid-correlation";
+  | "invalid-correlation"
+  | "invalid-payload";
 
 /**
  * A frame body is not a valid envelope (decode), or an envelope cannot be
@@ -159,6 +160,13 @@ export const defaultSerializer: Serializer = {
     if (!Number.isInteger(id) || id < 0 || id > 0xffff_ffff) {
       throw new EnvelopeError("invalid-id", `envelope id must be a u32, got ${id}`);
     }
+    // A string would pass for one (it has a length) and go out as zeros.
+    if (!(payload instanceof Uint8Array)) {
+      throw new EnvelopeError(
+        "invalid-payload",
+        `envelope payload must be a Uint8Array, got ${describeValue(payload)}`,
+      );
+    }
     if (correlationId === undefined) return BASE_HEADER + payload.length;
     if (typeof correlationId !== "bigint" || correlationId < 0n || correlationId > MAX_U64) {
       throw new EnvelopeError(
@@ -184,6 +192,12 @@ export const defaultSerializer: Serializer = {
     return header + payload.length;
   },
 };
+
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value !== "object") return typeof value;
+  return value.constructor?.name ?? "object";
+}
 
 function readU32(bytes: Uint8Array, offset: number): number {
   return (bytes[offset]! * 0x100_0000) +

@@ -62,10 +62,24 @@ export const silentLogger: Logger = Object.freeze({
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createConsoleLogger, WireframeApp } from "@wireframe/wireframe";
  *
  * // Every record, with stacks: for chasing a fault, not for production.
  * const app = new WireframeApp().logger(createConsoleLogger({ level: "debug" }));
+ *
+ * // At the default level, "warn": one line per record, and info is dropped.
+ * const printed: string[] = [];
+ * const { info, warn } = console;
+ * console.info = console.warn = (line: string) => void printed.push(line);
+ * try {
+ *   const logger = createConsoleLogger();
+ *   logger.info("listening");
+ *   logger.warn("frame dropped", { id: 7, error: new TypeError("boom") });
+ * } finally {
+ *   Object.assign(console, { info, warn });
+ * }
+ * assert.deepEqual(printed, ['[wireframe] frame dropped id=7 error="TypeError: boom"']);
  * ```
  *
  * @throws {TypeError} for a `level` that is not one of debug, info, warn, error

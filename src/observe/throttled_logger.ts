@@ -64,8 +64,8 @@ interface Window {
  *
  * @example
  * ```ts
- * import { ThrottledLogger, type Logger } from "@wireframe/wireframe";
  * import assert from "node:assert/strict";
+ * import { type Logger, ThrottledLogger } from "@wireframe/wireframe";
  *
  * const lines: string[] = [];
  * const sink: Logger = {

@@ -19,16 +19,34 @@ export type PushFailure = "full" | "closed" | "rate-limited";
  *
  * @example
  * ```ts
- * import { PushError, type PushHandle } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import {
+ *   PushError,
+ *   type PushHandle,
+ *   WireframeApp,
+ *   WireframeClient,
+ *   WireframeServer,
+ * } from "@wireframe/wireframe";
  *
- * async function notify(handle: PushHandle, payload: Uint8Array) {
+ * async function notify(handle: PushHandle, payload: Uint8Array): Promise<boolean> {
  *   try {
  *     await handle.push({ id: 7, payload });
+ *     return true;
  *   } catch (err) {
- *     if (err instanceof PushError && err.reason === "closed") return; // peer left
+ *     if (err instanceof PushError && err.reason === "closed") return false; // peer left
  *     throw err;
  *   }
  * }
+ *
+ * let handle: PushHandle | undefined;
+ * const app = new WireframeApp().route(1, (_req, ctx) => void (handle = ctx.push));
+ * await using server = new WireframeServer(app);
+ * const client = await WireframeClient.connect({ port: (await server.listen()).port });
+ * await client.request(1, new Uint8Array(0));
+ * assert.equal(await notify(handle!, Uint8Array.of(1)), true);
+ * await client.close();
+ * await handle!.closed; // the server saw the connection end
+ * assert.equal(await notify(handle!, Uint8Array.of(2)), false);
  * ```
  */
 export class PushError extends WireframeBaseError {

@@ -69,15 +69,26 @@ export interface PushTarget {
  *
  * @example
  * ```ts
- * import { WireframeApp } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { WireframeApp, WireframeClient, WireframeServer } from "@wireframe/wireframe";
  *
  * const app = new WireframeApp().route(10, (_req, ctx) => {
  *   const timer = setInterval(() => {
  *     ctx.push.tryPush({ id: 11, payload: new Uint8Array(0) }, { priority: "low" });
- *   }, 1000);
- *   ctx.signal.addEventListener("abort", () => clearInterval(timer));
+ *   }, 10);
+ *   ctx.signal.addEventListener("abort", () => clearInterval(timer)); // the connection went away
  *   return new Uint8Array(0);
  * });
+ *
+ * await using server = new WireframeServer(app);
+ * await using client = await WireframeClient.connect({ port: (await server.listen()).port });
+ * await client.request(10, new Uint8Array(0)); // subscribe
+ * const ticks: number[] = [];
+ * for await (const push of client.pushes()) {
+ *   ticks.push(push.id);
+ *   if (ticks.length === 3) break;
+ * }
+ * assert.deepEqual(ticks, [11, 11, 11]);
  * ```
  */
 export class PushHandle {

@@ -79,11 +79,22 @@ const ACCEPT_RETRY_MS = 100;
  *
  * @example
  * ```ts
- * import { WireframeApp, WireframeServer } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { WireframeApp, WireframeClient, WireframeServer } from "@wireframe/wireframe";
  *
- * await using server = new WireframeServer(new WireframeApp().route(1, (req) => req.payload));
- * const { hostname, port } = await server.listen({ port: 0 });
- * console.log(`listening on ${hostname}:${port}`);
+ * const server = new WireframeServer(new WireframeApp().route(1, (req) => req.payload));
+ * const { hostname, port } = await server.listen({ port: 0 }); // 0: any free port
+ * assert.equal(hostname, "127.0.0.1");
+ *
+ * const client = await WireframeClient.connect({ port });
+ * assert.deepEqual((await client.request(1, Uint8Array.of(7))).payload, Uint8Array.of(7));
+ * await client.close();
+ *
+ * await server.shutdown({ timeoutMs: 1_000 }); // or `await using server = ...`
+ * assert.deepEqual(
+ *   [server.stats().requests, server.stats().connectionsActive],
+ *   [1, 0],
+ * );
  * ```
  */
 export class WireframeServer<S = undefined> {

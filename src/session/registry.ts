@@ -16,12 +16,29 @@ import type { PushHandle } from "../push/push_handle.ts";
  *
  * @example
  * ```ts
- * import { SessionRegistry, WireframeApp } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import {
+ *   SessionRegistry,
+ *   WireframeApp,
+ *   WireframeClient,
+ *   WireframeServer,
+ * } from "@wireframe/wireframe";
  *
  * const sessions = new SessionRegistry();
- * const app = new WireframeApp().sessions(sessions);
+ * const app = new WireframeApp().sessions(sessions).route(1, () => new Uint8Array(0));
+ * await using server = new WireframeServer(app);
+ * await using client = await WireframeClient.connect({ port: (await server.listen()).port });
+ * await client.request(1, new Uint8Array(0)); // the connection is set up and registered
+ *
  * // elsewhere, e.g. on a timer:
- * await sessions.broadcast({ id: 13, payload: new Uint8Array([1]) }, { policy: "drop-if-full" });
+ * const reached = await sessions.broadcast({ id: 13, payload: new Uint8Array([1]) }, {
+ *   policy: "drop-if-full",
+ * });
+ * assert.equal(reached, 1);
+ * for await (const push of client.pushes()) {
+ *   assert.deepEqual(push, { id: 13, payload: Uint8Array.of(1) }); // no correlation id
+ *   break;
+ * }
  * ```
  */
 export class SessionRegistry {

@@ -211,6 +211,14 @@ export class FrameWriter {
     this.#pendingBytes += frameSize;
   }
 
+  /**
+   * Whether a write to the sink has failed. From then on `send()` throws that
+   * write error; before, a throw from `send()` is the envelope's own fault.
+   */
+  get failed(): boolean {
+    return this.#failure !== undefined;
+  }
+
   /** Write bytes as they are (not framed), after everything queued so far; e.g. a preamble. */
   async writeRaw(bytes: Uint8Array): Promise<void> {
     await this.flush();
