@@ -29,6 +29,7 @@ import {
 import type { Handler, Middleware } from "./middleware.ts";
 import type { PreambleOptions } from "./preamble.ts";
 import type { WireframeProtocol } from "./protocol.ts";
+import type { AppSpec } from "./app_spec.ts";
 import type { DeadLetter } from "../push/dead_letter.ts";
 import type { SessionRegistry } from "../session/registry.ts";
 import { type FragmentationSpec, fragmentationSpec } from "../wire/fragmentation_spec.ts";
@@ -48,46 +49,6 @@ export class DuplicateRouteError extends WireframeBaseError {
     super("ERR_DUPLICATE_ROUTE", `a handler for message id ${id} is already registered`);
     this.id = id;
   }
-}
-
-/** The app as the server runs it: a frozen snapshot of the builder (internal). */
-export interface AppSpec<S> {
-  /** Handlers by message id. */
-  readonly routes: ReadonlyMap<number, Handler<S>>;
-  /** Middleware, outermost first. */
-  readonly middleware: readonly Middleware<S>[];
-  /** Values for `ctx.appData(key)`. */
-  readonly appData: ReadonlyMap<AppDataKey<unknown>, unknown>;
-  /** Per-connection setup hook. */
-  readonly setup: SetupHook<S> | undefined;
-  /** Per-connection teardown hook. */
-  readonly teardown: TeardownHook<S> | undefined;
-  /** Preamble handling with defaults applied. */
-  readonly preamble: Required<PreambleOptions<unknown>> | undefined;
-  /** Handler for unrouted ids. */
-  readonly fallback: Handler<S> | undefined;
-  /** Malformed-frame policy. */
-  readonly malformed: Required<MalformedFrameOptions>;
-  /** Frame codec. */
-  readonly codec: FrameCodec;
-  /** Envelope serializer. */
-  readonly serializer: Serializer;
-  /** Where faults are reported. */
-  readonly logger: Logger;
-  /** Push queue capacities and fairness. */
-  readonly push: Required<Omit<PushQueueOptions, "timeSliceMs">> & {
-    timeSliceMs: number | undefined;
-  };
-  /** Per-connection push rate limit, if any. */
-  readonly rateLimit: Required<RateLimitOptions> | undefined;
-  /** The user's stream for frames dropped by a drop policy, if any. */
-  readonly deadLetterStream: WritableStream<DeadLetter> | undefined;
-  /** Protocol hooks. */
-  readonly protocol: WireframeProtocol<S>;
-  /** Registry of live connections, if any. */
-  readonly sessions: SessionRegistry | undefined;
-  /** Message fragmentation between the codec and the envelope, if any. */
-  readonly fragmentation: FragmentationSpec | undefined;
 }
 
 const U32_MAX = 0xffff_ffff;

@@ -10,7 +10,7 @@
  */
 import type { Envelope } from "../codec/envelope.ts";
 import { Response } from "../response.ts";
-import type { AppSpec } from "./app.ts";
+import type { AppSpec } from "./app_spec.ts";
 import type { Context } from "./context.ts";
 import { compose, type Dispatch, type Handler } from "./middleware.ts";
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { AppSpec } from "../app/app.ts";
+import type { AppSpec } from "../app/app_spec.ts";
 import { createRouter, type Router } from "../app/router.ts";
 import type { Counters } from "../observe/stats.ts";
 import { DeadLetterSink } from "../push/dead_letter.ts";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { AppSpec } from "../app/app.ts";
+import type { AppSpec } from "../app/app_spec.ts";
 import type { ConnectionContext } from "../app/context.ts";
 import { type PreambleConnection, PreambleError, type PreambleOptions } from "../app/preamble.ts";
 import type { WireframeProtocol } from "../app/protocol.ts";

@@ -6,7 +6,8 @@
  */
 import { z } from "zod";
 import { intInRange, parseOptions } from "../_internal/options.ts";
-import { type AppSpec, appSpec, type WireframeApp } from "../app/app.ts";
+import { appSpec, type WireframeApp } from "../app/app.ts";
+import type { AppSpec } from "../app/app_spec.ts";
 import { ConnectionTask, FORCED_LINGER_MS } from "../connection/connection.ts";
 import { type ConnectionConfig, connectionConfig } from "../connection/connection_config.ts";
 import { countFault } from "../connection/faults.ts";
