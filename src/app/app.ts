@@ -97,9 +97,13 @@ export class WireframeApp<S = undefined> {
   #codec: FrameCodec = new LengthDelimitedCodec();
   #serializer: Serializer = defaultSerializer;
   #logger: Logger = new ThrottledLogger(consoleLogger);
-  #push: AppSpec<S>["push"] = parseOptions("pushQueues", pushQueuesSchema, {}) as AppSpec<
+  #pushQueues: AppSpec<S>["pushQueues"] = parseOptions(
+    "pushQueues",
+    pushQueuesSchema,
+    {},
+  ) as AppSpec<
     S
-  >["push"];
+  >["pushQueues"];
   #rateLimit: Required<RateLimitOptions> | undefined;
   #deadLetters: WritableStream<DeadLetter> | undefined;
   #protocol: WireframeProtocol<S> = {};
@@ -120,7 +124,7 @@ export class WireframeApp<S = undefined> {
         codec: app.#codec,
         serializer: app.#serializer,
         logger: app.#logger,
-        push: app.#push,
+        pushQueues: app.#pushQueues,
         rateLimit: app.#rateLimit,
         deadLetterStream: app.#deadLetters,
         protocol: app.#protocol,
@@ -227,7 +231,7 @@ export class WireframeApp<S = undefined> {
   /** Size the per-connection push queues and tune the actor's fairness (see {@link PushQueueOptions}). */
   pushQueues(options: PushQueueOptions): this {
     const parsed = parseOptions("pushQueues", pushQueuesSchema, options);
-    this.#push = { ...parsed, timeSliceMs: parsed.timeSliceMs };
+    this.#pushQueues = { ...parsed, timeSliceMs: parsed.timeSliceMs };
     return this;
   }
 

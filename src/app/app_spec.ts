@@ -46,7 +46,7 @@ export interface AppSpec<S> {
   /** Where faults are reported. */
   readonly logger: Logger;
   /** Push queue capacities and fairness. */
-  readonly push: Required<Omit<PushQueueOptions, "timeSliceMs">> & {
+  readonly pushQueues: Required<Omit<PushQueueOptions, "timeSliceMs">> & {
     timeSliceMs: number | undefined;
   };
   /** Per-connection push rate limit, if any. */

@@ -81,8 +81,8 @@ export class ConnectionTask<S> {
     });
     const queues = new PushQueues({
       connectionId,
-      highCapacity: spec.push.highCapacity,
-      lowCapacity: spec.push.lowCapacity,
+      highCapacity: spec.pushQueues.highCapacity,
+      lowCapacity: spec.pushQueues.lowCapacity,
       rate: spec.rateLimit && new TokenBucket(spec.rateLimit.perSecond, spec.rateLimit.burst),
       deadLetters: config.deadLetters,
       logger: spec.logger,
@@ -102,8 +102,8 @@ export class ConnectionTask<S> {
       queues,
       writer: this.#out,
       hooks: this.#hooks,
-      maxHighBeforeLow: spec.push.maxHighBeforeLow,
-      timeSliceMs: spec.push.timeSliceMs,
+      maxHighBeforeLow: spec.pushQueues.maxHighBeforeLow,
+      timeSliceMs: spec.pushQueues.timeSliceMs,
       clock: () => performance.now(),
     });
     this.#interrupter = new Interrupter(this.#abort.signal, GONE);

@@ -7,10 +7,19 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { connect, listen } from "@wireframe/wireframe/bun";
  *
- * await using listener = await listen({ port: 0 });
+ * await using listener = await listen({ port: 0 }); // 127.0.0.1, a free port
  * const client = await connect({ port: listener.addr.port });
+ * for await (const conn of listener) { // the server's end of `client`
+ *   await conn.writable.getWriter().write(new TextEncoder().encode("hello"));
+ *   conn.close(); // the bytes written are sent, then FIN
+ *   break; // leaving the loop does not close the listener (`await using` does)
+ * }
+ * const text = await Array.fromAsync(client.readable.pipeThrough(new TextDecoderStream()));
+ * assert.equal(text.join(""), "hello");
+ * client.close();
  * ```
  *
  * @module
@@ -71,10 +80,23 @@ class BunListener implements Listener {
  *
  * @example
  * ```ts
- * import { listen } from "@wireframe/wireframe/bun";
+ * import assert from "node:assert/strict";
+ * import { connect, listen } from "@wireframe/wireframe/bun";
  *
  * const listener = await listen({ hostname: "127.0.0.1", port: 0 });
- * for await (const conn of listener) conn.readable.pipeTo(conn.writable).catch(() => {});
+ * const serving = (async () => {
+ *   for await (const conn of listener) conn.readable.pipeTo(conn.writable).catch(() => {}); // echo
+ * })();
+ *
+ * const client = await connect({ port: listener.addr.port });
+ * const writer = client.writable.getWriter();
+ * await writer.write(new TextEncoder().encode("echo"));
+ * await writer.close(); // FIN: the echo's pipe ends and half-closes back
+ * const text = await Array.fromAsync(client.readable.pipeThrough(new TextDecoderStream()));
+ * assert.equal(text.join(""), "echo");
+ *
+ * await listener.close(); // ends the `for await` loop
+ * await serving;
  * ```
  */
 export function listen(options: ListenOptions): Promise<Listener> {
@@ -116,9 +138,17 @@ function listenNow(options: ListenOptions): Listener {
  *
  * @example
  * ```ts
- * import { connect } from "@wireframe/wireframe/bun";
+ * import assert from "node:assert/strict";
+ * import { connect, ConnectionRefusedError, listen } from "@wireframe/wireframe/bun";
  *
- * const conn = await connect({ hostname: "127.0.0.1", port: 7000 });
+ * const listener = await listen({ port: 0 });
+ * const { port } = listener.addr;
+ * const conn = await connect({ hostname: "127.0.0.1", port });
+ * assert.deepEqual(conn.remoteAddr, { transport: "tcp", hostname: "127.0.0.1", port });
+ * conn.close();
+ *
+ * await listener.close();
+ * await assert.rejects(connect({ hostname: "127.0.0.1", port }), ConnectionRefusedError);
  * ```
  */
 export async function connect(options: ConnectOptions): Promise<Connection> {
@@ -153,9 +183,16 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { WireframeApp, WireframeClient, WireframeServer } from "@wireframe/wireframe";
  * import { bunTransport } from "@wireframe/wireframe/bun";
  *
- * const listener = await bunTransport.listen({ port: 0 });
+ * // What the server and client pick by default on this runtime; any Transport fits here.
+ * const app = new WireframeApp().route(1, (req) => req.payload);
+ * await using server = new WireframeServer(app, { transport: bunTransport });
+ * const { port } = await server.listen({ port: 0 });
+ * await using client = await WireframeClient.connect({ port, transport: bunTransport });
+ * assert.deepEqual((await client.request(1, Uint8Array.of(1))).payload, Uint8Array.of(1));
  * ```
  */
 export const bunTransport: Transport = { listen, connect };

@@ -12,14 +12,14 @@ import { WireframeBaseError } from "../error.ts";
  *
  * @example
  * ```ts
- * import { TransportError } from "@wireframe/wireframe/deno";
+ * import assert from "node:assert/strict";
+ * import { connect, TransportError } from "@wireframe/wireframe/memory";
  *
- * try {
- *   // ... await writer.write(bytes);
- * } catch (err) {
- *   if (err instanceof TransportError) console.error(err.code);
- *   else throw err;
- * }
+ * // Each transport entry (`/deno`, `/bun`, `/memory`) exports the same error classes.
+ * await assert.rejects(
+ *   connect({ port: 1 }), // nobody listens there
+ *   (err) => err instanceof TransportError && err.code === "ERR_CONNECTION_REFUSED",
+ * );
  * ```
  */
 export class TransportError extends WireframeBaseError {

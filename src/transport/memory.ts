@@ -6,12 +6,15 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { memoryPair } from "@wireframe/wireframe/memory";
  *
  * const [client, server] = memoryPair({ bufferSize: 1024 });
  * const writer = client.writable.getWriter();
  * await writer.write(new Uint8Array([1, 2, 3]));
  * const { value } = await server.readable.getReader().read();
+ * assert.deepEqual(value, Uint8Array.of(1, 2, 3));
+ * client.close();
  * ```
  *
  * @module
@@ -61,10 +64,14 @@ export interface MemoryListenOptions extends ListenOptions, MemoryPairOptions {}
  * @throws {ConfigError} when an option is out of range
  * @example
  * ```ts
- * import { memoryPair } from "@wireframe/wireframe/memory";
+ * import assert from "node:assert/strict";
+ * import { ConnectionResetError, memoryPair } from "@wireframe/wireframe/memory";
  *
  * const [a, b] = memoryPair();
  * a.close(); // b's reads and writes now reject with ConnectionResetError
+ * await assert.rejects(b.readable.getReader().read(), ConnectionResetError);
+ * await assert.rejects(b.writable.getWriter().write(Uint8Array.of(1)), ConnectionResetError);
+ * await b.closed;
  * ```
  */
 export function memoryPair(options?: MemoryPairOptions): [Connection, Connection] {
@@ -137,10 +144,17 @@ function ephemeralAddr(hostname: string): NetAddr {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { connect, listen } from "@wireframe/wireframe/memory";
  *
- * const listener = await listen({ port: 0 });
+ * await using listener = await listen({ port: 0 });
  * const client = await connect({ port: listener.addr.port });
+ * for await (const server of listener) { // the listener's end of `client`
+ *   assert.deepEqual(server.remoteAddr, client.localAddr);
+ *   server.close();
+ *   break;
+ * }
+ * await client.closed; // the peer's close() is a reset, seen at once
  * ```
  */
 export function listen(options: MemoryListenOptions): Promise<Listener> {
@@ -165,9 +179,10 @@ export function listen(options: MemoryListenOptions): Promise<Listener> {
  *
  * @example
  * ```ts
- * import { connect } from "@wireframe/wireframe/memory";
+ * import assert from "node:assert/strict";
+ * import { connect, ConnectionRefusedError } from "@wireframe/wireframe/memory";
  *
- * const conn = await connect({ port: 1 });
+ * await assert.rejects(connect({ port: 1 }), ConnectionRefusedError); // nobody listens on port 1
  * ```
  */
 export function connect(options: ConnectOptions): Promise<Connection> {
@@ -191,9 +206,16 @@ export function connect(options: ConnectOptions): Promise<Connection> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { WireframeApp, WireframeClient, WireframeServer } from "@wireframe/wireframe";
  * import { memoryTransport } from "@wireframe/wireframe/memory";
  *
- * const listener = await memoryTransport.listen({ port: 0 });
+ * // A whole server and client in one process, no sockets: what tests want.
+ * const app = new WireframeApp().route(1, (req) => req.payload);
+ * await using server = new WireframeServer(app, { transport: memoryTransport });
+ * const { port } = await server.listen({ port: 0 });
+ * await using client = await WireframeClient.connect({ port, transport: memoryTransport });
+ * assert.deepEqual((await client.request(1, Uint8Array.of(1))).payload, Uint8Array.of(1));
  * ```
  */
 export const memoryTransport: Transport = { listen, connect };

@@ -15,10 +15,12 @@ export type { Transport };
  * @throws {UnsupportedRuntimeError} (as a rejection) on any other runtime
  * @example
  * ```ts
- * import { runtimeTransport } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import { runtimeTransport } from "./runtime.ts"; // internal: the server's and client's default
  *
  * const transport = await runtimeTransport();
- * const listener = await transport.listen({ port: 0 });
+ * await using listener = await transport.listen({ port: 0 });
+ * assert.equal(listener.addr.transport, "tcp");
  * ```
  */
 export async function runtimeTransport(): Promise<Transport> {

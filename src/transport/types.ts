@@ -35,14 +35,20 @@ export interface NetAddr {
  *
  * @example
  * ```ts
- * import { connect } from "@wireframe/wireframe/deno";
+ * import assert from "node:assert/strict";
+ * import { memoryPair } from "@wireframe/wireframe/memory";
  *
- * const conn = await connect({ port: 7000 });
+ * const [conn, peer] = memoryPair(); // the same semantics as a TCP connection
  * const writer = conn.writable.getWriter();
  * await writer.write(new TextEncoder().encode("ping"));
  * await writer.close(); // FIN: the peer's readable ends, ours stays open
- * for await (const chunk of conn.readable) console.log(chunk);
- * await conn.closed;
+ * assert.deepEqual(await Array.fromAsync(peer.readable), [new TextEncoder().encode("ping")]);
+ *
+ * const reply = peer.writable.getWriter();
+ * await reply.write(new TextEncoder().encode("pong"));
+ * await reply.close();
+ * assert.deepEqual(await Array.fromAsync(conn.readable), [new TextEncoder().encode("pong")]);
+ * await conn.closed; // both directions ended
  * ```
  */
 export interface Connection {
@@ -74,13 +80,24 @@ export interface Connection {
  *
  * @example
  * ```ts
- * import { listen } from "@wireframe/wireframe/deno";
+ * import assert from "node:assert/strict";
+ * import { connect, listen } from "@wireframe/wireframe/memory";
  *
  * await using listener = await listen({ port: 0 });
- * console.log("listening on", listener.addr.port);
- * for await (const conn of listener) {
- *   conn.readable.pipeTo(conn.writable).catch(() => conn.close()); // echo
- * }
+ * assert.notEqual(listener.addr.port, 0); // the port it picked
+ * const serving = (async () => {
+ *   for await (const conn of listener) {
+ *     conn.readable.pipeTo(conn.writable).catch(() => conn.close()); // echo
+ *   }
+ * })(); // ends when the listener closes
+ *
+ * const client = await connect({ port: listener.addr.port });
+ * const writer = client.writable.getWriter();
+ * await writer.write(Uint8Array.of(1, 2, 3));
+ * await writer.close();
+ * assert.deepEqual(await Array.fromAsync(client.readable), [Uint8Array.of(1, 2, 3)]);
+ * await listener.close();
+ * await serving;
  * ```
  */
 export interface Listener extends AsyncIterable<Connection> {
@@ -117,11 +134,25 @@ export interface ConnectOptions {
  *
  * @example
  * ```ts
- * import { runtimeTransport } from "@wireframe/wireframe";
+ * import assert from "node:assert/strict";
+ * import type { Transport } from "@wireframe/wireframe";
+ * import { memoryTransport } from "@wireframe/wireframe/memory";
  *
- * const transport = await runtimeTransport();
- * const listener = await transport.listen({ port: 0 });
- * const client = await transport.connect({ port: listener.addr.port });
+ * // Written against `Transport`, so it runs on any: memory here, TCP (`denoTransport`, `bunTransport`).
+ * async function echoOnce(transport: Transport, text: string): Promise<string> {
+ *   await using listener = await transport.listen({ port: 0 });
+ *   const client = await transport.connect({ port: listener.addr.port });
+ *   for await (const conn of listener) {
+ *     conn.readable.pipeTo(conn.writable).catch(() => conn.close()); // echo
+ *     break;
+ *   }
+ *   const writer = client.writable.getWriter();
+ *   await writer.write(new TextEncoder().encode(text));
+ *   await writer.close();
+ *   const echoed = await Array.fromAsync(client.readable.pipeThrough(new TextDecoderStream()));
+ *   return echoed.join("");
+ * }
+ * assert.equal(await echoOnce(memoryTransport, "over any transport"), "over any transport");
  * ```
  */
 export interface Transport {
