@@ -4,17 +4,14 @@
  * @module
  */
 import { ConfigError } from "../error.ts";
+import { Slab } from "../_internal/slab.ts";
 import { type FrameCodecOrOptions, toFrameCodec } from "./to_frame_codec.ts";
 import { LengthDelimitedCodec } from "./length_delimited.ts";
 import type { FrameCodec } from "./types.ts";
 
-// Allocating a small typed array costs ~1 µs on V8 (a backing store each), so
-// small frames are carved out of a shared slab, as Node's Buffer pool does.
-// Slabs are never reused: a region belongs to its chunk alone.
-const SLAB_SIZE = 64 * 1024;
+// Small frames are carved out of 64 KiB slabs shared by every FrameEncoder.
 const POOLED_MAX = 16 * 1024; // so a slab holds at least four pooled chunks
-let slab = new ArrayBuffer(0); // allocated on first use
-let used = 0;
+const pool = new Slab(64 * 1024);
 
 /**
  * Prefixes each frame with its header; one output chunk per frame. A frame
@@ -68,13 +65,8 @@ export class FrameEncoder extends TransformStream<Uint8Array, Uint8Array> {
         transform(frame, controller) {
           const length = frameCodec.encodedLength(frame);
           if (length > POOLED_MAX) return controller.enqueue(frameCodec.encode(frame));
-          if (slab.byteLength - used < length) {
-            slab = new ArrayBuffer(SLAB_SIZE);
-            used = 0;
-          }
-          const out = new Uint8Array(slab, used, length);
+          const out = pool.take(length);
           frameCodec.encodeInto(frame, out, 0);
-          used += length;
           controller.enqueue(out);
         },
       },

@@ -4,17 +4,17 @@
  * @module
  */
 import { ConfigError } from "../error.ts";
+import { Slab } from "../_internal/slab.ts";
 import { MessageTooLargeError } from "./errors.ts";
 import { type FragmenterOptions, resolveFragmenterOptions } from "./options.ts";
 import { maxMsgIdOf, singleFragmentOf } from "./_strategy_checks.ts";
 import type { FragmentMeta, FragmentStrategy, SingleFragmentCodec } from "./types.ts";
 
 const OWNER = "Fragmenter";
-// Fragments are carved out of shared slabs: one allocation per slab instead of
-// one per fragment (a small typed array costs ~1 µs). Regions are never reused.
+// Fragments are carved out of slabs of 64 KiB to 1 MiB, sized by what is left
+// of the message being split.
 const SLAB_MIN = 64 * 1024;
 const SLAB_MAX = 1024 * 1024;
-const EMPTY = new Uint8Array(0);
 
 /**
  * Splits each message into fragments (`header ++ payload`) with a
@@ -54,8 +54,7 @@ export class Fragmenter {
   /** `strategy.multiplexed`, read once: `#takeMsgId` runs for every message. */
   readonly #multiplexed: boolean;
   #nextMsgId = 0;
-  #slab: Uint8Array = EMPTY;
-  #used = 0;
+  readonly #slab = new Slab(SLAB_MIN, SLAB_MAX);
 
   /**
    * Create a fragmenter for one outbound stream.
@@ -102,7 +101,10 @@ export class Fragmenter {
         ? { msgId, seq, isFinal, payloadLen, totalLen: total }
         : { msgId, seq, isFinal, payloadLen };
       const headerLen = this.#headerLength(meta, message);
-      const out = this.#take(headerLen + payloadLen, total - offset + (count - seq) * headerLen);
+      const out = this.#slab.take(
+        headerLen + payloadLen,
+        total - offset + (count - seq) * headerLen,
+      );
       this.writeHeader(meta, message, headerLen, out, 0);
       out.set(count === 1 ? message : message.subarray(offset, offset + payloadLen), headerLen);
       offset += payloadLen;
@@ -213,18 +215,6 @@ export class Fragmenter {
       throw strategyError(`headerLength() must return an integer >= 0 (got ${headerLen})`);
     }
     return headerLen;
-  }
-
-  #take(size: number, remaining: number): Uint8Array {
-    if (this.#slab.length - this.#used < size) {
-      this.#slab = new Uint8Array(
-        Math.max(size, Math.min(SLAB_MAX, Math.max(SLAB_MIN, remaining))),
-      );
-      this.#used = 0;
-    }
-    const at = this.#used;
-    this.#used = at + size;
-    return this.#slab.subarray(at, at + size);
   }
 }
 

@@ -10,6 +10,7 @@ import type { FrameCodec } from "../codec/types.ts";
 import type { Fragmenter } from "../fragment/fragmenter.ts";
 import type { FragmentMeta } from "../fragment/types.ts";
 import { LoopBudget } from "../_internal/fairness.ts";
+import { Slab } from "../_internal/slab.ts";
 
 /** A message body that fits one fragment, queued to be written with its header in place. */
 class SingleFragment {
@@ -20,7 +21,7 @@ class SingleFragment {
   ) {}
 }
 
-/** Size of the slabs message bodies are encoded into when fragmenting. */
+/** Slabs message bodies are encoded into when fragmenting; a larger body gets a slab of its own. */
 const BODY_SLAB_SIZE = 64 * 1024;
 
 /** Bytes queued before `send()` makes its caller wait. */
@@ -75,8 +76,8 @@ export class FrameWriter {
   #pendingBytes = 0;
   #flushing: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
-  #slab: Uint8Array = new Uint8Array(0);
-  #slabUsed = 0;
+  /** Where `#encodeBody` puts the bodies the fragmenter splits (no slab until the first). */
+  readonly #bodies = new Slab(BODY_SLAB_SIZE);
   #failure: { error: unknown } | undefined;
   #roomWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   readonly #budget = new LoopBudget();
@@ -143,8 +144,8 @@ export class FrameWriter {
   /**
    * Encode a body for the fragmenter, carved out of a slab when the
    * serializer can encode in place (small allocations are costly, ~1 µs on
-   * Deno). Slabs are bump-allocated and never reused, so a queued body is
-   * never overwritten; a full slab is simply replaced.
+   * Deno). Slab regions are never reused, so a queued body is never
+   * overwritten.
    */
   #encodeBody(envelope: Envelope): Uint8Array {
     const serializer = this.#serializer;
@@ -152,13 +153,9 @@ export class FrameWriter {
       return serializer.encode(envelope);
     }
     const size = serializer.encodedLength(envelope);
-    if (this.#slab.length - this.#slabUsed < size) {
-      this.#slab = new Uint8Array(Math.max(BODY_SLAB_SIZE, size));
-      this.#slabUsed = 0;
-    }
-    const at = this.#slabUsed;
-    this.#slabUsed = at + serializer.encodeInto(envelope, this.#slab, at);
-    return this.#slab.subarray(at, this.#slabUsed);
+    const body = this.#bodies.take(size);
+    const written = serializer.encodeInto(envelope, body, 0);
+    return written === size ? body : body.subarray(0, written);
   }
 
   /**
