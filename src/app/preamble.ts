@@ -47,10 +47,11 @@ export interface PreambleConnection {
  * // In memory, to see the raw bytes: the preamble, then the server's "OK".
  * await using server = new WireframeServer(app, { transport: memoryTransport });
  * const conn = await connect({ port: (await server.listen({ port: 0 })).port });
- * await conn.writable.getWriter().write(new TextEncoder().encode("WIRE1"));
- * const { value } = await conn.readable.getReader().read();
- * assert.equal(new TextDecoder().decode(value), "OK");
- * conn.close();
+ * const [writer, reader] = [conn.writable.getWriter(), conn.readable.getReader()];
+ * await writer.write(new TextEncoder().encode("WIRE1"));
+ * assert.equal(new TextDecoder().decode((await reader.read()).value), "OK");
+ * await writer.close(); // FIN: the server ends the connection in turn
+ * assert.equal((await reader.read()).done, true);
  * ```
  */
 export interface PreambleOptions<P> {

@@ -39,7 +39,10 @@ export type PushFailure = "full" | "closed" | "rate-limited";
  * }
  *
  * let handle: PushHandle | undefined;
- * const app = new WireframeApp().route(1, (_req, ctx) => void (handle = ctx.push));
+ * const app = new WireframeApp().route(1, (_req, ctx) => {
+ *   handle = ctx.push;
+ *   return new Uint8Array(0); // a reply, so that the request resolves
+ * });
  * await using server = new WireframeServer(app);
  * const client = await WireframeClient.connect({ port: (await server.listen()).port });
  * await client.request(1, new Uint8Array(0));
