@@ -74,6 +74,11 @@ export function bunApi(): BunApi {
   return bun;
 }
 
+/** The message of a Bun error, for ours. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** The `code` of a Node-style system error (`"ECONNREFUSED"`...), if any. */
 export function errorCode(err: unknown): string | undefined {
   if (typeof err !== "object" || err === null || !("code" in err)) return undefined;

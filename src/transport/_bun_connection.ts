@@ -7,8 +7,9 @@
  * @module
  */
 import { type BunSocket, type BunSocketHandler, errorCode } from "./_bun_api.ts";
+import { socketError } from "./_runtime_errors.ts";
 import { StreamConnection } from "./_stream_connection.ts";
-import { ConnectionClosedError, ConnectionResetError, TransportError } from "./errors.ts";
+import { ConnectionClosedError, ConnectionResetError, type TransportError } from "./errors.ts";
 import type { NetAddr } from "./types.ts";
 
 /** Bytes queued in the readable before we stop reading the socket. */
@@ -130,10 +131,8 @@ export class BunConnection extends StreamConnection {
 
 function mapError(error: Error): TransportError {
   const code = errorCode(error);
-  if (code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED") {
-    return new ConnectionResetError(undefined, { cause: error });
-  }
-  return new TransportError("ERR_TRANSPORT", `socket error: ${error.message}`, { cause: error });
+  const peerGone = code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED";
+  return socketError({ cause: error, detail: error.message }, peerGone);
 }
 
 function addr(hostname: string | undefined, port: number | undefined): NetAddr {

@@ -8,8 +8,9 @@
  *
  * @module
  */
+import { socketError } from "./_runtime_errors.ts";
 import { StreamConnection } from "./_stream_connection.ts";
-import { ConnectionResetError, TransportError } from "./errors.ts";
+import type { TransportError } from "./errors.ts";
 import type { NetAddr } from "./types.ts";
 
 /** The read buffer of a quiet connection: what an idle connection holds while it waits. */
@@ -108,13 +109,7 @@ export class DenoConnection extends StreamConnection {
 
   /** Map a Deno I/O error; any failure other than a local close kills the connection. */
   #ioError(err: unknown): TransportError {
-    return this.fail(
-      isPeerGone(err)
-        ? new ConnectionResetError(undefined, { cause: err })
-        : new TransportError("ERR_TRANSPORT", `socket I/O failed: ${describe(err)}`, {
-          cause: err,
-        }),
-    );
+    return this.fail(socketError({ cause: err, detail: describe(err) }, isPeerGone(err)));
   }
 }
 

@@ -24,11 +24,18 @@
  *
  * @module
  */
-import { AcceptQueue } from "./_accept_queue.ts";
-import { bunApi, type BunSocket, type BunTcpServer, errorCode } from "./_bun_api.ts";
+import { connectError, listenError } from "./_runtime_errors.ts";
+import {
+  type BunApi,
+  bunApi,
+  type BunSocket,
+  type BunTcpServer,
+  errorCode,
+  errorMessage,
+} from "./_bun_api.ts";
 import { BunConnection, bunHandlers } from "./_bun_connection.ts";
 import { parseConnect, parseListen } from "./_options.ts";
-import { AddressInUseError, ConnectionRefusedError, TransportError } from "./errors.ts";
+import { QueuedListener } from "./_queued_listener.ts";
 import type {
   Connection,
   ConnectOptions,
@@ -38,36 +45,24 @@ import type {
   Transport,
 } from "./types.ts";
 
-export type { Connection, ConnectOptions, Listener, ListenOptions, NetAddr, Transport };
-export * from "./errors.ts";
-export { WireframeBaseError } from "../error.ts";
+export * from "./_public.ts";
 
-class BunListener implements Listener {
+class BunListener extends QueuedListener<BunConnection> {
   readonly addr: NetAddr;
   readonly #server: BunTcpServer;
-  readonly #queue: AcceptQueue<BunConnection>;
 
-  constructor(server: BunTcpServer, queue: AcceptQueue<BunConnection>) {
-    this.#server = server;
-    this.#queue = queue;
-    this.addr = { transport: "tcp", hostname: server.hostname, port: server.port };
+  /** Listen now; throws Bun's own error if it cannot. */
+  constructor(bun: BunApi, hostname: string, port: number) {
+    super();
+    // Bun calls `open` from the event loop, once this constructor is done.
+    const socket = bunHandlers((conn) => this.accept(conn));
+    this.#server = bun.listen({ hostname, port, allowHalfOpen: true, socket });
+    this.addr = { transport: "tcp", hostname: this.#server.hostname, port: this.#server.port };
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<Connection> {
-    return this.#queue[Symbol.asyncIterator]();
-  }
-
-  close(): Promise<void> {
-    if (!this.#queue.closed) {
-      // stop(false): stop accepting, leave accepted sockets alone.
-      this.#server.stop(false);
-      this.#queue.close();
-    }
-    return Promise.resolve();
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+  protected override stopAccepting(): void {
+    // stop(false): stop accepting, leave accepted sockets alone.
+    this.#server.stop(false);
   }
 }
 
@@ -100,37 +95,18 @@ class BunListener implements Listener {
  * ```
  */
 export function listen(options: ListenOptions): Promise<Listener> {
-  try {
-    return Promise.resolve(listenNow(options));
-  } catch (err) {
-    return Promise.reject(err);
-  }
+  return Promise.try(listenNow, options);
 }
 
 function listenNow(options: ListenOptions): Listener {
   const { hostname, port } = parseListen("bunTransport.listen", options);
   const bun = bunApi();
-  const queue = new AcceptQueue<BunConnection>({
-    isDead: (conn) => conn.isReset,
-    discard: (conn) => conn.close(),
-  });
-  let server: BunTcpServer;
   try {
-    server = bun.listen({
-      hostname,
-      port,
-      allowHalfOpen: true,
-      socket: bunHandlers((conn) => queue.push(conn)),
-    });
+    return new BunListener(bun, hostname, port);
   } catch (err) {
-    const where = `${hostname}:${port}`;
-    if (errorCode(err) === "EADDRINUSE") {
-      throw new AddressInUseError(`cannot listen on ${where}: address in use`, { cause: err });
-    }
-    const detail = err instanceof Error ? err.message : String(err);
-    throw new TransportError("ERR_LISTEN", `cannot listen on ${where}: ${detail}`, { cause: err });
+    const failure = { hostname, port, cause: err, detail: errorMessage(err) };
+    throw listenError(failure, errorCode(err) === "EADDRINUSE");
   }
-  return new BunListener(server, queue);
 }
 
 /**
@@ -163,16 +139,8 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
       socket: bunHandlers(() => {}),
     });
   } catch (err) {
-    const where = `${hostname}:${port}`;
-    if (errorCode(err) === "ECONNREFUSED") {
-      throw new ConnectionRefusedError(`cannot connect to ${where}: connection refused`, {
-        cause: err,
-      });
-    }
-    const detail = err instanceof Error ? err.message : String(err);
-    throw new TransportError("ERR_CONNECT", `cannot connect to ${where}: ${detail}`, {
-      cause: err,
-    });
+    const failure = { hostname, port, cause: err, detail: errorMessage(err) };
+    throw connectError(failure, errorCode(err) === "ECONNREFUSED");
   }
   // `open` runs before Bun.connect resolves, so the connection exists.
   return socket.data ?? (socket.data = new BunConnection(socket));

@@ -23,14 +23,10 @@
  *
  * @module
  */
+import { connectError, listenError } from "./_runtime_errors.ts";
 import { DenoConnection, describe, isPeerGone, toNetAddr } from "./_deno_connection.ts";
 import { parseConnect, parseListen } from "./_options.ts";
-import {
-  AddressInUseError,
-  ConnectionRefusedError,
-  TransportError,
-  UnsupportedRuntimeError,
-} from "./errors.ts";
+import { UnsupportedRuntimeError } from "./errors.ts";
 import type {
   Connection,
   ConnectOptions,
@@ -40,9 +36,7 @@ import type {
   Transport,
 } from "./types.ts";
 
-export type { Connection, ConnectOptions, Listener, ListenOptions, NetAddr, Transport };
-export * from "./errors.ts";
-export { WireframeBaseError } from "../error.ts";
+export * from "./_public.ts";
 
 /** Longest pause between retries when `accept()` keeps failing (e.g. out of file descriptors). */
 const MAX_ACCEPT_BACKOFF_MS = 1000;
@@ -151,11 +145,7 @@ function requireDeno(): void {
  * ```
  */
 export function listen(options: ListenOptions): Promise<Listener> {
-  try {
-    return Promise.resolve(listenNow(options));
-  } catch (err) {
-    return Promise.reject(err);
-  }
+  return Promise.try(listenNow, options);
 }
 
 function listenNow(options: ListenOptions): Listener {
@@ -164,13 +154,8 @@ function listenNow(options: ListenOptions): Listener {
   try {
     return new DenoListener(Deno.listen({ hostname, port, transport: "tcp" }));
   } catch (err) {
-    const where = `${hostname}:${port}`;
-    if (err instanceof Deno.errors.AddrInUse) {
-      throw new AddressInUseError(`cannot listen on ${where}: address in use`, { cause: err });
-    }
-    throw new TransportError("ERR_LISTEN", `cannot listen on ${where}: ${describe(err)}`, {
-      cause: err,
-    });
+    const failure = { hostname, port, cause: err, detail: describe(err) };
+    throw listenError(failure, err instanceof Deno.errors.AddrInUse);
   }
 }
 
@@ -199,15 +184,8 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   try {
     conn = await Deno.connect({ hostname, port, transport: "tcp" });
   } catch (err) {
-    const where = `${hostname}:${port}`;
-    if (err instanceof Deno.errors.ConnectionRefused) {
-      throw new ConnectionRefusedError(`cannot connect to ${where}: connection refused`, {
-        cause: err,
-      });
-    }
-    throw new TransportError("ERR_CONNECT", `cannot connect to ${where}: ${describe(err)}`, {
-      cause: err,
-    });
+    const failure = { hostname, port, cause: err, detail: describe(err) };
+    throw connectError(failure, err instanceof Deno.errors.ConnectionRefused);
   }
   return new DenoConnection(conn);
 }

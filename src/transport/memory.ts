@@ -21,9 +21,9 @@
  */
 import { z } from "zod";
 import { intInRange, parseOptions } from "../_internal/options.ts";
-import { AcceptQueue } from "./_accept_queue.ts";
 import { connectedPair, type MemoryConnection } from "./_memory_connection.ts";
 import { connectSchema, DEFAULT_HOSTNAME, listenSchema } from "./_options.ts";
+import { QueuedListener } from "./_queued_listener.ts";
 import { AddressInUseError, ConnectionRefusedError, TransportError } from "./errors.ts";
 import type {
   Connection,
@@ -34,9 +34,7 @@ import type {
   Transport,
 } from "./types.ts";
 
-export type { Connection, ConnectOptions, Listener, ListenOptions, NetAddr, Transport };
-export * from "./errors.ts";
-export { WireframeBaseError } from "../error.ts";
+export * from "./_public.ts";
 
 /** Default bytes in flight per direction before `write()` waits. */
 export const DEFAULT_BUFFER_SIZE: number = 64 * 1024;
@@ -83,37 +81,18 @@ export function memoryPair(options?: MemoryPairOptions): [Connection, Connection
   );
 }
 
-class MemoryListener implements Listener {
+class MemoryListener extends QueuedListener<MemoryConnection> {
   readonly addr: NetAddr;
   readonly bufferSize: number;
-  readonly #queue = new AcceptQueue<MemoryConnection>({
-    isDead: (conn) => conn.isReset,
-    discard: (conn) => conn.close(),
-  });
 
   constructor(addr: NetAddr, bufferSize: number) {
+    super();
     this.addr = addr;
     this.bufferSize = bufferSize;
   }
 
-  accept(conn: MemoryConnection): void {
-    this.#queue.push(conn);
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Connection> {
-    return this.#queue[Symbol.asyncIterator]();
-  }
-
-  close(): Promise<void> {
-    if (!this.#queue.closed) {
-      if (listeners.get(this.addr.port) === this) listeners.delete(this.addr.port);
-      this.#queue.close();
-    }
-    return Promise.resolve();
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+  protected override stopAccepting(): void {
+    if (listeners.get(this.addr.port) === this) listeners.delete(this.addr.port);
   }
 }
 
@@ -158,19 +137,19 @@ function ephemeralAddr(hostname: string): NetAddr {
  * ```
  */
 export function listen(options: MemoryListenOptions): Promise<Listener> {
-  try {
-    const parsed = parseOptions("memoryTransport.listen", memoryListenSchema, options);
-    const port = parsed.port === 0 ? freePort() : parsed.port;
-    if (listeners.has(port)) {
-      throw new AddressInUseError(`cannot listen on memory port ${port}: address in use`);
-    }
-    const hostname = parsed.hostname ?? DEFAULT_HOSTNAME;
-    const listener = new MemoryListener({ transport: "memory", hostname, port }, parsed.bufferSize);
-    listeners.set(port, listener);
-    return Promise.resolve(listener);
-  } catch (err) {
-    return Promise.reject(err);
+  return Promise.try(listenNow, options);
+}
+
+function listenNow(options: MemoryListenOptions): Listener {
+  const parsed = parseOptions("memoryTransport.listen", memoryListenSchema, options);
+  const port = parsed.port === 0 ? freePort() : parsed.port;
+  if (listeners.has(port)) {
+    throw new AddressInUseError(`cannot listen on memory port ${port}: address in use`);
   }
+  const hostname = parsed.hostname ?? DEFAULT_HOSTNAME;
+  const listener = new MemoryListener({ transport: "memory", hostname, port }, parsed.bufferSize);
+  listeners.set(port, listener);
+  return listener;
 }
 
 /**
@@ -186,19 +165,19 @@ export function listen(options: MemoryListenOptions): Promise<Listener> {
  * ```
  */
 export function connect(options: ConnectOptions): Promise<Connection> {
-  try {
-    const parsed = parseOptions("memoryTransport.connect", connectSchema, options);
-    const listener = listeners.get(parsed.port);
-    if (listener === undefined) {
-      throw new ConnectionRefusedError(`cannot connect to memory port ${parsed.port}: refused`);
-    }
-    const local = ephemeralAddr(parsed.hostname ?? DEFAULT_HOSTNAME);
-    const [client, server] = connectedPair(listener.bufferSize, local, listener.addr);
-    listener.accept(server);
-    return Promise.resolve(client);
-  } catch (err) {
-    return Promise.reject(err);
+  return Promise.try(connectNow, options);
+}
+
+function connectNow(options: ConnectOptions): Connection {
+  const parsed = parseOptions("memoryTransport.connect", connectSchema, options);
+  const listener = listeners.get(parsed.port);
+  if (listener === undefined) {
+    throw new ConnectionRefusedError(`cannot connect to memory port ${parsed.port}: refused`);
   }
+  const local = ephemeralAddr(parsed.hostname ?? DEFAULT_HOSTNAME);
+  const [client, server] = connectedPair(listener.bufferSize, local, listener.addr);
+  listener.accept(server);
+  return client;
 }
 
 /**
