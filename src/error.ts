@@ -31,10 +31,11 @@ export class WireframeBaseError extends Error {
    *
    * @param code stable error code
    * @param message human-readable description
-   * @param options standard `ErrorOptions` (use `cause` to chain)
+   * @param options standard `ErrorOptions` (use `cause` to chain); a `cause`
+   *   of `undefined` is left out, so subclasses can pass `{ cause }` as it comes
    */
   constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : options);
     this.code = code;
     this.name = new.target.name;
   }
@@ -64,9 +65,8 @@ export class ConfigError extends WireframeBaseError {
   readonly option: string;
 
   /**
-   * Create the error.
+   * Create the error; `option` sets the field of that name.
    *
-   * @param option dotted path of the offending option
    * @param message full description naming the option and its allowed values
    */
   constructor(option: string, message: string) {
@@ -121,11 +121,7 @@ export class WireframeError<E = unknown> extends WireframeBaseError {
     error: E | undefined,
     cause?: unknown,
   ) {
-    super(
-      kind === "io" ? "ERR_IO" : "ERR_PROTOCOL",
-      message,
-      cause === undefined ? undefined : { cause },
-    );
+    super(kind === "io" ? "ERR_IO" : "ERR_PROTOCOL", message, { cause });
     this.kind = kind;
     this.error = error;
   }

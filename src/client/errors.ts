@@ -14,7 +14,7 @@ export class ConnectionLostError extends WireframeBaseError {
    * @param cause the transport or protocol error, if any
    */
   constructor(message = "the connection was lost before the response arrived", cause?: unknown) {
-    super("ERR_CONNECTION_LOST", message, cause === undefined ? undefined : { cause });
+    super("ERR_CONNECTION_LOST", message, { cause });
   }
 }
 
@@ -26,10 +26,7 @@ export class CorrelationMismatchError extends WireframeBaseError {
   readonly received: bigint;
 
   /**
-   * Create the error.
-   *
-   * @param expected the correlation id of the request that was next in line
-   * @param received the correlation id the response carried
+   * Create the error; each argument sets the field of the same name.
    */
   constructor(expected: bigint, received: bigint) {
     super(

@@ -87,9 +87,8 @@ export class EnvelopeError extends WireframeBaseError {
   readonly reason: EnvelopeErrorReason;
 
   /**
-   * Create the error.
+   * Create the error; `reason` sets the field of that name.
    *
-   * @param reason what is wrong
    * @param message human-readable description
    */
   constructor(reason: EnvelopeErrorReason, message: string) {

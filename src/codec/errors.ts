@@ -43,10 +43,9 @@ export class FrameTooLargeError extends CodecError {
   readonly maxFrameLength: number;
 
   /**
-   * Create the error for a frame of `frameLength` bytes.
+   * Create the error; `frameLength` and `maxFrameLength` set the fields of
+   * those names.
    *
-   * @param frameLength body length that was declared or requested
-   * @param maxFrameLength the configured limit
    * @param exact exact decimal text of `frameLength` when it is not a safe integer
    */
   constructor(frameLength: number, maxFrameLength: number, exact?: string) {
@@ -71,10 +70,7 @@ export class InvalidFrameLengthError extends CodecError {
   readonly lengthAdjustment: number;
 
   /**
-   * Create the error for a length field that adjusts to a negative length.
-   *
-   * @param lengthFieldValue the raw length field value
-   * @param lengthAdjustment the configured adjustment
+   * Create the error; each argument sets the field of the same name.
    */
   constructor(lengthFieldValue: number, lengthAdjustment: number) {
     super(
@@ -95,10 +91,7 @@ export class IncompleteHeaderError extends CodecError {
   readonly headerLength: number;
 
   /**
-   * Create the error for input that ended after `received` header bytes.
-   *
-   * @param received header bytes that arrived before the end of input
-   * @param headerLength header bytes needed
+   * Create the error; each argument sets the field of the same name.
    */
   constructor(received: number, headerLength: number) {
     super(
@@ -118,10 +111,7 @@ export class IncompleteFrameError extends CodecError {
   readonly frameLength: number;
 
   /**
-   * Create the error for input that ended after `received` bytes of a frame.
-   *
-   * @param received frame bytes (header included) that arrived
-   * @param frameLength whole-frame length the header declared
+   * Create the error; each argument sets the field of the same name.
    */
   constructor(received: number, frameLength: number) {
     super(

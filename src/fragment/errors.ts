@@ -48,9 +48,8 @@ export class MalformedFragmentError extends FragmentError {
   readonly reason: MalformedFragmentReason;
 
   /**
-   * Create the error.
+   * Create the error; `reason` sets the field of that name.
    *
-   * @param reason what is wrong with the fragment
    * @param detail human-readable detail
    * @param options standard `ErrorOptions` (`cause` for a strategy's own error)
    */
@@ -81,12 +80,7 @@ export class FragmentSequenceError extends FragmentError {
   readonly seq: number;
 
   /**
-   * Create the error.
-   *
-   * @param reason `"gap"` or `"reorder"`
-   * @param msgId message the fragment belongs to
-   * @param expectedSeq the seq expected next
-   * @param seq the seq that arrived
+   * Create the error; each argument sets the field of the same name.
    */
   constructor(reason: FragmentSequenceReason, msgId: number, expectedSeq: number, seq: number) {
     super(
@@ -113,11 +107,7 @@ export class MessageTooLargeError extends FragmentError {
   readonly maxMessageSize: number;
 
   /**
-   * Create the error.
-   *
-   * @param msgId message that would exceed the limit
-   * @param messageSize bytes it would hold (or declared)
-   * @param maxMessageSize the configured limit
+   * Create the error; each argument sets the field of the same name.
    */
   constructor(msgId: number, messageSize: number, maxMessageSize: number) {
     super(
@@ -138,10 +128,7 @@ export class TooManyMessagesError extends FragmentError {
   readonly maxConcurrentMessages: number;
 
   /**
-   * Create the error.
-   *
-   * @param msgId the message that could not be started
-   * @param maxConcurrentMessages the configured limit
+   * Create the error; each argument sets the field of the same name.
    */
   constructor(msgId: number, maxConcurrentMessages: number) {
     super(
@@ -166,11 +153,7 @@ export class ReassemblyBudgetError extends FragmentError {
   readonly maxBufferedBytes: number;
 
   /**
-   * Create the error.
-   *
-   * @param msgId message the fragment belongs to
-   * @param chargedBytes charge the connection would reach
-   * @param maxBufferedBytes the configured limit
+   * Create the error; each argument sets the field of the same name.
    */
   constructor(msgId: number, chargedBytes: number, maxBufferedBytes: number) {
     super(
@@ -196,12 +179,7 @@ export class ReassemblyTimeoutError extends FragmentError {
   readonly expiredCount: number;
 
   /**
-   * Create the error.
-   *
-   * @param msgId the oldest expired message
-   * @param ageMs its age in milliseconds
-   * @param reassemblyTimeoutMs the configured limit
-   * @param expiredCount partial messages expired at once
+   * Create the error; each argument sets the field of the same name.
    */
   constructor(msgId: number, ageMs: number, reassemblyTimeoutMs: number, expiredCount = 1) {
     super(
@@ -224,10 +202,7 @@ export class IncompleteMessageError extends FragmentError {
   readonly bufferedBytes: number;
 
   /**
-   * Create the error.
-   *
-   * @param partialMessages partial messages held at the end
-   * @param bufferedBytes payload bytes they held
+   * Create the error; each argument sets the field of the same name.
    */
   constructor(partialMessages: number, bufferedBytes: number) {
     super(

@@ -57,10 +57,9 @@ export class PushError extends WireframeBaseError {
   readonly reason: PushFailure;
 
   /**
-   * Create the error.
+   * Create the error; `reason` sets the field of that name.
    *
-   * @param reason why the push was refused
-   * @param message human-readable description
+   * @param message human-readable description; by default, what `reason` means
    */
   constructor(reason: PushFailure, message: string = describe(reason)) {
     super(`ERR_PUSH_${reason.toUpperCase().replace("-", "_")}`, message);

@@ -42,10 +42,8 @@ export class TransportError extends WireframeBaseError {
  */
 export class ConnectionClosedError extends TransportError {
   /**
-   * Create the error; the default message suits most uses.
-   *
-   * @param message human-readable description
-   * @param options standard `ErrorOptions`
+   * Create the error; the default message suits most uses. The arguments
+   * are those of {@link TransportError} but the code.
    */
   constructor(message = "the connection is closed", options?: ErrorOptions) {
     super("ERR_CONNECTION_CLOSED", message, options);
@@ -58,10 +56,8 @@ export class ConnectionClosedError extends TransportError {
  */
 export class ConnectionResetError extends TransportError {
   /**
-   * Create the error; the default message suits most uses.
-   *
-   * @param message human-readable description
-   * @param options standard `ErrorOptions`
+   * Create the error; the default message suits most uses. The arguments
+   * are those of {@link TransportError} but the code.
    */
   constructor(message = "the connection was reset by the peer", options?: ErrorOptions) {
     super("ERR_CONNECTION_RESET", message, options);
@@ -71,10 +67,8 @@ export class ConnectionResetError extends TransportError {
 /** `"ERR_CONNECTION_REFUSED"`: nothing is listening at the address `connect()` was given. */
 export class ConnectionRefusedError extends TransportError {
   /**
-   * Create the error; the default message suits most uses.
-   *
-   * @param message human-readable description naming the address
-   * @param options standard `ErrorOptions`
+   * Create the error; the default message suits most uses. The arguments
+   * are those of {@link TransportError} but the code.
    */
   constructor(message = "connection refused", options?: ErrorOptions) {
     super("ERR_CONNECTION_REFUSED", message, options);
@@ -84,10 +78,8 @@ export class ConnectionRefusedError extends TransportError {
 /** `"ERR_ADDRESS_IN_USE"`: `listen()` was asked for an address something else holds. */
 export class AddressInUseError extends TransportError {
   /**
-   * Create the error; the default message suits most uses.
-   *
-   * @param message human-readable description naming the address
-   * @param options standard `ErrorOptions`
+   * Create the error; the default message suits most uses. The arguments
+   * are those of {@link TransportError} but the code.
    */
   constructor(message = "address already in use", options?: ErrorOptions) {
     super("ERR_ADDRESS_IN_USE", message, options);
@@ -97,10 +89,8 @@ export class AddressInUseError extends TransportError {
 /** `"ERR_UNSUPPORTED_RUNTIME"`: the transport needs a runtime API that is not present here. */
 export class UnsupportedRuntimeError extends TransportError {
   /**
-   * Create the error; the default message suits most uses.
-   *
-   * @param message human-readable description naming what is missing
-   * @param options standard `ErrorOptions`
+   * Create the error; the default message suits most uses. The arguments
+   * are those of {@link TransportError} but the code.
    */
   constructor(message = "unsupported runtime", options?: ErrorOptions) {
     super("ERR_UNSUPPORTED_RUNTIME", message, options);
