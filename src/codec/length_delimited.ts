@@ -137,9 +137,12 @@ export class LengthDelimitedCodec implements FrameCodec, LengthFieldLayout {
     return new LengthDelimitedDecoder(this);
   }
 
-  /** `lengthFieldLength + frame.length`. */
+  /**
+   * `lengthFieldLength + frame.length`. Throws as {@link encodeInto} for a
+   * frame that cannot be sent.
+   */
   encodedLength(frame: Uint8Array): number {
-    this.#assertCanEncode();
+    this.#fieldFor(frame.length);
     return this.lengthFieldLength + frame.length;
   }
 

@@ -54,7 +54,11 @@ export interface FrameCodec {
   readonly maxFrameLength: number;
   /** Create fresh decoding state for one byte stream. */
   createDecoder(): FrameDecoderState;
-  /** Bytes {@link FrameCodec.encodeInto} will write for `frame` (header and body). */
+  /**
+   * Bytes {@link FrameCodec.encodeInto} will write for `frame` (header and
+   * body). Throws a `CodecError` if the frame cannot be encoded, as
+   * `encodeInto` would: a writer checks every frame this way before queuing it.
+   */
   encodedLength(frame: Uint8Array): number;
   /**
    * Write `frame` with its header into `target` at `offset`; returns the bytes

@@ -10,6 +10,8 @@ import { WireframeClient } from "../../src/client/client.ts";
 import { ConnectionLostError } from "../../src/client/errors.ts";
 import { EnvelopeError, type EnvelopeErrorReason } from "../../src/codec/envelope.ts";
 import { FrameTooLargeError } from "../../src/codec/errors.ts";
+import { LengthDelimitedCodec } from "../../src/codec/length_delimited.ts";
+import type { FrameCodec } from "../../src/codec/types.ts";
 import { MessageTooLargeError } from "../../src/fragment/errors.ts";
 import { LenFlag32K } from "../../src/fragment/len_flag_32k.ts";
 import { memoryTransport } from "../../src/transport/memory.ts";
@@ -240,6 +242,30 @@ test("a request whose write fails rejects with ConnectionLostError carrying the 
       client.stream(1, text("q"))[Symbol.asyncIterator]().next(),
       ConnectionLostError,
     );
+  } finally {
+    await client.close();
+  }
+});
+
+test("with a codec that has no header fast path, an oversize request still rejects with FrameTooLargeError and the next request succeeds", async () => {
+  const inner = new LengthDelimitedCodec({ maxFrameLength: MAX_FRAME });
+  // Only the required FrameCodec methods: the writer frames each body as a whole.
+  const codec: FrameCodec = {
+    maxFrameLength: inner.maxFrameLength,
+    createDecoder: () => inner.createDecoder(),
+    encodedLength: (frame) => inner.encodedLength(frame),
+    encodeInto: (frame, target, offset) => inner.encodeInto(frame, target, offset),
+    encode: (frame) => inner.encode(frame),
+  };
+  await using running = await serveMemory(echoApp());
+  const client = await connectClient(running.port, { codec });
+  try {
+    await assert.rejects(
+      deadline(client.request(1, oversize), "the oversize request"),
+      isFrameTooLarge(oversizeBody),
+    );
+    const reply = await deadline(client.request(1, text("fits")), "the next request");
+    assert.equal(str(reply.payload), "fits");
   } finally {
     await client.close();
   }
