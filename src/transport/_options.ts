@@ -17,7 +17,7 @@ export const listenSchema = z.strictObject({
 });
 
 /** Schema of `ConnectOptions`. */
-export const connectSchema = z.strictObject({
+const connectSchema = z.strictObject({
   hostname: hostname.optional(),
   port: intInRange(1, 65535),
 });

@@ -22,7 +22,7 @@
 import { z } from "zod";
 import { intInRange, parseOptions } from "../_internal/options.ts";
 import { connectedPair, type MemoryConnection } from "./_memory_connection.ts";
-import { connectSchema, DEFAULT_HOSTNAME, listenSchema } from "./_options.ts";
+import { DEFAULT_HOSTNAME, listenSchema, parseConnect } from "./_options.ts";
 import { QueuedListener } from "./_queued_listener.ts";
 import { AddressInUseError, ConnectionRefusedError, TransportError } from "./errors.ts";
 import type {
@@ -169,12 +169,12 @@ export function connect(options: ConnectOptions): Promise<Connection> {
 }
 
 function connectNow(options: ConnectOptions): Connection {
-  const parsed = parseOptions("memoryTransport.connect", connectSchema, options);
-  const listener = listeners.get(parsed.port);
+  const { hostname, port } = parseConnect("memoryTransport.connect", options);
+  const listener = listeners.get(port);
   if (listener === undefined) {
-    throw new ConnectionRefusedError(`cannot connect to memory port ${parsed.port}: refused`);
+    throw new ConnectionRefusedError(`cannot connect to memory port ${port}: refused`);
   }
-  const local = ephemeralAddr(parsed.hostname ?? DEFAULT_HOSTNAME);
+  const local = ephemeralAddr(hostname);
   const [client, server] = connectedPair(listener.bufferSize, local, listener.addr);
   listener.accept(server);
   return client;
