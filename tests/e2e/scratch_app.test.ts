@@ -1,14 +1,15 @@
 /**
  * A newcomer's first hour, as a test: an app in a folder of its own, outside this repository,
- * imports the library the ways README's "Install and import" shows and serves a request, on the
- * runtime that runs this test. The checkout sits beside the app as `../wireframe` (a link to this
- * repository, whose `npm install` is done), as a clone would. Nothing is downloaded: zod resolves
- * from the checkout's own node_modules.
+ * imports the library the ways README's "Install and import" shows (its `deno.json` and
+ * `package.json` blocks, read from the README) and serves a request, on the runtime that runs this
+ * test. The checkout sits beside the app as `../wireframe` (a link to this repository, whose
+ * `npm install` is done), as a clone would. Nothing is downloaded: zod resolves from the checkout's
+ * own node_modules.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, symlink, unlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -37,6 +38,25 @@ const reply = await client.request(1, new TextEncoder().encode("served by ../wir
 console.log(new TextDecoder().decode(reply.payload));
 `;
 const EXPECTED = "served by ../wireframe\n";
+
+/** The configurations README's "Install and import" section shows, by what they hold. */
+async function readmeConfigs(): Promise<{ importMap: string; links: string; packageJson: string }> {
+  const readme = await readFile(join(repo, "README.md"), "utf8");
+  const section = readme.split(/^## /m).find((part) => part.startsWith("Install and import"));
+  assert.ok(section, 'README has an "Install and import" section');
+  const blocks = [...section.matchAll(/^```json\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+  const pick = (what: string, test: (config: Record<string, unknown>) => boolean) => {
+    const found = blocks.filter((block) => test(JSON.parse(block)));
+    assert.equal(found.length, 1, `one ${what} block in README's "Install and import"`);
+    return found[0]!;
+  };
+  return {
+    importMap: pick("deno.json import map", (c) => "imports" in c && !("links" in c)),
+    links: pick("deno.json with links", (c) => "links" in c),
+    packageJson: pick("package.json", (c) => "dependencies" in c),
+  };
+}
+const configs = await readmeConfigs();
 
 interface Ran {
   code: number | null;
@@ -99,8 +119,6 @@ async function scratch(files: Record<string, string>): Promise<Scratch> {
   };
 }
 
-const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
-
 /** Run `main.ts` in `app` with the runtime that runs this test. */
 function runApp(app: string, denoFlags: string[] = []): Promise<Ran> {
   const args = onDeno ? ["run", ...denoFlags, "--allow-net", "main.ts"] : ["main.ts"];
@@ -109,43 +127,18 @@ function runApp(app: string, denoFlags: string[] = []): Promise<Ran> {
 
 if (onDeno) {
   test("a Deno app outside the repo imports the library by path through its import map, and type-checks", async () => {
-    await using dir = await scratch({
-      "deno.json": json({
-        // Bare imports inside the library ("zod") resolve from ../wireframe/node_modules.
-        nodeModulesDir: "manual",
-        imports: {
-          "@wireframe/wireframe": "../wireframe/mod.ts",
-          "@wireframe/wireframe/codec": "../wireframe/src/codec/mod.ts",
-          "@wireframe/wireframe/fragment": "../wireframe/src/fragment/mod.ts",
-          "@wireframe/wireframe/deno": "../wireframe/src/transport/deno.ts",
-          "@wireframe/wireframe/memory": "../wireframe/src/transport/memory.ts",
-        },
-      }),
-    });
+    await using dir = await scratch({ "deno.json": configs.importMap });
     assertServed(await runApp(dir.app, ["--check"]));
   });
 
   test("a Deno app outside the repo links the checkout in place of the JSR package deno add will name", async () => {
-    await using dir = await scratch({
-      "deno.json": json({
-        nodeModulesDir: "manual",
-        links: ["../wireframe"],
-        imports: { "@wireframe/wireframe": "jsr:@wireframe/wireframe@^0.1.0" },
-      }),
-    });
+    await using dir = await scratch({ "deno.json": configs.links });
     assertServed(await runApp(dir.app));
   });
 }
 
 test(`an app outside the repo with a file: dependency, after npm install, runs on ${onDeno ? "Deno" : "Bun"}`, async () => {
-  await using dir = await scratch({
-    "package.json": json({
-      name: "scratch-app",
-      private: true,
-      type: "module",
-      dependencies: { "@wireframe/wireframe": "file:../wireframe" },
-    }),
-  });
+  await using dir = await scratch({ "package.json": configs.packageJson });
   // npm links a file: dependency (node_modules/@wireframe/wireframe -> ../wireframe); --offline
   // proves that nothing is fetched.
   const installed = await run("npm", ["install", "--offline", "--no-audit", "--no-fund"], dir.app);
