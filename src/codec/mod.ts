@@ -22,6 +22,7 @@ export {
   LengthDelimitedCodec,
   type LengthDelimitedOptions,
 } from "./length_delimited.ts";
+export type { LengthFieldLayout } from "./length_delimited_decoder.ts";
 export { FrameDecoder } from "./frame_decoder.ts";
 export { type FrameCodecOrOptions, toFrameCodec } from "./to_frame_codec.ts";
 export { FrameEncoder } from "./frame_encoder.ts";
