@@ -250,6 +250,12 @@ export class FrameWriter {
       this.#bodySizes = [];
       this.#fragmentIds = [];
       for (const waiter of this.#roomWaiters.splice(0)) waiter.reject(error);
+      // A batch that could not be encoded (a codec or strategy that broke its
+      // own length contract) is lost with the bytes before it: the stream is
+      // no longer framed, so the connection must end rather than wait for
+      // answers to frames that never went out. A sink that failed by itself
+      // is already errored; aborting it again changes nothing.
+      this.#writer.abort(error).catch(() => {});
     } finally {
       this.#flushing = undefined;
     }
