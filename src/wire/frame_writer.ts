@@ -230,8 +230,23 @@ export class FrameWriter {
 
   /** Flush, then close the sink (a FIN on TCP). Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= this.flush().then(() => this.#writer.close());
+    this.#closing ??= this.flush().then(() => this.#closeSink());
     return this.#closing;
+  }
+
+  /**
+   * Close the sink. One the transport errored meanwhile (the peer reset, or
+   * the connection was closed under us) rejects with its own error, not the
+   * stream's TypeError "cannot close a WritableStream that is errored", so
+   * the failure is reported as the transport's.
+   */
+  async #closeSink(): Promise<void> {
+    try {
+      await this.#writer.close();
+    } catch (error) {
+      if (this.#writer.desiredSize === null) await this.#writer.closed; // rejects with the stored error
+      throw error;
+    }
   }
 
   async #flushLoop(): Promise<void> {

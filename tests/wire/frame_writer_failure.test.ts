@@ -52,3 +52,16 @@ test("a sink that fails by itself is not aborted over again", async () => {
   await assert.rejects(writer.flush(), (e) => e === broken);
   assert.equal(aborts, 0, "an errored stream ignores abort()");
 });
+
+test("closing over a sink the transport errored rejects with the transport's error", async () => {
+  const reset = new Error("connection reset by peer");
+  let controller!: WritableStreamDefaultController;
+  const sink = new WritableStream<Uint8Array>({ start: (c) => void (controller = c) });
+  const writer = new FrameWriter({
+    writer: sink.getWriter(),
+    codec: new LengthDelimitedCodec(),
+    serializer: defaultSerializer,
+  });
+  controller.error(reset);
+  await assert.rejects(writer.close(), (e) => e === reset, "not the stream's TypeError");
+});
