@@ -38,6 +38,11 @@ const NEXT: Readonly<Record<ConnectionPhase, readonly ConnectionPhase[]>> = {
   closed: [],
 };
 
+/** `NEXT` as sets: a connection changes phase twice per socket read. */
+const ALLOWED = Object.fromEntries(
+  Object.entries(NEXT).map(([from, to]) => [from, new Set(to)]),
+) as unknown as Readonly<Record<ConnectionPhase, ReadonlySet<ConnectionPhase>>>;
+
 /** A transition the table does not allow: a bug in the connection, never the peer's doing. */
 export class ConnectionStateError extends Error {
   /**
@@ -75,7 +80,7 @@ export class ConnectionState {
    * @throws {ConnectionStateError} if the table does not allow it
    */
   to(next: ConnectionPhase): void {
-    if (!NEXT[this.#phase].includes(next)) throw new ConnectionStateError(this.#phase, next);
+    if (!ALLOWED[this.#phase].has(next)) throw new ConnectionStateError(this.#phase, next);
     this.#phase = next;
   }
 
