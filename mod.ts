@@ -68,6 +68,11 @@ export type {
 export { type AppDataKey, appDataKey, MissingAppDataError } from "./src/app/app_data.ts";
 export type { ConnectionInfo, Context } from "./src/app/context.ts";
 export {
+  ConversationError,
+  type ConversationFailure,
+  type ReceiveOptions,
+} from "./src/app/conversation.ts";
+export {
   type Handler,
   type Middleware,
   type Next,

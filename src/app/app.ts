@@ -263,6 +263,7 @@ export class WireframeApp<S = undefined> {
     for (
       const hook of [
         "onConnectionSetup",
+        "greeting",
         "beforeSend",
         "onCommandEnd",
         "handleError",

@@ -5,7 +5,14 @@
  */
 import type { PushHandle } from "../push/push_handle.ts";
 import type { NetAddr } from "../transport/types.ts";
+import type { Envelope } from "../codec/envelope.ts";
 import { type AppDataKey, MissingAppDataError } from "./app_data.ts";
+import {
+  type FrameReceiver,
+  NO_RECEIVER,
+  receiveFrames,
+  type ReceiveOptions,
+} from "./conversation.ts";
 
 /** Facts about a connection, available from setup to teardown. */
 export interface ConnectionInfo {
@@ -35,6 +42,23 @@ export interface ConnectionInfo {
 export interface Context<S = undefined> extends ConnectionInfo {
   /** The state `onConnectionSetup` returned for this connection. */
   readonly state: S;
+  /**
+   * Receive the next frame of this connection within the current command (a
+   * conversation): from the first call until the handler's response ends,
+   * frames go to the handler instead of the router. Frames the handler sent
+   * before waiting go out first; reading waits while the handler does
+   * (back-pressure); the framing limits and the malformed-frame policy apply
+   * as always; pushes keep flowing.
+   *
+   * @throws {ConversationError} `timeout`, `peer-closed` (the peer closed or
+   *   reset, or the connection is closing), `not-in-command`, `concurrent`
+   */
+  next(options?: ReceiveOptions): Promise<Envelope>;
+  /**
+   * `next()` as an async iterable, for `for await (const frame of
+   * ctx.receive())`; it ends when the loop breaks, and throws as `next()`.
+   */
+  receive(options?: ReceiveOptions): AsyncIterable<Envelope>;
 }
 
 /** What a {@link ConnectionContext} is made from. */
@@ -45,6 +69,8 @@ export interface ConnectionContextInit {
   readonly signal: AbortSignal;
   readonly push: PushHandle;
   readonly appData: ReadonlyMap<AppDataKey<unknown>, unknown>;
+  /** Where `next()` gets frames from; default: none (every call fails). */
+  readonly receiver?: FrameReceiver;
 }
 
 /** The one object behind both views; created once per connection. */
@@ -58,6 +84,7 @@ export class ConnectionContext<S> implements Context<S> {
   readonly signal: AbortSignal;
   readonly push: PushHandle;
   readonly #appData: ReadonlyMap<AppDataKey<unknown>, unknown>;
+  readonly #receiver: FrameReceiver;
 
   constructor(init: ConnectionContextInit) {
     this.connectionId = init.connectionId;
@@ -66,6 +93,15 @@ export class ConnectionContext<S> implements Context<S> {
     this.signal = init.signal;
     this.push = init.push;
     this.#appData = init.appData;
+    this.#receiver = init.receiver ?? NO_RECEIVER;
+  }
+
+  next(options?: ReceiveOptions): Promise<Envelope> {
+    return this.#receiver.next(options);
+  }
+
+  receive(options?: ReceiveOptions): AsyncIterable<Envelope> {
+    return receiveFrames(this.#receiver, options);
   }
 
   appData<T>(key: AppDataKey<T>): T {

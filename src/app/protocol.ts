@@ -6,7 +6,7 @@
  */
 import type { Envelope } from "../codec/envelope.ts";
 import type { PushHandle } from "../push/push_handle.ts";
-import type { ResponseFrame } from "../response.ts";
+import type { HandlerResult, ResponseFrame } from "../response.ts";
 import type { ConnectionInfo, Context } from "./context.ts";
 
 /**
@@ -49,6 +49,18 @@ import type { ConnectionInfo, Context } from "./context.ts";
 export interface WireframeProtocol<S = undefined> {
   /** Runs once per connection, before the app's setup hook, with the connection's push handle. */
   onConnectionSetup?(push: PushHandle, info: ConnectionInfo): void | Promise<void>;
+  /**
+   * What the server says first (a MySQL handshake, an SMTP `220` banner):
+   * frames sent on accept, after the preamble and the setup hooks and before
+   * any frame is read, so no response and no push from elsewhere can go
+   * before them (the connection is not in the session registry yet); only
+   * pushes the setup hooks make themselves do. Anything a handler may
+   * return: a bare payload gets message id 0 and no correlation id;
+   * `{ id, payload }` chooses. A greeting that throws or cannot be sent ends
+   * the connection (logged at error, counted in `connectionErrors`; the
+   * teardown hook still runs).
+   */
+  greeting?(ctx: Context<S>): HandlerResult | Promise<HandlerResult>;
   /** Rewrites every outgoing frame — responses, pushes and terminators — just before encoding. */
   beforeSend?(frame: Envelope, ctx: Context<S>): Envelope | void;
   /** Runs exactly once after each request's response has ended (never for pushes). */

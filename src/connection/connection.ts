@@ -23,7 +23,9 @@ import { createFragmenter } from "../wire/fragmentation_spec.ts";
 import { FrameWriter } from "../wire/frame_writer.ts";
 import { InboundMessages } from "../wire/inbound_messages.ts";
 import { OutboundActor } from "./actor.ts";
+import { ConversationError } from "../app/conversation.ts";
 import { CloseDeadline } from "./close_deadline.ts";
+import { Conversation } from "./conversation.ts";
 import type { ConnectionConfig } from "./connection_config.ts";
 import { Exchanges } from "./exchange.ts";
 import { runPreamble } from "./preamble_stage.ts";
@@ -65,6 +67,10 @@ export class ConnectionTask<S> {
   readonly #exchanges: Exchanges<S>;
   /** Cuts awaits on user code short when the connection goes away. */
   readonly #interrupter: Interrupter<Gone>;
+  /** Where frames go while the command in flight receives them. */
+  readonly #conversation = new Conversation();
+  /** The command being handled, while it has not finished. */
+  #inFlight: Promise<void> | undefined;
   #consecutiveMalformed = 0;
 
   constructor(conn: Connection, connectionId: number, config: ConnectionConfig<S>) {
@@ -96,6 +102,7 @@ export class ConnectionTask<S> {
         signal: this.#abort.signal,
         push: new PushHandle(queues),
         appData: spec.appData,
+        receiver: this.#conversation,
       }),
     );
     this.#actor = new OutboundActor({
@@ -119,8 +126,10 @@ export class ConnectionTask<S> {
   /** Stop reading requests; the one in flight and queued pushes finish, then the connection closes. */
   drain(): void {
     const { phase } = this.#state;
-    if (phase === "handling") this.#state.to("draining");
-    else if (phase === "opening" || phase === "reading") this.#beginClose();
+    // A command in flight finishes first, with the frames its conversation still reads.
+    if (phase === "handling" || (phase === "reading" && this.#inFlight)) {
+      this.#state.to("draining");
+    } else if (phase === "opening" || phase === "reading") this.#beginClose();
   }
 
   /**
@@ -158,6 +167,10 @@ export class ConnectionTask<S> {
         this.#hooks.ctx.state = state as S;
       }
       setupDone = true;
+      // The greeting is queued before any push can be (the handle is not
+      // registered yet) and before any response (nothing is read yet).
+      const greeting = this.#exchanges.greet();
+      if (greeting) await greeting;
       spec.sessions?.add(handle);
       await this.#serve(reader, leftover);
       this.#beginClose();
@@ -196,7 +209,13 @@ export class ConnectionTask<S> {
     if (this.#state.phase === "opening") this.#state.to("handling");
     try {
       await this.#readLoop(reader, leftover, inbound);
+      // A handler still waiting for frames learns that none will come.
+      this.#conversation.end(
+        new ConversationError("peer-closed", "the peer closed the connection"),
+      );
+      if (this.#inFlight) await this.#inFlight;
     } finally {
+      this.#conversation.end(new ConversationError("peer-closed", "the connection is closing"));
       inbound.close();
     }
     if (this.#state.failure) throw this.#state.failure.error;
@@ -213,7 +232,7 @@ export class ConnectionTask<S> {
     while (true) {
       if (chunk === undefined) {
         if (state.phase === "handling") state.to("reading");
-        else if (state.phase === "draining") this.#beginClose();
+        else if (state.phase === "draining" && !this.#inFlight) this.#beginClose();
         let read: ReadableStreamReadResult<Uint8Array>;
         try {
           read = await reader.read();
@@ -223,7 +242,7 @@ export class ConnectionTask<S> {
         }
         if (read.done) break;
         if (state.isClosing) continue; // after our FIN: discard until the peer's EOF
-        state.to("handling");
+        if (state.phase === "reading") state.to("handling");
         chunk = read.value;
       }
       let decodeError: unknown;
@@ -235,7 +254,7 @@ export class ConnectionTask<S> {
       const bytesRead = chunk.length;
       chunk = undefined;
       // Frames decoded before a codec error are still served, then the error closes.
-      for (let i = 0; i < frames.length && state.phase === "handling"; i++) {
+      for (let i = 0; i < frames.length && !state.isClosing; i++) {
         const pending = this.#handleFrame(frames[i]!);
         if (pending) await pending;
       }
@@ -251,25 +270,74 @@ export class ConnectionTask<S> {
 
   /** Handle one frame; returns a promise only when it has to wait. */
   #handleFrame(body: Uint8Array): Promise<void> | undefined {
-    const { spec, router, counters } = this.#config;
     let request: Envelope;
     try {
-      request = spec.serializer.decode(body);
+      request = this.#config.spec.serializer.decode(body);
     } catch (error) {
       this.#onMalformed(error);
       return undefined;
     }
     this.#consecutiveMalformed = 0;
+    if (this.#conversation.isOpen) {
+      const taken = this.#conversation.offer(request);
+      if (taken === true) return undefined;
+      // Taken later, or given back when the command ends: then it is routed.
+      return taken.then((took) => took ? undefined : this.#route(request));
+    }
+    // Draining: only the command in flight gets frames; new requests are not read.
+    if (this.#state.phase === "draining") return undefined;
+    return this.#route(request);
+  }
+
+  /** Route one request and run its command; waits while the command does, unless it converses. */
+  #route(request: Envelope): Promise<void> | undefined {
+    if (this.#inFlight) return this.#inFlight.then(() => this.#route(request));
+    if (this.#state.phase === "draining" || this.#state.isClosing) return undefined;
+    const { router, counters } = this.#config;
     let routed: Response | Promise<Response> | undefined;
+    this.#conversation.beginCommand();
     try {
       routed = router.route(request, this.#hooks.ctx);
     } catch (error) {
       counters.requests++;
-      return this.#exchanges.fault(error, request);
+      return this.#awaitCommand(this.#exchanges.fault(error, request));
     }
-    if (routed === undefined) return undefined; // no route: counted by the router's listener
+    if (routed === undefined) { // no route: counted by the router's listener
+      this.#conversation.endCommand();
+      return undefined;
+    }
     counters.requests++;
-    return this.#exchanges.run(routed, request);
+    return this.#awaitCommand(this.#exchanges.run(routed, request));
+  }
+
+  /**
+   * A command that did not finish at once. The read loop waits for it, unless
+   * its handler opens a conversation: then the loop reads on for it, and the
+   * command's end (or I/O fault) is handled here.
+   */
+  #awaitCommand(exchange: Promise<void> | undefined): Promise<void> | undefined {
+    if (exchange === undefined) {
+      this.#conversation.endCommand();
+      return undefined;
+    }
+    const inFlight = exchange.then(
+      () => this.#commandEnded(),
+      (error) => {
+        this.#commandEnded();
+        // The read loop may have moved on (a conversation): end the connection from here.
+        this.#state.fail(error);
+        this.drain();
+        throw error;
+      },
+    );
+    this.#inFlight = inFlight;
+    return this.#conversation.whileCommand(inFlight);
+  }
+
+  #commandEnded(): void {
+    this.#inFlight = undefined;
+    this.#conversation.endCommand();
+    if (this.#state.phase === "draining") this.#beginClose();
   }
 
   #onMalformed(error: unknown): void {

@@ -7,11 +7,31 @@
  * @module
  */
 import type { Envelope } from "../codec/envelope.ts";
-import type { Response, ResponseFrame } from "../response.ts";
+import { type HandlerResult, Response, type ResponseFrame } from "../response.ts";
 import { GONE, type Gone } from "../_internal/interrupter.ts";
 import type { OutboundActor } from "./actor.ts";
 import { isIoFault } from "./faults.ts";
 import type { ProtocolHooks } from "./protocol_hooks.ts";
+
+/** What greeting frames inherit their ids from: message id 0, no correlation id. */
+const GREETING: Envelope = Object.freeze({
+  id: 0,
+  correlationId: undefined,
+  payload: new Uint8Array(0),
+});
+
+/** A response frame with the ids it inherits from `request` filled in. */
+function envelopeOf(frame: ResponseFrame, request: Envelope): Envelope {
+  return frame instanceof Uint8Array
+    ? { id: request.id, correlationId: request.correlationId, payload: frame }
+    : {
+      id: frame.id ?? request.id,
+      correlationId: frame.correlationId === null
+        ? undefined
+        : frame.correlationId ?? request.correlationId,
+      payload: frame.payload,
+    };
+}
 
 const FAILED = Symbol("failed");
 type Failed = typeof FAILED;
@@ -50,6 +70,28 @@ export class Exchanges<S> {
     if (routed instanceof Promise) return this.#runAsync(routed, request);
     const sending = this.#send(routed, request);
     return sending ? sending.then(() => this.#endCommand()) : this.#endCommand();
+  }
+
+  /**
+   * The protocol's greeting, before any request is read. Its frames answer no
+   * request: a bare payload gets message id 0 and no correlation id. Rejects
+   * (ending the connection) if the greeting cannot be produced or sent.
+   */
+  greet(): Promise<void> | undefined {
+    const greeting = this.#hooks.greeting();
+    return greeting === undefined ? undefined : this.#sendGreeting(greeting);
+  }
+
+  async #sendGreeting(greeting: HandlerResult | Promise<HandlerResult>): Promise<void> {
+    const result = await this.#interruptible(greeting);
+    if (result === GONE) return;
+    const response = Response.from(result);
+    const frames: Iterable<ResponseFrame> | AsyncIterable<ResponseFrame> = response.source ??
+      response.frames;
+    for await (const frame of frames) {
+      const queued = this.#actor.offerResponse(envelopeOf(frame, GREETING));
+      if (queued) await queued;
+    }
   }
 
   /** A handler or middleware threw before producing a response. */
@@ -144,17 +186,8 @@ export class Exchanges<S> {
    * sent (a request fault, already reported), or undefined if it went out.
    */
   #queue(frame: ResponseFrame, request: Envelope): Promise<void> | Failed | undefined {
-    const envelope: Envelope = frame instanceof Uint8Array
-      ? { id: request.id, correlationId: request.correlationId, payload: frame }
-      : {
-        id: frame.id ?? request.id,
-        correlationId: frame.correlationId === null
-          ? undefined
-          : frame.correlationId ?? request.correlationId,
-        payload: frame.payload,
-      };
     try {
-      return this.#actor.offerResponse(envelope);
+      return this.#actor.offerResponse(envelopeOf(frame, request));
     } catch (error) {
       this.#requestFault(error, request);
       return FAILED;

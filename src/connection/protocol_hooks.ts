@@ -15,7 +15,7 @@ import type { Envelope } from "../codec/envelope.ts";
 import type { Logger } from "../observe/logger.ts";
 import type { Counters } from "../observe/stats.ts";
 import { PushError } from "../push/errors.ts";
-import type { ResponseFrame } from "../response.ts";
+import type { HandlerResult, ResponseFrame } from "../response.ts";
 import type { OutboundHooks } from "./actor.ts";
 import type { ConnectionConfig } from "./connection_config.ts";
 import { classifyFault, countFault, isIoFault } from "./faults.ts";
@@ -57,6 +57,11 @@ export class ProtocolHooks<S> implements OutboundHooks {
   /** The app's `onConnectionSetup`, if any; a throw ends the connection. */
   appSetup(): S | Promise<S> | undefined {
     return this.#spec.setup?.(this.ctx);
+  }
+
+  /** The protocol's greeting, if it has one; a throw ends the connection. */
+  greeting(): HandlerResult | Promise<HandlerResult> | undefined {
+    return this.#protocol.greeting?.(this.ctx);
   }
 
   /** True if the app has an `onConnectionTeardown`. */

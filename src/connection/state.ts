@@ -11,11 +11,15 @@
  * | phase      | reads the socket            | handles frames            | pushes   | may become                        |
  * | ---------- | --------------------------- | ------------------------- | -------- | --------------------------------- |
  * | `opening`  | the preamble only           | no (preamble, setup run)  | accepted | `handling`, `closing`             |
- * | `reading`  | waits for the next bytes    | no                        | accepted | `handling`, `closing`             |
+ * | `reading`  | waits for the next bytes    | no                        | accepted | `handling`, `draining`, `closing` |
  * | `handling` | no                          | the frames of one read    | accepted | `reading`, `draining`, `closing`  |
- * | `draining` | no                          | only the one in flight    | accepted | `closing`                         |
+ * | `draining` | for a conversation only     | only the one in flight    | accepted | `closing`                         |
  * | `closing`  | discards until the peer's EOF | no                      | refused  | `closed`                          |
  * | `closed`   | no                          | no                        | refused  | —                                 |
+ *
+ * A command whose handler receives frames (a conversation) keeps reading
+ * while it runs: the connection moves between `reading` and `handling` with
+ * that command in flight, and a drain then waits for it in `draining`.
  *
  * `closing` starts the graceful close: queued pushes go out, then our FIN;
  * the socket closes at the peer's EOF or at a deadline. A forced close is the
@@ -31,7 +35,7 @@ export type ConnectionPhase =
 
 const NEXT: Readonly<Record<ConnectionPhase, readonly ConnectionPhase[]>> = {
   opening: ["handling", "closing", "closed"],
-  reading: ["handling", "closing", "closed"],
+  reading: ["handling", "draining", "closing", "closed"],
   handling: ["reading", "draining", "closing", "closed"],
   draining: ["closing", "closed"],
   closing: ["closed"],
