@@ -1,14 +1,16 @@
 /**
  * Interleavings of a whole connection (server over the memory transport)
  * explored with fast-check's scheduler: pipelined requests of every response
- * kind whose handlers and stream steps wait on the scheduler, concurrent
- * pushes of both priorities, and a graceful shutdown at any point.
+ * kind whose handlers and stream steps wait on the scheduler, conversations
+ * (a handler that receives the data frames pipelined after its request),
+ * concurrent pushes of both priorities, and a graceful shutdown at any point.
  *
  * Invariants: onCommandEnd exactly once per served request, in request order,
  * never for pushes; each response's frames in order and not mixed with
  * another response's; a terminator only after a stream's normal end; every
  * push accounted for exactly once; FIFO per priority; beforeSend saw every
- * frame on the wire; once the connection is closing, every new push is refused.
+ * frame on the wire; once the connection is closing, every new push is refused;
+ * a conversation gets its data frames in order and none reaches the router.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -34,7 +36,15 @@ import {
   u32,
 } from "../e2e/_helpers.ts";
 
-const KINDS = ["single", "vec", "stream", "empty", "throw", "protocol-error"] as const;
+const KINDS = [
+  "single",
+  "vec",
+  "stream",
+  "empty",
+  "throw",
+  "protocol-error",
+  "converse",
+] as const;
 type Kind = typeof KINDS[number];
 const ROUTE: Record<Kind, number> = {
   single: 1,
@@ -43,7 +53,9 @@ const ROUTE: Record<Kind, number> = {
   empty: 4,
   throw: 5,
   "protocol-error": 6,
+  converse: 7,
 };
+const DATA = 50;
 const PUSH = 70;
 const TERMINATOR = 99;
 
@@ -59,6 +71,8 @@ function expectedFrames(kind: Kind, n: number): string[] {
       return [...Array.from({ length: n }, (_, i) => `${id}:${i + 1}`), `${TERMINATOR}:0`];
     case "protocol-error":
       return [`${id}:1`];
+    case "converse":
+      return [`${id}:1`, `${id}:${100 + n}`, `${TERMINATOR}:0`];
     default:
       return [];
   }
@@ -201,6 +215,17 @@ test("scheduler-explored interleavings of requests, pushes and shutdown on one c
             await step(`throw ${req.correlationId}`);
             throw new Error("handler fault");
           })
+          .route(ROUTE.converse, async function* (req, ctx) {
+            const n = readU32(req.payload);
+            yield u32(1); // "send me the data"
+            for (let i = 1; i <= n; i++) {
+              await step(`converse ${req.correlationId} wait ${i}`);
+              const data = await ctx.next();
+              assert.deepEqual([data.id, first(data.payload)], [DATA, i], "data in order");
+            }
+            yield u32(100 + n);
+          })
+          .route(DATA, () => void events.push("data routed"))
           .route(ROUTE["protocol-error"], async function* (req) {
             yield u32(1);
             await step(`protocol error ${req.correlationId}`);
@@ -213,7 +238,13 @@ test("scheduler-explored interleavings of requests, pushes and shutdown on one c
         const raw = RawClient.from(conn, { answerFin: true });
         try {
           await raw.write(concat(
-            ...requests.map((r, i) => frame(ROUTE[r.kind], BigInt(i + 1), u32(r.n))),
+            ...requests.flatMap((r, i) => [
+              frame(ROUTE[r.kind], BigInt(i + 1), u32(r.n)),
+              // A conversation's data frames follow its request at once.
+              ...(r.kind === "converse"
+                ? Array.from({ length: r.n }, (_, j) => frame(DATA, BigInt(i + 1), u32(j + 1)))
+                : []),
+            ]),
           ));
           await deadline(
             s.waitFor((async () => {
