@@ -68,6 +68,13 @@ export type {
 export { type AppDataKey, appDataKey, MissingAppDataError } from "./src/app/app_data.ts";
 export type { ConnectionInfo, Context } from "./src/app/context.ts";
 export {
+  type PhaseOptions,
+  PhaseViolationError,
+  type RouteKey,
+  type RouteKeyOf,
+  type RouteOptions,
+} from "./src/app/phases.ts";
+export {
   ConversationError,
   type ConversationFailure,
   type ReceiveOptions,

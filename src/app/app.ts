@@ -29,29 +29,40 @@ import {
 import type { Handler, Middleware } from "./middleware.ts";
 import type { PreambleOptions } from "./preamble.ts";
 import type { WireframeProtocol } from "./protocol.ts";
-import type { AppSpec } from "./app_spec.ts";
+import type { AppSpec, Route } from "./app_spec.ts";
+import {
+  checkPhaseName,
+  checkRouteKey,
+  type PhaseOptions,
+  type PhaseSpec,
+  type RouteKey,
+  type RouteKeyOf,
+  type RouteOptions,
+} from "./phases.ts";
 import type { DeadLetter } from "../push/dead_letter.ts";
 import type { SessionRegistry } from "../session/registry.ts";
 import { type FragmentationSpec, fragmentationSpec } from "../wire/fragmentation_spec.ts";
 import type { ReassemblyOptions } from "../fragment/options.ts";
 import type { FragmentStrategy } from "../fragment/types.ts";
 
-/** `route()` was called twice for the same message id. */
+/** `route()` was called twice for the same routing key. */
 export class DuplicateRouteError extends WireframeBaseError {
-  /** The message id registered twice. */
-  readonly id: number;
+  /** The routing key registered twice. */
+  readonly id: RouteKey;
   /**
    * Create the error.
    *
-   * @param id the message id registered twice
+   * @param id the routing key registered twice
    */
-  constructor(id: number) {
-    super("ERR_DUPLICATE_ROUTE", `a handler for message id ${id} is already registered`);
+  constructor(id: RouteKey) {
+    super(
+      "ERR_DUPLICATE_ROUTE",
+      `a handler for ${typeof id === "string" ? `route "${id}"` : `message id ${id}`} ` +
+        "is already registered",
+    );
     this.id = id;
   }
 }
-
-const U32_MAX = 0xffff_ffff;
 
 let readSpec: <S>(app: WireframeApp<S>) => AppSpec<S>;
 
@@ -86,7 +97,9 @@ let readSpec: <S>(app: WireframeApp<S>) => AppSpec<S>;
  * ```
  */
 export class WireframeApp<S = undefined> {
-  #routes = new Map<number, Handler<S>>();
+  #routes = new Map<RouteKey, Route<S>>();
+  #routeKey: RouteKeyOf | undefined;
+  #phases: Omit<PhaseSpec, "names"> | undefined;
   #middleware: Middleware<S>[] = [];
   #appData = new Map<AppDataKey<unknown>, unknown>();
   #setup: SetupHook<S> | undefined;
@@ -114,6 +127,8 @@ export class WireframeApp<S = undefined> {
     readSpec = <S>(app: WireframeApp<S>): AppSpec<S> =>
       Object.freeze({
         routes: new Map(app.#routes),
+        routeKey: app.#routeKey,
+        phases: app.#phaseSpec(),
         middleware: [...app.#middleware],
         appData: new Map(app.#appData),
         setup: app.#setup,
@@ -134,21 +149,64 @@ export class WireframeApp<S = undefined> {
   }
 
   /**
-   * Handle message `id` with `handler`.
+   * Handle the requests whose routing key is `id` with `handler`: a message
+   * id (u32), or a string when `routeKey()` maps requests to strings (a
+   * text protocol's commands). `options.phase` limits the route to phases
+   * (see {@link WireframeApp.phases}).
    * @throws {DuplicateRouteError} if `id` already has a handler
-   * @throws {ConfigError} if `id` is not a u32
+   * @throws {ConfigError} if `id` is neither a u32 nor a non-empty string, or a phase is empty
    */
-  route(id: number, handler: Handler<S>): this {
-    if (!Number.isInteger(id) || id < 0 || id > U32_MAX) {
-      throw new ConfigError(
-        "id",
-        `route: option "id" must be an integer from 0 to ${U32_MAX} (got ${id})`,
-      );
-    }
+  route(id: RouteKey, handler: Handler<S>, options: RouteOptions = {}): this {
+    checkRouteKey(id);
     requireFunction("route", "handler", handler);
+    const phase = options.phase;
+    const phases = phase === undefined
+      ? undefined
+      : (typeof phase === "string" ? [phase] : [...phase]).map((name) =>
+        checkPhaseName("route", "phase", name)
+      );
     if (this.#routes.has(id)) throw new DuplicateRouteError(id);
-    this.#routes.set(id, handler);
+    this.#routes.set(id, { handler, phases });
     return this;
+  }
+
+  /**
+   * Find each request's routing key with `key` instead of taking its message
+   * id, e.g. the command word of a text protocol's line, so routes can be
+   * declared by name (`app.route("PING", ...)`). Runs for every request.
+   */
+  routeKey(key: RouteKeyOf): this {
+    requireFunction("routeKey", "key", key);
+    this.#routeKey = key;
+    return this;
+  }
+
+  /**
+   * Route by phase: a connection starts in `initial` and moves on with
+   * `ctx.enterPhase(name)` (e.g. after a successful handshake). A route
+   * declared with `{ phase }` is allowed only in those phases, every other
+   * route (and the fallback) only in the `ready` phase. A frame its phase
+   * does not allow gets the protocol's `phaseViolation` answer, then the
+   * connection closes (`PhaseViolationError`, counted as a protocol
+   * violation).
+   *
+   * @throws {ConfigError} for an empty phase name
+   */
+  phases(options: PhaseOptions): this {
+    this.#phases = {
+      initial: checkPhaseName("phases", "initial", options.initial),
+      ready: checkPhaseName("phases", "ready", options.ready ?? "ready"),
+    };
+    return this;
+  }
+
+  #phaseSpec(): PhaseSpec | undefined {
+    if (this.#phases === undefined) return undefined;
+    const names = new Set([this.#phases.initial, this.#phases.ready]);
+    for (const route of this.#routes.values()) {
+      for (const name of route.phases ?? []) names.add(name);
+    }
+    return Object.freeze({ ...this.#phases, names });
   }
 
   /**
@@ -264,6 +322,7 @@ export class WireframeApp<S = undefined> {
       const hook of [
         "onConnectionSetup",
         "greeting",
+        "phaseViolation",
         "beforeSend",
         "onCommandEnd",
         "handleError",

@@ -20,11 +20,22 @@ import type {
 import type { Handler, Middleware } from "./middleware.ts";
 import type { PreambleOptions } from "./preamble.ts";
 import type { WireframeProtocol } from "./protocol.ts";
+import type { PhaseSpec, RouteKey, RouteKeyOf } from "./phases.ts";
+
+/** A handler with the phases it is allowed in (`undefined`: the ready phase). */
+export interface Route<S> {
+  readonly handler: Handler<S>;
+  readonly phases: readonly string[] | undefined;
+}
 
 /** The app as the server runs it: a frozen snapshot of the builder (internal). */
 export interface AppSpec<S> {
   /** Handlers by message id. */
-  readonly routes: ReadonlyMap<number, Handler<S>>;
+  readonly routes: ReadonlyMap<RouteKey, Route<S>>;
+  /** How a request's routing key is found; `undefined`: its message id. */
+  readonly routeKey: RouteKeyOf | undefined;
+  /** The app's phases, if it declares any. */
+  readonly phases: PhaseSpec | undefined;
   /** Middleware, outermost first. */
   readonly middleware: readonly Middleware<S>[];
   /** Values for `ctx.appData(key)`. */

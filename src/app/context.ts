@@ -6,6 +6,8 @@
 import type { PushHandle } from "../push/push_handle.ts";
 import type { NetAddr } from "../transport/types.ts";
 import type { Envelope } from "../codec/envelope.ts";
+import { ConfigError } from "../error.ts";
+import type { PhaseSpec } from "./phases.ts";
 import { type AppDataKey, MissingAppDataError } from "./app_data.ts";
 import {
   type FrameReceiver,
@@ -59,6 +61,14 @@ export interface Context<S = undefined> extends ConnectionInfo {
    * ctx.receive())`; it ends when the loop breaks, and throws as `next()`.
    */
   receive(options?: ReceiveOptions): AsyncIterable<Envelope>;
+  /** The connection's phase (see `app.phases()`); `"ready"` for an app without phases. */
+  readonly phase: string;
+  /**
+   * Move the connection to phase `name`, e.g. `"ready"` after a successful
+   * handshake; the next frame is routed by it.
+   * @throws {ConfigError} if the app names no such phase
+   */
+  enterPhase(name: string): void;
 }
 
 /** What a {@link ConnectionContext} is made from. */
@@ -71,6 +81,8 @@ export interface ConnectionContextInit {
   readonly appData: ReadonlyMap<AppDataKey<unknown>, unknown>;
   /** Where `next()` gets frames from; default: none (every call fails). */
   readonly receiver?: FrameReceiver;
+  /** The app's phases, if it declares any. */
+  readonly phases?: PhaseSpec | undefined;
 }
 
 /** The one object behind both views; created once per connection. */
@@ -85,6 +97,8 @@ export class ConnectionContext<S> implements Context<S> {
   readonly push: PushHandle;
   readonly #appData: ReadonlyMap<AppDataKey<unknown>, unknown>;
   readonly #receiver: FrameReceiver;
+  readonly #phases: PhaseSpec | undefined;
+  #phase: string;
 
   constructor(init: ConnectionContextInit) {
     this.connectionId = init.connectionId;
@@ -94,6 +108,25 @@ export class ConnectionContext<S> implements Context<S> {
     this.push = init.push;
     this.#appData = init.appData;
     this.#receiver = init.receiver ?? NO_RECEIVER;
+    this.#phases = init.phases;
+    this.#phase = init.phases?.initial ?? "ready";
+  }
+
+  get phase(): string {
+    return this.#phase;
+  }
+
+  enterPhase(name: string): void {
+    const names = this.#phases?.names;
+    if (names === undefined || !names.has(name)) {
+      throw new ConfigError(
+        "name",
+        `enterPhase: phase "${name}" is not one of the app's phases (${
+          names ? [...names].map((n) => `"${n}"`).join(", ") : "it declares none"
+        })`,
+      );
+    }
+    this.#phase = name;
   }
 
   next(options?: ReceiveOptions): Promise<Envelope> {

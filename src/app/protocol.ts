@@ -8,6 +8,7 @@ import type { Envelope } from "../codec/envelope.ts";
 import type { PushHandle } from "../push/push_handle.ts";
 import type { HandlerResult, ResponseFrame } from "../response.ts";
 import type { ConnectionInfo, Context } from "./context.ts";
+import type { PhaseViolationError } from "./phases.ts";
 
 /**
  * Protocol hooks; every one is optional. A hook that throws is handled like a
@@ -61,6 +62,17 @@ export interface WireframeProtocol<S = undefined> {
    * teardown hook still runs).
    */
   greeting?(ctx: Context<S>): HandlerResult | Promise<HandlerResult>;
+  /**
+   * Answers a frame the connection's phase does not allow (see
+   * `app.phases()`), e.g. MQTT's CONNACK "not authorized" or MySQL's error
+   * packet: anything a handler may return, with the frame's ids inherited.
+   * Then the connection closes. Without this hook it closes at once.
+   */
+  phaseViolation?(
+    violation: PhaseViolationError,
+    request: Envelope,
+    ctx: Context<S>,
+  ): HandlerResult | Promise<HandlerResult>;
   /** Rewrites every outgoing frame — responses, pushes and terminators — just before encoding. */
   beforeSend?(frame: Envelope, ctx: Context<S>): Envelope | void;
   /** Runs exactly once after each request's response has ended (never for pushes). */

@@ -13,6 +13,7 @@ import { Response } from "../response.ts";
 import type { AppSpec } from "./app_spec.ts";
 import type { Context } from "./context.ts";
 import { compose, type Dispatch, type Handler } from "./middleware.ts";
+import { PhaseViolationError } from "./phases.ts";
 
 /**
  * A compiled router. `route()` returns `undefined` when a frame has no route,
@@ -34,13 +35,12 @@ export function createRouter<S>(
   spec: AppSpec<S>,
   onUnrouted: UnroutedListener<S> = () => {},
 ): Router<S> {
-  const { routes, fallback, middleware } = spec;
-  const lookup = (id: number): Handler<S> | undefined => routes.get(id) ?? fallback;
+  const lookup = handlerLookup(spec);
 
-  if (middleware.length === 0) {
+  if (spec.middleware.length === 0) {
     return {
       route(request, ctx) {
-        const handler = lookup(request.id);
+        const handler = lookup(request, ctx);
         if (handler === undefined) return void onUnrouted(request, ctx);
         return invoke(handler, request, ctx);
       },
@@ -48,13 +48,42 @@ export function createRouter<S>(
   }
 
   // A middleware may rewrite the request to another id, so look up at the end.
-  const chain: Dispatch<S> = compose(middleware, (request, ctx) => {
-    const handler = lookup(request.id);
+  const chain: Dispatch<S> = compose(spec.middleware, (request, ctx) => {
+    const handler = lookup(request, ctx);
     if (handler !== undefined) return handler(request, ctx);
     onUnrouted(request, ctx);
     return Response.empty();
   });
   return { route: chain };
+}
+
+/**
+ * The handler of a request: its route's, else the fallback. With phases, a
+ * route outside its phases, or no route outside the ready phase, throws
+ * {@link PhaseViolationError}. Specialised once per app: the common case (ids,
+ * no phases) is one map lookup.
+ */
+function handlerLookup<S>(
+  spec: AppSpec<S>,
+): (request: Envelope, ctx: Context<S>) => Handler<S> | undefined {
+  const { routes, fallback, routeKey, phases } = spec;
+  if (phases === undefined) {
+    if (routeKey === undefined) return (request) => routes.get(request.id)?.handler ?? fallback;
+    return (request) => routes.get(routeKey(request))?.handler ?? fallback;
+  }
+  const { ready } = phases;
+  const allowed = new Map(
+    [...routes].map(([key, route]) => [key, new Set(route.phases ?? [ready])]),
+  );
+  return (request, ctx) => {
+    const key = routeKey === undefined ? request.id : routeKey(request);
+    const phase = ctx.phase;
+    const route = routes.get(key);
+    if (route === undefined ? phase === ready : allowed.get(key)!.has(phase)) {
+      return route?.handler ?? fallback;
+    }
+    throw new PhaseViolationError(key, phase);
+  };
 }
 
 /** Call a handler; a synchronous result stays synchronous. May throw synchronously. */

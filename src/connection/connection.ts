@@ -103,6 +103,7 @@ export class ConnectionTask<S> {
         push: new PushHandle(queues),
         appData: spec.appData,
         receiver: this.#conversation,
+        phases: spec.phases,
       }),
     );
     this.#actor = new OutboundActor({

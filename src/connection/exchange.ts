@@ -9,6 +9,7 @@
 import type { Envelope } from "../codec/envelope.ts";
 import { type HandlerResult, Response, type ResponseFrame } from "../response.ts";
 import { GONE, type Gone } from "../_internal/interrupter.ts";
+import { PhaseViolationError } from "../app/phases.ts";
 import type { OutboundActor } from "./actor.ts";
 import { isIoFault } from "./faults.ts";
 import type { ProtocolHooks } from "./protocol_hooks.ts";
@@ -85,19 +86,38 @@ export class Exchanges<S> {
   async #sendGreeting(greeting: HandlerResult | Promise<HandlerResult>): Promise<void> {
     const result = await this.#interruptible(greeting);
     if (result === GONE) return;
-    const response = Response.from(result);
+    await this.#sendAll(Response.from(result), GREETING);
+  }
+
+  /** Send every frame of `response`; a frame that cannot be sent rejects (no handleError). */
+  async #sendAll(response: Response, request: Envelope): Promise<void> {
     const frames: Iterable<ResponseFrame> | AsyncIterable<ResponseFrame> = response.source ??
       response.frames;
     for await (const frame of frames) {
-      const queued = this.#actor.offerResponse(envelopeOf(frame, GREETING));
+      const queued = this.#actor.offerResponse(envelopeOf(frame, request));
       if (queued) await queued;
     }
   }
 
   /** A handler or middleware threw before producing a response. */
   fault(error: unknown, request: Envelope): Promise<void> | undefined {
+    if (error instanceof PhaseViolationError) return this.#refuse(error, request);
     this.#requestFault(error, request);
     return this.#endCommand();
+  }
+
+  /**
+   * A frame its connection's phase does not allow: the protocol's answer
+   * (ids inherited from the frame), then the error, which ends the
+   * connection. No command ran, so no `onCommandEnd`.
+   */
+  async #refuse(violation: PhaseViolationError, request: Envelope): Promise<void> {
+    const answer = this.#hooks.phaseViolation(violation, request);
+    if (answer !== undefined) {
+      const result = await this.#interruptible(answer);
+      if (result !== GONE) await this.#sendAll(Response.from(result), request);
+    }
+    throw violation;
   }
 
   async #runAsync(pending: Promise<Response>, request: Envelope): Promise<void> {
@@ -105,6 +125,7 @@ export class Exchanges<S> {
     try {
       response = await this.#interruptible(pending);
     } catch (error) {
+      if (error instanceof PhaseViolationError) return await this.#refuse(error, request);
       this.#requestFault(error, request);
       await this.#endCommand();
       return;

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { PhaseViolationError } from "../app/phases.ts";
 import { CodecError } from "../codec/errors.ts";
 import { EnvelopeError } from "../codec/envelope.ts";
 import { WireframeError } from "../error.ts";
@@ -35,7 +36,8 @@ export function isIoFault(error: unknown): boolean {
 export function classifyFault(error: unknown, setupDone: boolean): Fault {
   if (isIoFault(error)) return "transport";
   if (
-    error instanceof CodecError || error instanceof EnvelopeError || error instanceof FragmentError
+    error instanceof CodecError || error instanceof EnvelopeError ||
+    error instanceof FragmentError || error instanceof PhaseViolationError
   ) return "protocol";
   return setupDone ? "internal" : "hook";
 }

@@ -10,6 +10,7 @@
 import type { AppSpec } from "../app/app_spec.ts";
 import type { ConnectionContext } from "../app/context.ts";
 import { type PreambleConnection, PreambleError, type PreambleOptions } from "../app/preamble.ts";
+import type { PhaseViolationError } from "../app/phases.ts";
 import type { WireframeProtocol } from "../app/protocol.ts";
 import type { Envelope } from "../codec/envelope.ts";
 import type { Logger } from "../observe/logger.ts";
@@ -62,6 +63,14 @@ export class ProtocolHooks<S> implements OutboundHooks {
   /** The protocol's greeting, if it has one; a throw ends the connection. */
   greeting(): HandlerResult | Promise<HandlerResult> | undefined {
     return this.#protocol.greeting?.(this.ctx);
+  }
+
+  /** The protocol's answer to a frame its phase does not allow, if any; a throw ends the connection. */
+  phaseViolation(
+    violation: PhaseViolationError,
+    request: Envelope,
+  ): HandlerResult | Promise<HandlerResult> | undefined {
+    return this.#protocol.phaseViolation?.(violation, request, this.ctx);
   }
 
   /** True if the app has an `onConnectionTeardown`. */
