@@ -75,6 +75,13 @@ export {
   type RouteOptions,
 } from "./src/app/phases.ts";
 export {
+  ConnectionTimeoutError,
+  DEFAULT_HANDSHAKE_MS,
+  DEFAULT_SLOW_FRAME_MS,
+  type TimeoutOptions,
+  type TimeoutReason,
+} from "./src/app/timeouts.ts";
+export {
   ConversationError,
   type ConversationFailure,
   type ReceiveOptions,

@@ -39,6 +39,13 @@ import {
   type RouteKeyOf,
   type RouteOptions,
 } from "./phases.ts";
+import {
+  DEFAULT_HANDSHAKE_MS,
+  DEFAULT_SLOW_FRAME_MS,
+  type ResolvedTimeouts,
+  type TimeoutOptions,
+  timeoutsSchema,
+} from "./timeouts.ts";
 import type { DeadLetter } from "../push/dead_letter.ts";
 import type { SessionRegistry } from "../session/registry.ts";
 import { type FragmentationSpec, fragmentationSpec } from "../wire/fragmentation_spec.ts";
@@ -100,6 +107,7 @@ export class WireframeApp<S = undefined> {
   #routes = new Map<RouteKey, Route<S>>();
   #routeKey: RouteKeyOf | undefined;
   #phases: Omit<PhaseSpec, "names"> | undefined;
+  #timeouts: TimeoutOptions = {};
   #middleware: Middleware<S>[] = [];
   #appData = new Map<AppDataKey<unknown>, unknown>();
   #setup: SetupHook<S> | undefined;
@@ -129,6 +137,7 @@ export class WireframeApp<S = undefined> {
         routes: new Map(app.#routes),
         routeKey: app.#routeKey,
         phases: app.#phaseSpec(),
+        timeouts: app.#resolvedTimeouts(),
         middleware: [...app.#middleware],
         appData: new Map(app.#appData),
         setup: app.#setup,
@@ -198,6 +207,31 @@ export class WireframeApp<S = undefined> {
       ready: checkPhaseName("phases", "ready", options.ready ?? "ready"),
     };
     return this;
+  }
+
+  /**
+   * Drop silent peers (see {@link TimeoutOptions}; every value in ms, 0 =
+   * off): `handshakeMs` (default 30,000 with phases, off without),
+   * `idleMs` (default off; per connection `ctx.setIdleTimeout(ms)`),
+   * `slowFrameMs` (default 30,000). On expiry the protocol's
+   * `closingFrames` may answer, then the connection closes with a
+   * `ConnectionTimeoutError`, counted in `stats().timeouts` and logged at
+   * debug.
+   *
+   * @throws {ConfigError} for a value out of range
+   */
+  timeouts(options: TimeoutOptions): this {
+    this.#timeouts = parseOptions("timeouts", timeoutsSchema, options);
+    return this;
+  }
+
+  #resolvedTimeouts(): ResolvedTimeouts {
+    const { handshakeMs, idleMs, slowFrameMs } = this.#timeouts;
+    return Object.freeze({
+      handshakeMs: handshakeMs ?? (this.#phases ? DEFAULT_HANDSHAKE_MS : 0),
+      idleMs: idleMs ?? 0,
+      slowFrameMs: slowFrameMs ?? DEFAULT_SLOW_FRAME_MS,
+    });
   }
 
   #phaseSpec(): PhaseSpec | undefined {
@@ -323,6 +357,7 @@ export class WireframeApp<S = undefined> {
         "onConnectionSetup",
         "greeting",
         "phaseViolation",
+        "closingFrames",
         "beforeSend",
         "onCommandEnd",
         "handleError",

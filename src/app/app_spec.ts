@@ -21,6 +21,7 @@ import type { Handler, Middleware } from "./middleware.ts";
 import type { PreambleOptions } from "./preamble.ts";
 import type { WireframeProtocol } from "./protocol.ts";
 import type { PhaseSpec, RouteKey, RouteKeyOf } from "./phases.ts";
+import type { ResolvedTimeouts } from "./timeouts.ts";
 
 /** A handler with the phases it is allowed in (`undefined`: the ready phase). */
 export interface Route<S> {
@@ -36,6 +37,8 @@ export interface AppSpec<S> {
   readonly routeKey: RouteKeyOf | undefined;
   /** The app's phases, if it declares any. */
   readonly phases: PhaseSpec | undefined;
+  /** Connection timeouts, with defaults applied (0: off). */
+  readonly timeouts: ResolvedTimeouts;
   /** Middleware, outermost first. */
   readonly middleware: readonly Middleware<S>[];
   /** Values for `ctx.appData(key)`. */

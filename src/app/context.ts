@@ -69,6 +69,12 @@ export interface Context<S = undefined> extends ConnectionInfo {
    * @throws {ConfigError} if the app names no such phase
    */
   enterPhase(name: string): void;
+  /**
+   * This connection's idle timeout from now on, in ms (0: off), e.g. 1.5 ×
+   * the keepalive an MQTT client asked for (see `app.timeouts()`).
+   * @throws {ConfigError} unless an integer from 0 to 2^31−1
+   */
+  setIdleTimeout(ms: number): void;
 }
 
 /** What a {@link ConnectionContext} is made from. */
@@ -83,6 +89,16 @@ export interface ConnectionContextInit {
   readonly receiver?: FrameReceiver;
   /** The app's phases, if it declares any. */
   readonly phases?: PhaseSpec | undefined;
+  /** Told of every phase change, and of `setIdleTimeout()` (the connection's timers). */
+  readonly timers?: ContextTimers | undefined;
+}
+
+/** What a context tells its connection's timers (internal). */
+export interface ContextTimers {
+  /** The connection entered phase `name`. */
+  phaseEntered(name: string): void;
+  /** A new idle timeout, already checked. */
+  setIdle(ms: number): void;
 }
 
 /** The one object behind both views; created once per connection. */
@@ -98,6 +114,7 @@ export class ConnectionContext<S> implements Context<S> {
   readonly #appData: ReadonlyMap<AppDataKey<unknown>, unknown>;
   readonly #receiver: FrameReceiver;
   readonly #phases: PhaseSpec | undefined;
+  readonly #timers: ContextTimers | undefined;
   #phase: string;
 
   constructor(init: ConnectionContextInit) {
@@ -110,6 +127,7 @@ export class ConnectionContext<S> implements Context<S> {
     this.#receiver = init.receiver ?? NO_RECEIVER;
     this.#phases = init.phases;
     this.#phase = init.phases?.initial ?? "ready";
+    this.#timers = init.timers;
   }
 
   get phase(): string {
@@ -127,6 +145,17 @@ export class ConnectionContext<S> implements Context<S> {
       );
     }
     this.#phase = name;
+    this.#timers?.phaseEntered(name);
+  }
+
+  setIdleTimeout(ms: number): void {
+    if (!(Number.isInteger(ms) && ms >= 0 && ms <= 2 ** 31 - 1)) {
+      throw new ConfigError(
+        "ms",
+        `setIdleTimeout: option "ms" must be an integer from 0 to ${2 ** 31 - 1} (got ${ms})`,
+      );
+    }
+    this.#timers?.setIdle(ms);
   }
 
   next(options?: ReceiveOptions): Promise<Envelope> {

@@ -68,6 +68,15 @@ export interface WireframeProtocol<S = undefined> {
    * packet: anything a handler may return, with the frame's ids inherited.
    * Then the connection closes. Without this hook it closes at once.
    */
+  /**
+   * Last frames before the server closes the connection because the peer
+   * was too slow (`ConnectionTimeoutError`) or broke the framing or the
+   * envelope (`CodecError`, `EnvelopeError`, `FragmentError`): e.g. a text
+   * protocol's `-ERR line too long`. Anything a handler may return; a bare
+   * payload gets message id 0 and no correlation id. A throw is logged and
+   * counted; the connection closes either way.
+   */
+  closingFrames?(error: unknown, ctx: Context<S>): HandlerResult | Promise<HandlerResult>;
   phaseViolation?(
     violation: PhaseViolationError,
     request: Envelope,

@@ -24,8 +24,12 @@ import { FrameWriter } from "../wire/frame_writer.ts";
 import { InboundMessages } from "../wire/inbound_messages.ts";
 import { OutboundActor } from "./actor.ts";
 import { ConversationError } from "../app/conversation.ts";
+import { PhaseViolationError } from "../app/phases.ts";
+import { ConnectionTimeoutError, type TimeoutReason } from "../app/timeouts.ts";
 import { CloseDeadline } from "./close_deadline.ts";
 import { Conversation } from "./conversation.ts";
+import { classifyFault } from "./faults.ts";
+import { InboundTimeouts } from "./inbound_timeouts.ts";
 import type { ConnectionConfig } from "./connection_config.ts";
 import { Exchanges } from "./exchange.ts";
 import { runPreamble } from "./preamble_stage.ts";
@@ -71,6 +75,7 @@ export class ConnectionTask<S> {
   readonly #conversation = new Conversation();
   /** The command being handled, while it has not finished. */
   #inFlight: Promise<void> | undefined;
+  readonly #timeouts: InboundTimeouts;
   #consecutiveMalformed = 0;
 
   constructor(conn: Connection, connectionId: number, config: ConnectionConfig<S>) {
@@ -84,6 +89,12 @@ export class ConnectionTask<S> {
       codec: spec.codec,
       serializer: spec.serializer,
       fragmenter: spec.fragmentation && createFragmenter(spec.fragmentation),
+    });
+    this.#timeouts = new InboundTimeouts({
+      timeouts: spec.timeouts,
+      expire: (reason, ms) => this.#timedOut(reason, ms),
+      waitingForPeer: () => this.#state.phase === "reading" && this.#inFlight === undefined,
+      handshakeIsFirstFrame: spec.phases === undefined,
     });
     const queues = new PushQueues({
       connectionId,
@@ -104,6 +115,12 @@ export class ConnectionTask<S> {
         appData: spec.appData,
         receiver: this.#conversation,
         phases: spec.phases,
+        timers: {
+          phaseEntered: (name) => {
+            if (name !== spec.phases?.initial) this.#timeouts.handshakeDone();
+          },
+          setIdle: (ms) => this.#timeouts.setIdle(ms),
+        },
       }),
     );
     this.#actor = new OutboundActor({
@@ -154,6 +171,7 @@ export class ConnectionTask<S> {
     const reader = this.#conn.readable.getReader();
     const handle = this.#hooks.ctx.push;
     let setupDone = false;
+    this.#timeouts.start();
     try {
       const leftover = spec.preamble
         ? await runPreamble(reader, this.#out, spec.preamble, this.#hooks)
@@ -179,10 +197,17 @@ export class ConnectionTask<S> {
       await this.#out.close();
     } catch (error) {
       this.#hooks.connectionFailed(error, setupDone);
+      // The peer broke the framing or the envelope: the protocol may answer before the close.
+      if (
+        classifyFault(error, setupDone) === "protocol" && !(error instanceof PhaseViolationError)
+      ) {
+        await this.#exchanges.farewell(error);
+      }
       // Only a failed transport is past saving; after a WireframeError.io raised by user
       // code the socket is healthy and the frames already produced are delivered (§8).
       if (!(error instanceof TransportError)) await this.#closeAfterFault(reader);
     } finally {
+      this.#timeouts.stop();
       this.#deadline.cancel();
       this.#abort.abort();
       spec.sessions?.remove(handle);
@@ -254,6 +279,7 @@ export class ConnectionTask<S> {
       }
       const bytesRead = chunk.length;
       chunk = undefined;
+      this.#timeouts.afterRead(frames.length, inbound.holdsPartialFrame);
       // Frames decoded before a codec error are still served, then the error closes.
       for (let i = 0; i < frames.length && !state.isClosing; i++) {
         const pending = this.#handleFrame(frames[i]!);
@@ -333,6 +359,21 @@ export class ConnectionTask<S> {
     );
     this.#inFlight = inFlight;
     return this.#conversation.whileCommand(inFlight);
+  }
+
+  /**
+   * A timeout expired: the protocol's last frames go out as a command of
+   * their own (so nothing else is routed meanwhile), then the connection
+   * closes; the read loop ends with the timeout as the connection's fault.
+   */
+  #timedOut(reason: TimeoutReason, timeoutMs: number): void {
+    const error = new ConnectionTimeoutError(reason, timeoutMs, this.connectionId);
+    const { phase } = this.#state;
+    if (this.#state.isClosing || phase === "draining") return;
+    this.#state.fail(error);
+    if (phase === "opening" || this.#inFlight) return this.drain();
+    this.#inFlight = this.#exchanges.farewell(error).then(() => this.#commandEnded());
+    this.#state.to("draining");
   }
 
   #commandEnded(): void {

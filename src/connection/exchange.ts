@@ -89,6 +89,21 @@ export class Exchanges<S> {
     await this.#sendAll(Response.from(result), GREETING);
   }
 
+  /**
+   * The protocol's last frames before the connection closes for `error`.
+   * Never rejects: a hook that fails is reported, and the close goes on.
+   */
+  async farewell(error: unknown): Promise<void> {
+    try {
+      const frames = this.#hooks.closingFrames(error);
+      if (frames === undefined) return;
+      const result = await this.#interruptible(frames);
+      if (result !== GONE) await this.#sendAll(Response.from(result), GREETING);
+    } catch (hookError) {
+      if (!isIoFault(hookError)) this.#hooks.closingHookFailed("closingFrames", hookError);
+    }
+  }
+
   /** Send every frame of `response`; a frame that cannot be sent rejects (no handleError). */
   async #sendAll(response: Response, request: Envelope): Promise<void> {
     const frames: Iterable<ResponseFrame> | AsyncIterable<ResponseFrame> = response.source ??

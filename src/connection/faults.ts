@@ -6,6 +6,7 @@
  * @module
  */
 import { PhaseViolationError } from "../app/phases.ts";
+import { ConnectionTimeoutError } from "../app/timeouts.ts";
 import { CodecError } from "../codec/errors.ts";
 import { EnvelopeError } from "../codec/envelope.ts";
 import { WireframeError } from "../error.ts";
@@ -21,10 +22,11 @@ import { TransportError } from "../transport/errors.ts";
  * | `transport` | the socket failed; the connection ends         | `connectionErrors`                        |
  * | `protocol`  | the peer broke the protocol; the connection ends | `connectionErrors`, `protocolViolations` |
  * | `preamble`  | the peer's preamble failed; the connection ends | `preambleFailures`, `protocolViolations` |
+ * | `timeout`   | the peer was too slow; the connection ends     | `connectionErrors`, `timeouts`            |
  * | `internal`  | user code or the library failed after setup; the connection ends | `connectionErrors` |
  * | `hook`      | a handler, middleware or hook failed           | `handlerErrors`                           |
  */
-export type Fault = "transport" | "protocol" | "preamble" | "internal" | "hook";
+export type Fault = "transport" | "protocol" | "preamble" | "timeout" | "internal" | "hook";
 
 /** True for failures that must end the connection rather than one request. */
 export function isIoFault(error: unknown): boolean {
@@ -35,6 +37,7 @@ export function isIoFault(error: unknown): boolean {
 /** Classify an error that ended a connection (`setupDone`: it ended after setup). */
 export function classifyFault(error: unknown, setupDone: boolean): Fault {
   if (isIoFault(error)) return "transport";
+  if (error instanceof ConnectionTimeoutError) return "timeout";
   if (
     error instanceof CodecError || error instanceof EnvelopeError ||
     error instanceof FragmentError || error instanceof PhaseViolationError
@@ -46,6 +49,7 @@ const COUNTED: Record<Fault, readonly (keyof ServerStats)[]> = {
   transport: ["connectionErrors"],
   protocol: ["connectionErrors", "protocolViolations"],
   preamble: ["preambleFailures", "protocolViolations"],
+  timeout: ["connectionErrors", "timeouts"],
   internal: ["connectionErrors"],
   hook: ["handlerErrors"],
 };

@@ -73,6 +73,16 @@ export class ProtocolHooks<S> implements OutboundHooks {
     return this.#protocol.phaseViolation?.(violation, request, this.ctx);
   }
 
+  /** The protocol's last frames before the server closes the connection for `error`, if any. */
+  closingFrames(error: unknown): HandlerResult | Promise<HandlerResult> | undefined {
+    return this.#protocol.closingFrames?.(error, this.ctx);
+  }
+
+  /** A hook that failed while the connection was closing anyway: logged and counted. */
+  closingHookFailed(name: string, error: unknown): void {
+    this.#userFault(`protocol hook ${name} failed`, error);
+  }
+
   /** True if the app has an `onConnectionTeardown`. */
   get hasTeardown(): boolean {
     return this.#spec.teardown !== undefined;
@@ -214,6 +224,8 @@ export class ProtocolHooks<S> implements OutboundHooks {
     if (fault === "transport") this.#logger.debug("connection ended by the transport", fields);
     else if (fault === "protocol") {
       this.#logger.debug("connection closed: protocol violation", fields);
+    } else if (fault === "timeout") {
+      this.#logger.debug("connection closed: timeout", fields);
     } else {
       this.#logger.error(
         fault === "hook" ? "connection setup failed" : "connection failed",

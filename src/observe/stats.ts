@@ -39,6 +39,8 @@ export interface ServerStats {
   readonly handlerErrors: number;
   /** Connections whose preamble failed (invalid, timed out, too long, closed early). */
   readonly preambleFailures: number;
+  /** Connections closed by a timeout (handshake, idle, slow frame); also in `connectionErrors`. */
+  readonly timeouts: number;
 }
 
 /** Mutable counters behind {@link ServerStats}. */
@@ -57,5 +59,6 @@ export function newCounters(): Counters {
     malformedFrames: 0,
     handlerErrors: 0,
     preambleFailures: 0,
+    timeouts: 0,
   };
 }

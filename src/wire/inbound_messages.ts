@@ -64,6 +64,11 @@ export class InboundMessages {
     }
   }
 
+  /** True while the decoder holds the beginning of a frame that is not complete yet. */
+  get holdsPartialFrame(): boolean {
+    return this.#decoder.buffered > 0;
+  }
+
   /** At the peer's EOF: throws if a frame or a message is incomplete. */
   finish(): void {
     this.#decoder.finish();
