@@ -63,12 +63,6 @@ export interface WireframeProtocol<S = undefined> {
    */
   greeting?(ctx: Context<S>): HandlerResult | Promise<HandlerResult>;
   /**
-   * Answers a frame the connection's phase does not allow (see
-   * `app.phases()`), e.g. MQTT's CONNACK "not authorized" or MySQL's error
-   * packet: anything a handler may return, with the frame's ids inherited.
-   * Then the connection closes. Without this hook it closes at once.
-   */
-  /**
    * Last frames before the server closes the connection because the peer
    * was too slow (`ConnectionTimeoutError`) or broke the framing or the
    * envelope (`CodecError`, `EnvelopeError`, `FragmentError`): e.g. a text
@@ -77,6 +71,12 @@ export interface WireframeProtocol<S = undefined> {
    * counted; the connection closes either way.
    */
   closingFrames?(error: unknown, ctx: Context<S>): HandlerResult | Promise<HandlerResult>;
+  /**
+   * Answers a frame the connection's phase does not allow (see
+   * `app.phases()`), e.g. MQTT's CONNACK "not authorized" or MySQL's error
+   * packet: anything a handler may return, with the frame's ids inherited.
+   * Then the connection closes. Without this hook it closes at once.
+   */
   phaseViolation?(
     violation: PhaseViolationError,
     request: Envelope,
