@@ -76,6 +76,8 @@ export class ConnectionTask<S> {
   /** The command being handled, while it has not finished. */
   #inFlight: Promise<void> | undefined;
   readonly #timeouts: InboundTimeouts;
+  /** The fault already counted and logged when it happened (a timeout). */
+  #reported: unknown;
   #consecutiveMalformed = 0;
 
   constructor(conn: Connection, connectionId: number, config: ConnectionConfig<S>) {
@@ -196,7 +198,7 @@ export class ConnectionTask<S> {
       await this.#actor.idle();
       await this.#out.close();
     } catch (error) {
-      this.#hooks.connectionFailed(error, setupDone);
+      if (error !== this.#reported) this.#hooks.connectionFailed(error, setupDone);
       // The peer broke the framing or the envelope: the protocol may answer before the close.
       if (
         classifyFault(error, setupDone) === "protocol" && !(error instanceof PhaseViolationError)
@@ -371,6 +373,9 @@ export class ConnectionTask<S> {
     const { phase } = this.#state;
     if (this.#state.isClosing || phase === "draining") return;
     this.#state.fail(error);
+    // Counted and logged now, when it is decided, not once the close has lingered out.
+    this.#hooks.connectionFailed(error, true);
+    this.#reported = error;
     if (phase === "opening" || this.#inFlight) return this.drain();
     this.#inFlight = this.#exchanges.farewell(error).then(() => this.#commandEnded());
     this.#state.to("draining");
