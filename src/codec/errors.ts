@@ -9,7 +9,8 @@ import { WireframeBaseError } from "../error.ts";
 /**
  * Base class of every framing error. Switch on `code` or use `instanceof` on a
  * subclass: {@link FrameTooLargeError}, {@link InvalidFrameLengthError},
- * {@link IncompleteHeaderError}, {@link IncompleteFrameError}.
+ * {@link IncompleteHeaderError}, {@link IncompleteFrameError} (and its
+ * {@link UnterminatedFrameError}), {@link DelimiterInFrameError}.
  *
  * @example
  * ```ts
@@ -28,33 +29,68 @@ export class CodecError extends WireframeBaseError {}
 
 /**
  * A frame is longer than `maxFrameLength`. On decode it is raised as soon as
- * the length field is readable, before any body byte is buffered; on encode it
- * is raised before anything is written.
+ * the limit is known to be broken: for length framing when the length field
+ * is readable, before any body byte is buffered; for delimiter framing
+ * (`LineCodec`, `DelimiterCodec`) once `maxFrameLength` plus the longest
+ * delimiter's bytes have arrived without a delimiter. On encode it is raised
+ * before anything is written.
+ *
+ * @example A line that never ends fails at the limit, not at the end of input
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FrameTooLargeError, LineCodec } from "@wireframe/wireframe/codec";
+ *
+ * const decoder = new LineCodec({ maxFrameLength: 8 }).createDecoder();
+ * assert.throws(() => decoder.decode(new Uint8Array(100).fill(0x61), () => {}), (err) => {
+ *   assert.ok(err instanceof FrameTooLargeError);
+ *   assert.equal(err.message, "line of at least 9 bytes exceeds maxFrameLength 8");
+ *   assert.equal(err.atLeast, true);
+ *   return true;
+ * });
+ * ```
  */
 export class FrameTooLargeError extends CodecError {
   /**
-   * Length of the frame body: the bytes after the length field (the declared
-   * length with `lengthAdjustment` applied). Above `Number.MAX_SAFE_INTEGER`
-   * (only possible with an 8-byte length field) this is rounded; `message`
-   * has the exact value.
+   * Length of the frame body: for length framing the bytes after the length
+   * field (the declared length with `lengthAdjustment` applied), for
+   * delimiter framing the bytes before the delimiter. A lower bound when
+   * {@link FrameTooLargeError.atLeast} is true. Above
+   * `Number.MAX_SAFE_INTEGER` (only possible with an 8-byte length field)
+   * this is rounded; `message` has the exact value.
    */
   readonly frameLength: number;
   /** The configured `maxFrameLength`. */
   readonly maxFrameLength: number;
+  /**
+   * True when the decoder stopped at the limit without seeing the frame's end
+   * (delimiter framing): the frame is at least `frameLength` bytes long.
+   */
+  readonly atLeast: boolean;
 
   /**
    * Create the error; `frameLength` and `maxFrameLength` set the fields of
    * those names.
    *
    * @param exact exact decimal text of `frameLength` when it is not a safe integer
+   * @param options `frame`: what the message calls the frame (default
+   *   `"frame body"`; the delimiter codecs say `"line"` or `"frame"`);
+   *   `atLeast`: sets {@link FrameTooLargeError.atLeast}
    */
-  constructor(frameLength: number, maxFrameLength: number, exact?: string) {
+  constructor(
+    frameLength: number,
+    maxFrameLength: number,
+    exact?: string,
+    options?: { readonly frame?: string; readonly atLeast?: boolean },
+  ) {
+    const atLeast = options?.atLeast ?? false;
     super(
       "ERR_FRAME_TOO_LARGE",
-      `frame body of ${exact ?? frameLength} bytes exceeds maxFrameLength ${maxFrameLength}`,
+      `${options?.frame ?? "frame body"} of ${atLeast ? "at least " : ""}${exact ?? frameLength} ` +
+        `bytes exceeds maxFrameLength ${maxFrameLength}`,
     );
     this.frameLength = frameLength;
     this.maxFrameLength = maxFrameLength;
+    this.atLeast = atLeast;
   }
 }
 
@@ -103,7 +139,10 @@ export class IncompleteHeaderError extends CodecError {
   }
 }
 
-/** The input ended after a frame's header but before the end of its body. */
+/**
+ * The input ended after a frame's header but before the end of its body; for
+ * delimiter framing, the subclass {@link UnterminatedFrameError}.
+ */
 export class IncompleteFrameError extends CodecError {
   /** Bytes of the frame (header included) that arrived. */
   readonly received: number;
@@ -121,4 +160,100 @@ export class IncompleteFrameError extends CodecError {
     this.received = received;
     this.frameLength = frameLength;
   }
+}
+
+/**
+ * Delimiter framing (`LineCodec`, `DelimiterCodec`): the input ended after
+ * some bytes of a frame but before its delimiter. An
+ * {@link IncompleteFrameError} (same `code`, `ERR_INCOMPLETE_FRAME`), so code
+ * that handles a peer hanging up mid-frame handles this too.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { IncompleteFrameError, LineCodec, UnterminatedFrameError } from "@wireframe/wireframe/codec";
+ *
+ * const decoder = new LineCodec().createDecoder();
+ * decoder.decode(new TextEncoder().encode("QUIT"), () => {});
+ * assert.throws(() => decoder.finish(), (err) => {
+ *   assert.ok(err instanceof UnterminatedFrameError && err instanceof IncompleteFrameError);
+ *   assert.equal(err.received, 4);
+ *   assert.equal(err.message, 'input ended inside a line: got 4 bytes and no "\\r\\n" or "\\n"');
+ *   return true;
+ * });
+ * ```
+ */
+export class UnterminatedFrameError extends IncompleteFrameError {
+  /** The delimiters any of which would have ended the frame. */
+  readonly delimiters: readonly Uint8Array[];
+
+  /**
+   * Create the error. No length is declared by delimiter framing, so the
+   * inherited `frameLength` is the least the whole frame can be:
+   * `received + 1` (at least the delimiter's last byte is missing).
+   *
+   * @param received bytes of the frame that arrived
+   * @param delimiters sets the field of that name
+   * @param frame what the message calls the frame, e.g. `"line"`
+   */
+  constructor(received: number, delimiters: readonly Uint8Array[], frame = "frame") {
+    super(received, received + 1);
+    this.message = `input ended inside a ${frame}: got ${received} bytes and no ` +
+      delimiters.map(showBytes).join(" or ");
+    this.delimiters = delimiters.map((d) => d.slice());
+  }
+}
+
+/**
+ * Encode with delimiter framing (`LineCodec`, `DelimiterCodec`): the frame
+ * holds a delimiter, so the peer would read it as more than one frame (or,
+ * for a frame ending in `\r` sent with a `"\n"` line ending, lose the `\r`).
+ * Raised before anything is written.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DelimiterInFrameError, LineCodec } from "@wireframe/wireframe/codec";
+ *
+ * const codec = new LineCodec();
+ * assert.throws(() => codec.encode(new TextEncoder().encode("two\nlines")), (err) => {
+ *   assert.ok(err instanceof DelimiterInFrameError);
+ *   assert.equal(err.code, "ERR_DELIMITER_IN_FRAME");
+ *   assert.equal(err.index, 3);
+ *   assert.equal(err.message, 'frame of 9 bytes holds the delimiter "\\n" at byte 3');
+ *   return true;
+ * });
+ * ```
+ */
+export class DelimiterInFrameError extends CodecError {
+  /** Where the delimiter starts, counted from the frame's first byte. */
+  readonly index: number;
+  /** The delimiter found. */
+  readonly delimiter: Uint8Array;
+  /** Length of the frame that was to be encoded (the delimiter not counted). */
+  readonly frameLength: number;
+
+  /**
+   * Create the error; each argument sets the field of the same name.
+   *
+   * @param appended the delimiter encode appends, when `delimiter` overlaps it
+   */
+  constructor(index: number, delimiter: Uint8Array, frameLength: number, appended?: Uint8Array) {
+    const at = `the delimiter ${showBytes(delimiter)} at byte ${index}`;
+    super(
+      "ERR_DELIMITER_IN_FRAME",
+      index + delimiter.length <= frameLength || appended === undefined
+        ? `frame of ${frameLength} bytes holds ${at}`
+        : `frame of ${frameLength} bytes followed by ${showBytes(appended)} reads as ${at}`,
+    );
+    this.index = index;
+    this.delimiter = delimiter;
+    this.frameLength = frameLength;
+  }
+}
+
+/** A delimiter as a message shows it: JSON string text if ASCII, else hex bytes. */
+function showBytes(bytes: Uint8Array): string {
+  if (bytes.every((b) => b < 0x80)) return JSON.stringify(String.fromCharCode(...bytes));
+  return `<${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ")}>`;
 }

@@ -2,7 +2,8 @@
  * Framing: split a byte stream into frames and write frames back out.
  *
  * The default is {@link LengthDelimitedCodec} (4-byte big-endian length, 1 MiB
- * max frame). {@link FrameDecoder} / {@link FrameEncoder} wrap any
+ * max frame); text protocols use {@link LineCodec} (`\n` or `\r\n`) or
+ * {@link DelimiterCodec}. {@link FrameDecoder} / {@link FrameEncoder} wrap any
  * {@link FrameCodec} as TransformStreams.
  *
  * @module
@@ -12,10 +13,12 @@ export { ConfigError, WireframeBaseError } from "../error.ts";
 export type { FrameCodec, FrameDecoderState, FrameSpanSink } from "./types.ts";
 export {
   CodecError,
+  DelimiterInFrameError,
   FrameTooLargeError,
   IncompleteFrameError,
   IncompleteHeaderError,
   InvalidFrameLengthError,
+  UnterminatedFrameError,
 } from "./errors.ts";
 export {
   DEFAULT_MAX_FRAME_LENGTH,
@@ -23,6 +26,12 @@ export {
   type LengthDelimitedOptions,
 } from "./length_delimited.ts";
 export type { LengthFieldLayout } from "./length_delimited_decoder.ts";
+export {
+  DEFAULT_MAX_DELIMITED_LENGTH,
+  DelimiterCodec,
+  type DelimiterOptions,
+} from "./delimiter.ts";
+export { LineCodec, type LineOptions } from "./line.ts";
 export { FrameDecoder } from "./frame_decoder.ts";
 export { type FrameCodecOrOptions, toFrameCodec } from "./to_frame_codec.ts";
 export { FrameEncoder } from "./frame_encoder.ts";
