@@ -11,6 +11,8 @@ import type { Fragmenter } from "../fragment/fragmenter.ts";
 import type { FragmentMeta } from "../fragment/types.ts";
 import { LoopBudget } from "../_internal/fairness.ts";
 import { Slab } from "../_internal/slab.ts";
+import type { WaterMarks } from "../_internal/water_marks.ts";
+import { DrainTimeoutError } from "./errors.ts";
 
 /** A message body that fits one fragment, queued to be written with its header in place. */
 class SingleFragment {
@@ -39,6 +41,26 @@ export interface FrameWriterOptions {
   readonly fragmenter?: Fragmenter | undefined;
   /** Bytes queued before `send()` makes its caller wait; default 64 KiB. */
   readonly highWaterMark?: number | undefined;
+  /**
+   * The connection's outbound byte count, which the writer adds the bytes it
+   * holds to (queued and in flight), beside the push queues' (the
+   * slow-consumer guard). Without it, only `highWaterMark` bounds the writer.
+   */
+  readonly marks?: WaterMarks | undefined;
+  /**
+   * Close the connection when one write has not completed for this many ms
+   * (the peer takes no bytes while output is pending); 0 or absent: never.
+   * Needs `transport`.
+   */
+  readonly drainTimeoutMs?: number | undefined;
+  /**
+   * What a drain timeout closes: the connection the sink belongs to. (An
+   * `abort()` of the sink would wait for the write in flight, which never
+   * ends.)
+   */
+  readonly transport?: { close(): void } | undefined;
+  /** The connection's id, for the {@link DrainTimeoutError}. */
+  readonly connectionId?: number | undefined;
 }
 
 /**
@@ -53,6 +75,12 @@ export interface FrameWriterOptions {
  * Fairness: `send()` also makes its caller wait, for one turn of the event
  * loop, after each slice of frames or bytes (`LoopBudget`), so a producer on
  * a socket that accepts every byte at once cannot starve other connections.
+ *
+ * Drain timeout: with `drainTimeoutMs`, a write that has not completed after
+ * that long fails the writer with a {@link DrainTimeoutError} and closes the
+ * transport. One timer per writer at most, armed by the first write after an
+ * idle spell and re-armed from the time the current write started, so the
+ * per-write cost is one clock read; it lapses once no write is in flight.
  */
 export class FrameWriter {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
@@ -81,6 +109,15 @@ export class FrameWriter {
   #failure: { error: unknown } | undefined;
   #roomWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   readonly #budget = new LoopBudget();
+  readonly #marks: WaterMarks | undefined;
+  readonly #drainTimeoutMs: number;
+  readonly #transport: { close(): void } | undefined;
+  readonly #connectionId: number;
+  /** Bytes of the write in flight; 0 when none is. */
+  #inFlightBytes = 0;
+  /** When the write in flight started (`performance.now()`), with a drain timeout. */
+  #writeStartedAt = 0;
+  #drainTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: FrameWriterOptions) {
     const { writer, codec, serializer, fragmenter } = options;
@@ -93,6 +130,12 @@ export class FrameWriter {
       serializer.encodeInto !== undefined && codec.headerLength !== undefined &&
       codec.encodeHeaderInto !== undefined;
     this.#highWaterMark = options.highWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK;
+    this.#marks = options.marks;
+    this.#transport = options.transport;
+    this.#connectionId = options.connectionId ?? 0;
+    this.#drainTimeoutMs = options.transport ? options.drainTimeoutMs ?? 0 : 0;
+    // A sink that closes or errors (the connection ended) needs no timer any more.
+    if (this.#drainTimeoutMs > 0) writer.closed.then(this.#stopDrainTimer, this.#stopDrainTimer);
   }
 
   /**
@@ -113,6 +156,7 @@ export class FrameWriter {
       const body = this.#serializer.encode(envelope);
       this.#queue(body, body.length, this.#frameSize(body));
     }
+    this.#marks?.add(this.#pendingBytes - pendingBefore);
     this.#flushing ??= this.#flushLoop();
     if (this.#pendingBytes >= this.#highWaterMark) {
       return new Promise((resolve, reject) => this.#roomWaiters.push({ resolve, reject }));
@@ -216,6 +260,21 @@ export class FrameWriter {
     return this.#failure !== undefined;
   }
 
+  /**
+   * What the writer failed with, if it did: the sink's write error, an
+   * encoding error, or a {@link DrainTimeoutError}. A connection whose
+   * writer failed by itself reports this rather than the transport's
+   * "connection closed" that followed.
+   */
+  get failure(): unknown {
+    return this.#failure?.error;
+  }
+
+  /** Bytes the writer holds: queued, and in flight. */
+  get bufferedBytes(): number {
+    return this.#pendingBytes + this.#inFlightBytes;
+  }
+
   /** Write bytes as they are (not framed), after everything queued so far; e.g. a preamble. */
   async writeRaw(bytes: Uint8Array): Promise<void> {
     await this.flush();
@@ -254,27 +313,82 @@ export class FrameWriter {
     // to all requests of one socket read) goes out in the same write.
     await undefined;
     try {
-      while (this.#pending.length > 0) {
+      while (this.#pending.length > 0 && this.#failure === undefined) {
         const chunk = this.#takePending();
         this.#wakeWaiters();
+        this.#inFlightBytes = chunk.length;
+        if (this.#drainTimeoutMs > 0) this.#watchDrain();
         await this.#writer.write(chunk);
+        this.#inFlightBytes = 0;
+        this.#marks?.remove(chunk.length);
       }
     } catch (error) {
-      this.#failure = { error };
-      this.#pending = [];
-      this.#bodySizes = [];
-      this.#fragmentIds = [];
-      for (const waiter of this.#roomWaiters.splice(0)) waiter.reject(error);
       // A batch that could not be encoded (a codec or strategy that broke its
       // own length contract) is lost with the bytes before it: the stream is
       // no longer framed, so the connection must end rather than wait for
       // answers to frames that never went out. A sink that failed by itself
       // is already errored; aborting it again changes nothing.
-      this.#writer.abort(error).catch(() => {});
+      if (this.#fail(error)) this.#writer.abort(error).catch(() => {});
     } finally {
       this.#flushing = undefined;
     }
   }
+
+  /**
+   * Fail the writer with `error`: later sends throw it, waiting senders get
+   * it, what is queued is dropped. The first failure wins (a drain timeout's
+   * closed transport then fails the write in flight too); returns whether
+   * this one did.
+   */
+  #fail(error: unknown): boolean {
+    if (this.#failure !== undefined) return false;
+    this.#failure = { error };
+    // The bytes stay counted: the connection is ending, and pushes must not
+    // be let in to a writer that throws (the push queues close instead).
+    this.#pending = [];
+    this.#bodySizes = [];
+    this.#fragmentIds = [];
+    this.#pendingBytes = 0;
+    this.#inFlightBytes = 0;
+    this.#stopDrainTimer();
+    for (const waiter of this.#roomWaiters.splice(0)) waiter.reject(error);
+    return true;
+  }
+
+  /** A write starts: note when, and make sure the one timer is armed. */
+  #watchDrain(): void {
+    this.#writeStartedAt = performance.now();
+    this.#drainTimer ??= setTimeout(this.#checkDrain, this.#drainTimeoutMs);
+  }
+
+  /**
+   * The timer fired: lapse if no write is in flight, re-arm for the rest of
+   * the timeout if the one in flight started later, else the peer has taken
+   * nothing for the whole timeout: fail, and close the transport (which ends
+   * the connection's reads and the stalled write).
+   */
+  readonly #checkDrain = (): void => {
+    this.#drainTimer = undefined;
+    if (this.#inFlightBytes === 0 || this.#failure !== undefined) return;
+    const stalledFor = performance.now() - this.#writeStartedAt;
+    if (stalledFor < this.#drainTimeoutMs) {
+      this.#drainTimer = setTimeout(this.#checkDrain, this.#drainTimeoutMs - stalledFor);
+      return;
+    }
+    this.#fail(
+      new DrainTimeoutError({
+        connectionId: this.#connectionId,
+        timeoutMs: this.#drainTimeoutMs,
+        pendingBytes: this.bufferedBytes,
+      }),
+    );
+    this.#transport!.close();
+  };
+
+  readonly #stopDrainTimer = (): void => {
+    clearTimeout(this.#drainTimer);
+    this.#drainTimer = undefined;
+  };
 
   #takePending(): Uint8Array {
     const entries = this.#pending;
