@@ -133,10 +133,10 @@ export class OutboundActor {
       const low = this.#queues.low.peek();
       if (high !== undefined && (low === undefined || !this.#lowIsDue())) {
         if (this.#highStreak++ === 0) this.#streakStartedAt = this.#options.clock();
-        this.#sendPush(this.#queues.high.shift()!);
+        this.#sendPush(this.#queues.take("high")!);
       } else if (low !== undefined) {
         this.#highStreak = 0;
-        this.#sendPush(this.#queues.low.shift()!);
+        this.#sendPush(this.#queues.take("low")!);
       } else if (this.#slot) {
         this.#highStreak = 0;
         const slot = this.#slot;
@@ -163,6 +163,15 @@ export class OutboundActor {
   }
 
   #sendPush(frame: Envelope): void {
+    try {
+      this.#writePush(frame);
+    } finally {
+      // Counted by the writer now (or dropped): the queues stop counting it.
+      this.#queues.handedOff(frame);
+    }
+  }
+
+  #writePush(frame: Envelope): void {
     let rewritten: Envelope;
     try {
       rewritten = this.#hooks.beforeSend(frame);
@@ -173,7 +182,10 @@ export class OutboundActor {
     try {
       this.#write(rewritten);
     } catch (error) {
-      this.#hooks.pushFailed(error, frame);
+      // A writer that failed (a write error, a drain timeout) fails every
+      // frame from now on: that is the connection's end, not this frame's fault.
+      if (this.#out.failed) this.#fail(error);
+      else this.#hooks.pushFailed(error, frame);
     }
   }
 
@@ -187,13 +199,17 @@ export class OutboundActor {
         this.#waitingForRoom = false;
         this.#pump();
       },
-      (error) => {
-        this.#failure = { error };
-        this.#slot?.reject(error);
-        this.#slot = undefined;
-        this.dropQueued();
-      },
+      (error) => this.#fail(error),
     );
+  }
+
+  /** The writer failed: stop, reject the response frame waiting, dead-letter the pushes queued. */
+  #fail(error: unknown): void {
+    if (this.#failure) return;
+    this.#failure = { error };
+    this.#slot?.reject(error);
+    this.#slot = undefined;
+    this.dropQueued();
   }
 
   #isIdle(): boolean {

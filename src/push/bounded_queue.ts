@@ -94,6 +94,12 @@ export class BoundedQueue<T> {
     this.#items.push(item);
   }
 
+  /** Give back a slot {@link reserve} granted, unused (the producer gave up); the next waiter may take it. */
+  release(): void {
+    this.#reserved--;
+    this.#wake();
+  }
+
   /** The oldest item, without removing it. */
   peek(): T | undefined {
     return this.size > 0 ? this.#items[this.#head] : undefined;

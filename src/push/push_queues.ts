@@ -1,12 +1,13 @@
 /**
  * `PushQueues`: one connection's two push queues (high and low priority),
- * its push rate limit and its dead letters — the mailbox that `PushHandle`s
- * fill and the connection's outbound actor empties.
+ * its push rate limit, its outbound byte bound and its dead letters — the
+ * mailbox that `PushHandle`s fill and the connection's outbound actor empties.
  *
  * @module
  */
 import type { Envelope } from "../codec/envelope.ts";
 import type { Logger } from "../observe/logger.ts";
+import type { WaterMarks } from "../_internal/water_marks.ts";
 import { BoundedQueue } from "./bounded_queue.ts";
 import type { DeadLetterSink } from "./dead_letter.ts";
 import { PushError } from "./errors.ts";
@@ -27,6 +28,21 @@ export interface PushQueuesOptions {
   readonly deadLetters?: DeadLetterSink | undefined;
   /** Where a push dropped by a warning policy is reported. */
   readonly logger: Logger;
+  /**
+   * The connection's outbound byte count, shared with its frame writer: the
+   * queues add each queued frame's payload bytes, and refuse (or make wait)
+   * new pushes while it is `above` its high water mark. Without it, only the
+   * frame capacities bound the queues.
+   */
+  readonly marks?: WaterMarks | undefined;
+}
+
+/** A `push()` granted a slot in its queue, waiting for the outbound bytes to drain. */
+interface BytesWaiter {
+  readonly frame: Envelope;
+  readonly queue: BoundedQueue<Envelope>;
+  readonly resolve: () => void;
+  readonly reject: (reason: unknown) => void;
 }
 
 /**
@@ -44,6 +60,9 @@ export class PushQueues implements PushTarget {
   readonly #rate: TokenBucket | undefined;
   readonly #deadLetters: DeadLetterSink | undefined;
   readonly #logger: Logger;
+  readonly #marks: WaterMarks | undefined;
+  /** `push()`es waiting for the outbound bytes to fall to the low mark, oldest first. */
+  #bytesWaiters: BytesWaiter[] = [];
   #markClosed!: () => void;
   #isClosed = false;
   #wakeConsumer: () => void = () => {};
@@ -55,6 +74,9 @@ export class PushQueues implements PushTarget {
     this.#rate = options.rate;
     this.#deadLetters = options.deadLetters;
     this.#logger = options.logger;
+    this.#marks = options.marks;
+    // Admitted a microtask later, never inside the writer's or the actor's own loop.
+    this.#marks?.onDrained(() => queueMicrotask(() => this.#admitWaiters()));
     this.closed = new Promise((resolve) => (this.#markClosed = resolve));
   }
 
@@ -73,16 +95,40 @@ export class PushQueues implements PushTarget {
     this.#wakeConsumer = wake;
   }
 
+  /**
+   * The outbound bytes are above the high water mark, or pushes wait for
+   * them to drain: new frames are refused (they would overtake the waiting).
+   */
+  get #bytesFull(): boolean {
+    return this.#marks !== undefined && (this.#marks.above || this.#bytesWaiters.length > 0);
+  }
+
   tryPush(frame: Envelope, priority: PushPriority, checkRate: boolean): TryPushResult {
     if (this.#isClosed) return "closed";
+    if (this.#bytesFull) return "full";
     const queue = priority === "high" ? this.high : this.low;
     if (checkRate && this.#rate && !this.#rate.tryTake()) return "rate-limited";
     if (!queue.tryPush(frame)) {
       if (checkRate) this.#rate?.giveBack();
       return "full";
     }
+    this.#marks?.add(frame.payload.byteLength);
     this.#wakeConsumer();
     return "queued";
+  }
+
+  /**
+   * The consumer takes the oldest frame of `priority`. Its bytes stay counted
+   * until {@link handedOff}: once the writer counts them too, so the count
+   * never dips below what the connection really holds.
+   */
+  take(priority: PushPriority): Envelope | undefined {
+    return (priority === "high" ? this.high : this.low).shift();
+  }
+
+  /** A frame from {@link take} is now the writer's (or was dropped): stop counting it here. */
+  handedOff(frame: Envelope): void {
+    this.#marks?.remove(frame.payload.byteLength);
   }
 
   async push(
@@ -100,8 +146,63 @@ export class PushQueues implements PushTarget {
       this.#rate?.giveBack(); // an abandoned push keeps neither a token nor a slot
       throw error;
     }
+    if (this.#bytesFull) return this.#waitForBytes(frame, queue, signal);
+    this.#admit(frame, queue);
+  }
+
+  /** Queue a frame whose slot was granted, and wake the consumer. */
+  #admit(frame: Envelope, queue: BoundedQueue<Envelope>): void {
     queue.pushGranted(frame);
+    this.#marks?.add(frame.payload.byteLength);
     this.#wakeConsumer();
+  }
+
+  /**
+   * Hold a granted slot until the outbound bytes fall to the low mark; then
+   * `#admitWaiters` queues the frame. Aborting or closing gives back the
+   * slot and the rate token.
+   */
+  #waitForBytes(
+    frame: Envelope,
+    queue: BoundedQueue<Envelope>,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        const index = this.#bytesWaiters.indexOf(waiter);
+        if (index >= 0) this.#bytesWaiters.splice(index, 1);
+        waiter.reject(signal!.reason);
+      };
+      const waiter: BytesWaiter = {
+        frame,
+        queue,
+        resolve: () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        },
+        reject: (reason) => {
+          signal?.removeEventListener("abort", onAbort);
+          queue.release();
+          this.#rate?.giveBack();
+          reject(reason);
+        },
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#bytesWaiters.push(waiter);
+    });
+  }
+
+  /**
+   * The outbound bytes fell to the low mark: queue waiting pushes, oldest
+   * first, until they reach the high mark again.
+   */
+  #admitWaiters(): void {
+    const waiters = this.#bytesWaiters;
+    while (waiters.length > 0 && !this.#isClosed && !this.#marks!.above) {
+      const waiter = waiters.shift()!;
+      this.#admit(waiter.frame, waiter.queue);
+      waiter.resolve();
+    }
   }
 
   takeRateToken(signal: AbortSignal | undefined): Promise<void> {
@@ -124,6 +225,7 @@ export class PushQueues implements PushTarget {
     if (this.#isClosed) return;
     this.#isClosed = true;
     const closed = new PushError("closed");
+    for (const waiter of this.#bytesWaiters.splice(0)) waiter.reject(closed);
     this.high.close(closed);
     this.low.close(closed);
     this.#rate?.close(closed);
@@ -140,6 +242,7 @@ export class PushQueues implements PushTarget {
     for (const [priority, queue] of [["high", this.high], ["low", this.low]] as const) {
       for (const frame of queue.drain()) {
         discarded++;
+        this.#marks?.remove(frame.payload.byteLength);
         this.#deadLetters?.offer({
           connectionId: this.connectionId,
           priority,

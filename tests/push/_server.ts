@@ -79,6 +79,9 @@ export async function pushRig(
     new WireframeApp()
       .logger(logger, { throttleMs: 0 }) // counts every record
       .deadLetterQueue(dlq)
+      // The frame capacities alone bound the queues here (big frames would
+      // reach the byte water marks first); slow_consumer.test.ts tests those.
+      .outbound({ highWaterMark: 0x7fff_ffff })
       .withProtocol({ onConnectionSetup: (push) => handleSeen.resolve(push) }),
   );
   const running = await serveMemory(app);
