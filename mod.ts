@@ -60,6 +60,7 @@ export { DuplicateRouteError, WireframeApp } from "./src/app/app.ts";
 export type {
   LoggerOptions,
   MalformedFrameOptions,
+  OutboundOptions,
   PushQueueOptions,
   RateLimitOptions,
   SetupHook,
@@ -118,6 +119,7 @@ export {
   type TryPushResult,
 } from "./src/push/push_handle.ts";
 export { PushError, type PushFailure } from "./src/push/errors.ts";
+export { DrainTimeoutError } from "./src/wire/errors.ts";
 export type { DeadLetter } from "./src/push/dead_letter.ts";
 export { SessionRegistry } from "./src/session/registry.ts";
 export {

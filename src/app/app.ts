@@ -18,6 +18,8 @@ import {
   loggerSchema,
   type MalformedFrameOptions,
   malformedSchema,
+  type OutboundOptions,
+  outboundSchema,
   preambleLimitsSchema,
   type PushQueueOptions,
   pushQueuesSchema,
@@ -126,6 +128,7 @@ export class WireframeApp<S = undefined> {
     S
   >["pushQueues"];
   #rateLimit: Required<RateLimitOptions> | undefined;
+  #outbound: Required<OutboundOptions> = parseOptions("outbound", outboundSchema, {});
   #deadLetters: WritableStream<DeadLetter> | undefined;
   #protocol: WireframeProtocol<S> = {};
   #sessions: SessionRegistry | undefined;
@@ -150,6 +153,7 @@ export class WireframeApp<S = undefined> {
         logger: app.#logger,
         pushQueues: app.#pushQueues,
         rateLimit: app.#rateLimit,
+        outbound: app.#outbound,
         deadLetterStream: app.#deadLetters,
         protocol: app.#protocol,
         sessions: app.#sessions,
@@ -324,6 +328,20 @@ export class WireframeApp<S = undefined> {
   pushQueues(options: PushQueueOptions): this {
     const parsed = parseOptions("pushQueues", pushQueuesSchema, options);
     this.#pushQueues = { ...parsed, timeSliceMs: parsed.timeSliceMs };
+    return this;
+  }
+
+  /**
+   * Bound the outbound bytes of each connection and close the ones whose peer
+   * stops reading: the slow-consumer guard (see {@link OutboundOptions};
+   * defaults: high water mark 256 KiB, low a quarter of it, drain timeout
+   * 30 s). A broadcast with `tryPush` or a drop policy never waits for a
+   * stalled connection; a `push()` to one waits until its drain timeout
+   * closes it, then rejects with `PushError("closed")`.
+   * @throws {ConfigError} for a value out of range, or a low mark above the high one
+   */
+  outbound(options: OutboundOptions): this {
+    this.#outbound = parseOptions("outbound", outboundSchema, options);
     return this;
   }
 

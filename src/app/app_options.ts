@@ -6,6 +6,10 @@
 import { z } from "zod";
 import { intInRange, numberInRange, oneOf } from "../_internal/options.ts";
 import { DEFAULT_THROTTLE_MS } from "../observe/throttled_logger.ts";
+import {
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_OUTBOUND_HIGH_WATER_MARK,
+} from "../_internal/water_marks.ts";
 import type { ConnectionInfo } from "./context.ts";
 
 /** What to do with a frame body that is not a valid envelope. */
@@ -26,6 +30,28 @@ export interface PushQueueOptions {
   maxHighBeforeLow?: number;
   /** Also yield to a waiting low frame after this many ms of consecutive high frames (default off). */
   timeSliceMs?: number;
+}
+
+/**
+ * The slow-consumer guard: how many outbound bytes one connection may hold
+ * for its peer, and how long its peer may take none of them.
+ *
+ * The bytes counted are the payloads of the pushes queued plus the framed
+ * bytes the connection's writer holds (queued and in flight). From the
+ * moment they reach `highWaterMark` until they fall back to `lowWaterMark`,
+ * `tryPush` returns `"full"`, the drop policies dead-letter, and `push()`
+ * waits; one frame may take the count past the high mark. A connection whose
+ * peer takes no bytes for `drainTimeoutMs` while output is pending is closed
+ * with a `DrainTimeoutError` (counted in `ServerStats.slowConsumers`); its
+ * waiting `push()` calls then reject with `PushError("closed")`.
+ */
+export interface OutboundOptions {
+  /** Outbound bytes at which pushes are refused or wait (default 262 144, 256 KiB). */
+  highWaterMark?: number;
+  /** Outbound bytes to drain back to before they flow again (default: a quarter of `highWaterMark`). */
+  lowWaterMark?: number;
+  /** Close a connection whose peer took no bytes for this many ms while output was pending (default 30 000; 0 = never). */
+  drainTimeoutMs?: number;
 }
 
 /** A per-connection token bucket shared by both push priorities. */
@@ -76,6 +102,20 @@ export const pushQueuesSchema = z.strictObject({
   maxHighBeforeLow: intInRange(0, 1_000_000).default(8),
   timeSliceMs: intInRange(1, 3_600_000).optional(),
 });
+
+/** Validation of `outbound()` options; the low mark defaults to a quarter of the high one. */
+export const outboundSchema = z.strictObject({
+  highWaterMark: intInRange(1, 0x7fff_ffff).default(DEFAULT_OUTBOUND_HIGH_WATER_MARK),
+  lowWaterMark: intInRange(0, 0x7fff_ffff).optional(),
+  drainTimeoutMs: intInRange(0, 3_600_000).default(DEFAULT_DRAIN_TIMEOUT_MS),
+}).refine((o) => o.lowWaterMark === undefined || o.lowWaterMark <= o.highWaterMark, {
+  path: ["lowWaterMark"],
+  error: "must be at most highWaterMark",
+}).transform((o) => ({
+  highWaterMark: o.highWaterMark,
+  lowWaterMark: o.lowWaterMark ?? Math.floor(o.highWaterMark / 4),
+  drainTimeoutMs: o.drainTimeoutMs,
+}));
 
 /** Validation of `rateLimit()` options. */
 export const rateLimitSchema = z.strictObject({

@@ -12,6 +12,7 @@ import type { FragmentationSpec } from "../wire/fragmentation_spec.ts";
 import type { AppDataKey } from "./app_data.ts";
 import type {
   MalformedFrameOptions,
+  OutboundOptions,
   PushQueueOptions,
   RateLimitOptions,
   SetupHook,
@@ -65,6 +66,8 @@ export interface AppSpec<S> {
   };
   /** Per-connection push rate limit, if any. */
   readonly rateLimit: Required<RateLimitOptions> | undefined;
+  /** The slow-consumer guard: outbound water marks in bytes and the drain timeout. */
+  readonly outbound: Required<OutboundOptions>;
   /** The user's stream for frames dropped by a drop policy, if any. */
   readonly deadLetterStream: WritableStream<DeadLetter> | undefined;
   /** Protocol hooks. */

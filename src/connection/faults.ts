@@ -13,6 +13,7 @@ import { WireframeError } from "../error.ts";
 import { FragmentError } from "../fragment/errors.ts";
 import type { Counters, ServerStats } from "../observe/stats.ts";
 import { TransportError } from "../transport/errors.ts";
+import { DrainTimeoutError } from "../wire/errors.ts";
 
 /**
  * Who failed, and so what is counted:
@@ -23,10 +24,18 @@ import { TransportError } from "../transport/errors.ts";
  * | `protocol`  | the peer broke the protocol; the connection ends | `connectionErrors`, `protocolViolations` |
  * | `preamble`  | the peer's preamble failed; the connection ends | `preambleFailures`, `protocolViolations` |
  * | `timeout`   | the peer was too slow; the connection ends     | `connectionErrors`, `timeouts`            |
+ * | `slow-consumer` | the peer took no bytes for the drain timeout; the connection ends | `connectionErrors`, `slowConsumers` |
  * | `internal`  | user code or the library failed after setup; the connection ends | `connectionErrors` |
  * | `hook`      | a handler, middleware or hook failed           | `handlerErrors`                           |
  */
-export type Fault = "transport" | "protocol" | "preamble" | "timeout" | "internal" | "hook";
+export type Fault =
+  | "transport"
+  | "protocol"
+  | "preamble"
+  | "timeout"
+  | "slow-consumer"
+  | "internal"
+  | "hook";
 
 /** True for failures that must end the connection rather than one request. */
 export function isIoFault(error: unknown): boolean {
@@ -37,6 +46,7 @@ export function isIoFault(error: unknown): boolean {
 /** Classify an error that ended a connection (`setupDone`: it ended after setup). */
 export function classifyFault(error: unknown, setupDone: boolean): Fault {
   if (isIoFault(error)) return "transport";
+  if (error instanceof DrainTimeoutError) return "slow-consumer";
   if (error instanceof ConnectionTimeoutError) return "timeout";
   if (
     error instanceof CodecError || error instanceof EnvelopeError ||
@@ -50,6 +60,7 @@ const COUNTED: Record<Fault, readonly (keyof ServerStats)[]> = {
   protocol: ["connectionErrors", "protocolViolations"],
   preamble: ["preambleFailures", "protocolViolations"],
   timeout: ["connectionErrors", "timeouts"],
+  "slow-consumer": ["connectionErrors", "slowConsumers"],
   internal: ["connectionErrors"],
   hook: ["handlerErrors"],
 };

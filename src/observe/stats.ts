@@ -41,6 +41,12 @@ export interface ServerStats {
   readonly preambleFailures: number;
   /** Connections closed by a timeout (handshake, idle, slow frame); also in `connectionErrors`. */
   readonly timeouts: number;
+  /**
+   * Connections closed as slow consumers: the peer took no bytes for the
+   * drain timeout while output was pending (`DrainTimeoutError`, see
+   * `WireframeApp.outbound()`). Also in `connectionErrors`.
+   */
+  readonly slowConsumers: number;
 }
 
 /** Mutable counters behind {@link ServerStats}. */
@@ -60,5 +66,6 @@ export function newCounters(): Counters {
     handlerErrors: 0,
     preambleFailures: 0,
     timeouts: 0,
+    slowConsumers: 0,
   };
 }
