@@ -85,7 +85,8 @@ export class DelimiterSet {
   ): Uint8Array | undefined {
     const candidates = this.#endingWith[bytes[p]!];
     if (candidates === undefined) return undefined;
-    for (const d of candidates) {
+    for (let c = 0; c < candidates.length; c++) {
+      const d = candidates[c]!;
       const n = d.length;
       if (n > avail) continue;
       let k = 1;
@@ -119,11 +120,21 @@ export class DelimiterSet {
     // before the appended delimiter does, or (if longer) eat some of the frame's bytes.
     const appended = this.appended;
     const m = appended.length;
-    const before: ByteBefore = (k) => frame[n - k]!;
     for (let i = 0; i < m; i++) {
-      const d = this.endingAt(appended, i, 0, n + i + 1, before);
-      if (d !== undefined && !(i === m - 1 && d.length === m)) {
-        throw new DelimiterInFrameError(n + i + 1 - d.length, d, n, appended);
+      const candidates = this.#endingWith[appended[i]!];
+      if (candidates === undefined) continue;
+      for (let c = 0; c < candidates.length; c++) {
+        const d = candidates[c]!;
+        const len = d.length;
+        if (len > n + i + 1) continue;
+        let k = 1;
+        for (; k < len; k++) {
+          const q = i - k; // < 0: in the frame
+          if ((q >= 0 ? appended[q] : frame[n + q]) !== d[len - 1 - k]) break;
+        }
+        if (k < len) continue;
+        if (i === m - 1 && len === m) break; // the appended delimiter itself: the longest here
+        throw new DelimiterInFrameError(n + i + 1 - len, d, n, appended);
       }
     }
     return n + m;
