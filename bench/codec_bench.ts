@@ -1,10 +1,17 @@
-// Micro-benchmarks of length-delimited framing: `deno bench bench/codec_bench.ts`.
+// Micro-benchmarks of framing: `deno bench bench/codec_bench.ts`.
 //
 // Every iteration moves 1 MiB of frame bodies (16384 × 64 B, 256 × 4 KiB or
 // 1 × 1 MiB) plus a 4-byte header per frame, so MB/s = wire bytes per
 // iteration / time per iteration (see docs/codec.md for the table).
 import { concatBytes as concat } from "../src/_internal/bytes.ts";
-import { FrameDecoder, FrameEncoder, LengthDelimitedCodec } from "../src/codec/mod.ts";
+import {
+  DelimiterCodec,
+  type FrameCodec,
+  FrameDecoder,
+  FrameEncoder,
+  LengthDelimitedCodec,
+  LineCodec,
+} from "../src/codec/mod.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -122,6 +129,93 @@ for (const { label, size } of SIZES) {
       group,
       async fn() {
         await drain(streamOf(bodies).pipeThrough(new FrameEncoder(codec)));
+      },
+    });
+  }
+}
+
+// Delimiter framing against length framing on comparable input: 1 MiB of 16 B or
+// 64 B bodies (no CR or LF in them), each framed by LineCodec (+ CRLF),
+// DelimiterCodec(";") (+ 1 byte) or LengthDelimitedCodec (+ 4 bytes).
+const lineCodec = new LineCodec();
+const semicolon = new DelimiterCodec({ delimiter: ";" });
+const emitSpan = (_bytes: Uint8Array, start: number, end: number): void => {
+  sink += end - start;
+};
+for (const size of [16, 64]) {
+  const bodies = Array.from(
+    { length: MiB / size },
+    (_, i) => new Uint8Array(size).fill(0x61 + (i % 26)),
+  );
+  const group = `decode ${size} B lines`;
+  const cases: [
+    string,
+    { createDecoder: () => ReturnType<typeof codec.createDecoder> },
+    Uint8Array,
+  ][] = [
+    ["LengthDelimitedCodec", codec, concat(bodies.map((b) => codec.encode(b)))],
+    ["LineCodec (CRLF)", lineCodec, concat(bodies.map((b) => lineCodec.encode(b)))],
+    ['DelimiterCodec (";")', semicolon, concat(bodies.map((b) => semicolon.encode(b)))],
+  ];
+  for (const [name, framing, wire] of cases) {
+    Deno.bench({
+      name: `decode ${size} B: ${name}, all in one chunk`,
+      group,
+      baseline: framing === codec,
+      fn() {
+        const decoder = framing.createDecoder();
+        decoder.decode(wire, emit);
+        decoder.finish();
+      },
+    });
+    const chunks = chunksOf(wire, 64 * KiB);
+    Deno.bench({
+      name: `decode ${size} B: ${name}, 64 KiB chunks (straddling)`,
+      group,
+      fn() {
+        const decoder = framing.createDecoder();
+        for (const chunk of chunks) decoder.decode(chunk, emit);
+        decoder.finish();
+      },
+    });
+    if (framing === lineCodec) {
+      Deno.bench({
+        name: `decode ${size} B: ${name}, one chunk, decodeSpans`,
+        group,
+        fn() {
+          const decoder = framing.createDecoder();
+          decoder.decodeSpans!(wire, emitSpan);
+          decoder.finish();
+        },
+      });
+      const small = chunksOf(wire, 1500);
+      Deno.bench({
+        name: `decode ${size} B: ${name}, 1500 B chunks (straddling)`,
+        group,
+        fn() {
+          const decoder = framing.createDecoder();
+          for (const chunk of small) decoder.decode(chunk, emit);
+          decoder.finish();
+        },
+      });
+    }
+  }
+  const encodeGroup = `encode ${size} B lines`;
+  for (
+    const [name, framing] of [["LengthDelimitedCodec", codec], ["LineCodec", lineCodec]] as const
+  ) {
+    const target = new Uint8Array(bodies.reduce((n, b) => n + framing.encodedLength(b), 0));
+    Deno.bench({
+      name: `encode ${size} B: ${name}, encodedLength + encodeInto one coalesced buffer`,
+      group: encodeGroup,
+      baseline: framing === codec,
+      fn() {
+        let at = 0;
+        for (const body of bodies) {
+          sink += framing.encodedLength(body); // the writer checks every frame when queuing it
+          at += framing.encodeInto(body, target, at);
+        }
+        sink += at;
       },
     });
   }
