@@ -148,11 +148,7 @@ for (const size of [16, 64]) {
     (_, i) => new Uint8Array(size).fill(0x61 + (i % 26)),
   );
   const group = `decode ${size} B lines`;
-  const cases: [
-    string,
-    { createDecoder: () => ReturnType<typeof codec.createDecoder> },
-    Uint8Array,
-  ][] = [
+  const cases: [string, FrameCodec, Uint8Array][] = [
     ["LengthDelimitedCodec", codec, concat(bodies.map((b) => codec.encode(b)))],
     ["LineCodec (CRLF)", lineCodec, concat(bodies.map((b) => lineCodec.encode(b)))],
     ['DelimiterCodec (";")', semicolon, concat(bodies.map((b) => semicolon.encode(b)))],
