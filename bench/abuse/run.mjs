@@ -5,7 +5,7 @@
 // Usage:
 //   node bench/abuse/run.mjs [--roots before=/work/base,after=/work/main]
 //     [--runtimes deno,bun] [--scenarios all | stream-starvation,bulk-fairness,
-//      idle-memory,churn,broadcast,malformed] [--seconds F] [--quick]
+//      idle-memory,churn,broadcast,slow-consumer,malformed] [--seconds F] [--quick]
 //     [--idle 3000] [--churn 10000] [--malformed 2000] [--no-pin] [--json FILE]
 //
 // Each root is a checkout of this repo; its server runs from that root
@@ -30,6 +30,15 @@
 //   broadcast          push_server: 50 subscribers, one broadcaster keeping 4
 //                      16 KiB broadcasts in flight for 20 s; RSS growth (sampled
 //                      every 250 ms), broadcasts/s, deliveries per subscriber.
+//   slow-consumer      slow_consumer_server (push_server, drain timeout 5 s): 50
+//                      subscribers that never read, 1 that does, a broadcaster
+//                      keeping 4 16 KiB broadcasts in flight for 20 s; RSS
+//                      growth over the RSS before the load (and over the
+//                      RSS at 2 s, once warm, as broadcast), when the server's
+//                      slowConsumers count reached 50, and whether the healthy
+//                      subscriber received its broadcasts in order (a drop
+//                      policy may skip some if it falls behind). Needs a root
+//                      with the slow-consumer guard.
 //   malformed          2,000 connections (50 at a time) each send one frame
 //                      whose flags set bit 1; the server must close each one.
 //                      Counts the server's stderr lines and RSS growth.
@@ -107,6 +116,7 @@ const windows = {
   probe: Math.max(1, 5 * opt.scale),
   bulk: Math.max(2, 10 * opt.scale),
   broadcast: Math.max(3, 20 * opt.scale),
+  slowConsumer: Math.max(8, 20 * opt.scale),
 };
 const roots = values.roots.split(",").map((spec) => {
   const at = spec.indexOf("=");
@@ -385,6 +395,7 @@ async function connectAndEcho(port, cell, payload, timeoutMs = 10_000) {
 
 const ECHO_SERVER = "examples/echo_server.ts";
 const PUSH_SERVER = "examples/push_server.ts";
+const SLOW_CONSUMER_SERVER = "bench/abuse/slow_consumer_server.ts";
 
 /** 1. Endless streams vs a fresh connection, then SIGTERM with the streams still running. */
 async function streamStarvation(server, cell) {
@@ -624,6 +635,89 @@ async function broadcast(server, cell) {
   };
 }
 
+/**
+ * 5b. 50 subscribers that never read beside one that does, under a broadcast
+ * storm: memory stays bounded, the stalled ones are closed at the drain
+ * timeout, the healthy one keeps its order.
+ */
+async function slowConsumer(server, cell) {
+  const windowMs = windows.slowConsumer * 1000;
+  const stalled = [];
+  for (let i = 0; i < 50; i++) {
+    const socket = await connect(server.port, cell);
+    socket.pause(); // never reads: the server's writes to it stall once the kernel buffers fill
+    socket.on("error", () => {});
+    stalled.push(socket);
+  }
+  const healthy = { received: 0, outOfOrder: 0, last: -1 };
+  const healthySocket = await connect(server.port, cell);
+  const reader = new FrameReader((buf, start) => {
+    if (frameId(buf, start) !== 13) return;
+    const n = buf.readUInt32BE(payloadStart(buf, start));
+    if (n <= healthy.last) healthy.outOfOrder++;
+    healthy.last = n;
+    healthy.received++;
+  });
+  healthySocket.on("data", (chunk) => reader.push(chunk));
+  const broadcaster = new RpcConnection(await connect(server.port, cell));
+  const stats = new RpcConnection(await connect(server.port, cell));
+  await sleep(1000);
+  const base = rssKiB(server.pid);
+  let peak = base;
+  const startedAt = now();
+  const deadline = startedAt + windowMs;
+  let sent = 0;
+  let failures = 0;
+  let seq = 0;
+  const sender = async () => {
+    for (let n = 0; n < 10_000_000 && now() < deadline; n++) {
+      const payload = Buffer.alloc(16 * 1024, 0x42);
+      payload.writeUInt32BE(seq++);
+      const outcome = await broadcaster.request(12, payload, 10_000);
+      if (!outcome.ok) {
+        failures++;
+        return;
+      }
+      sent++;
+    }
+  };
+  const senders = Array.from({ length: 4 }, sender);
+  let allClosedAtMs = null;
+  let slowConsumers = 0;
+  // Also the RSS at 2 s, once the runtime's heap is warm (the broadcast scenario's baseline).
+  let warm = null;
+  const sampler = setInterval(async () => {
+    const rss = rssKiB(server.pid);
+    if (rss !== null && base !== null) peak = Math.max(peak, rss);
+    if (rss !== null && warm === null && now() - startedAt >= 2000) warm = rss;
+    const outcome = await stats.request(20, Buffer.alloc(0), 2_000);
+    if (!outcome.ok) return;
+    slowConsumers = outcome.buf.readUInt32BE(payloadStart(outcome.buf, outcome.start));
+    if (slowConsumers >= 50 && allClosedAtMs === null) allClosedAtMs = now() - startedAt;
+  }, 250);
+  await sleep(windowMs);
+  clearInterval(sampler);
+  const end = rssKiB(server.pid);
+  if (end !== null) peak = Math.max(peak, end);
+  await Promise.race([Promise.all(senders), sleep(10_000)]);
+  const seconds = (now() - startedAt) / 1000;
+  for (const socket of stalled) socket.destroy();
+  return {
+    broadcastsPerSecond: Math.round(sent / seconds),
+    healthyReceived: healthy.received,
+    healthyShare: sent ? healthy.received / sent : null,
+    healthyOutOfOrder: healthy.outOfOrder,
+    slowConsumers,
+    allClosedAtS: allClosedAtMs === null ? null : allClosedAtMs / 1000,
+    baseMiB: base === null ? null : base / 1024,
+    endDeltaMiB: base === null || end === null ? null : (end - base) / 1024,
+    peakDeltaMiB: base === null ? null : (peak - base) / 1024,
+    warmMiB: warm === null ? null : warm / 1024,
+    peakOverWarmMiB: warm === null ? null : (peak - warm) / 1024,
+    failures,
+  };
+}
+
 /** 6. One malformed envelope per connection: each should be closed, cheaply and quietly. */
 async function malformed(server, cell) {
   await sleep(1000);
@@ -768,6 +862,28 @@ const scenarios = [
       ["warm RSS MiB", (r) => fixed(1)(r.baseMiB)],
       ["Δ end MiB", (r) => fixed(1)(r.endDeltaMiB)],
       ["Δ peak MiB", (r) => fixed(1)(r.peakDeltaMiB)],
+      ["failed", (r) => int(r.failures)],
+    ],
+  },
+  {
+    key: "slow-consumer",
+    title: () =>
+      `slow-consumer: 50 subscribers that never read + 1 healthy, 16 KiB broadcasts × 4 in flight, ${windows.slowConsumer} s, drain timeout 5 s`,
+    file: SLOW_CONSUMER_SERVER,
+    run: slowConsumer,
+    budgetSeconds: () => windows.slowConsumer + 1 + 10 + 30,
+    columns: [
+      ["broadcasts/s", (r) => int(r.broadcastsPerSecond)],
+      ["healthy received", (r) => int(r.healthyReceived)],
+      ["healthy/sent", (r) => fixed(2)(r.healthyShare)],
+      ["out of order", (r) => int(r.healthyOutOfOrder)],
+      ["closed as slow", (r) => `${r.slowConsumers}/50`],
+      ["all closed at s", (r) => fixed(1)(r.allClosedAtS)],
+      ["RSS before MiB", (r) => fixed(1)(r.baseMiB)],
+      ["Δ end MiB", (r) => fixed(1)(r.endDeltaMiB)],
+      ["Δ peak MiB", (r) => fixed(1)(r.peakDeltaMiB)],
+      ["warm (2 s) MiB", (r) => fixed(1)(r.warmMiB)],
+      ["peak − warm MiB", (r) => fixed(1)(r.peakOverWarmMiB)],
       ["failed", (r) => int(r.failures)],
     ],
   },
