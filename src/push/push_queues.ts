@@ -146,7 +146,8 @@ export class PushQueues implements PushTarget {
       this.#rate?.giveBack(); // an abandoned push keeps neither a token nor a slot
       throw error;
     }
-    if (this.#bytesFull) return this.#waitForBytes(frame, queue, signal);
+    // Closed meanwhile: #admit's pushGranted throws the close reason.
+    if (this.#bytesFull && !this.#isClosed) return this.#waitForBytes(frame, queue, signal);
     this.#admit(frame, queue);
   }
 
@@ -187,6 +188,7 @@ export class PushQueues implements PushTarget {
           reject(reason);
         },
       };
+      if (signal?.aborted) return waiter.reject(signal.reason);
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#bytesWaiters.push(waiter);
     });

@@ -122,6 +122,24 @@ test("a push() waiting for bytes gives up its place when its signal fires, and r
   );
 });
 
+test("a push() granted its slot just as the connection closes rejects closed rather than waiting for bytes", async () => {
+  const marks = new WaterMarks({ highWaterMark: 1_000, lowWaterMark: 400 });
+  const queues = new PushQueues({
+    connectionId: 1,
+    highCapacity: 1,
+    lowCapacity: 1,
+    logger: silentLogger,
+    marks,
+  });
+  const handle = new PushHandle(queues);
+  assert.equal(handle.tryPush(frame(0, 1_000)), "queued"); // the queue is full, the bytes above
+  const late = handle.push(frame(1));
+  await Promise.resolve();
+  queues.take("high"); // a slot for the waiting push; the bytes stay counted until handed off
+  queues.close();
+  await assert.rejects(late, (e) => e instanceof PushError && e.reason === "closed");
+});
+
 test("discarding the queues uncounts their bytes", () => {
   const { marks, handle, queues } = rig();
   for (let n = 0; n < 5; n++) handle.tryPush(frame(n));
