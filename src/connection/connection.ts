@@ -19,6 +19,7 @@ import { TransportError } from "../transport/errors.ts";
 import type { Connection } from "../transport/types.ts";
 import { LoopBudget } from "../_internal/fairness.ts";
 import { GONE, type Gone, Interrupter } from "../_internal/interrupter.ts";
+import { WaterMarks } from "../_internal/water_marks.ts";
 import { createFragmenter } from "../wire/fragmentation_spec.ts";
 import { FrameWriter } from "../wire/frame_writer.ts";
 import { InboundMessages } from "../wire/inbound_messages.ts";
@@ -86,11 +87,17 @@ export class ConnectionTask<S> {
     this.#conn = conn;
     this.#config = config;
     this.#deadline = new CloseDeadline(() => conn.close());
+    // Queued pushes and the writer's bytes, under one pair of water marks.
+    const marks = new WaterMarks(spec.outbound);
     this.#out = new FrameWriter({
       writer: conn.writable.getWriter(),
       codec: spec.codec,
       serializer: spec.serializer,
       fragmenter: spec.fragmentation && createFragmenter(spec.fragmentation),
+      marks,
+      drainTimeoutMs: spec.outbound.drainTimeoutMs,
+      transport: conn,
+      connectionId,
     });
     this.#timeouts = new InboundTimeouts({
       timeouts: spec.timeouts,
@@ -105,6 +112,7 @@ export class ConnectionTask<S> {
       rate: spec.rateLimit && new TokenBucket(spec.rateLimit.perSecond, spec.rateLimit.burst),
       deadLetters: config.deadLetters,
       logger: spec.logger,
+      marks,
     });
     this.#hooks = new ProtocolHooks(
       config,
@@ -197,7 +205,10 @@ export class ConnectionTask<S> {
       this.#beginClose();
       await this.#actor.idle();
       await this.#out.close();
-    } catch (error) {
+    } catch (caught) {
+      // A writer that failed by itself (a drain timeout) closed the transport:
+      // report its reason, not the "connection closed" the reads then got.
+      const error = this.#out.failure ?? caught;
       if (error !== this.#reported) this.#hooks.connectionFailed(error, setupDone);
       // The peer broke the framing or the envelope: the protocol may answer before the close.
       if (

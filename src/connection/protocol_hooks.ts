@@ -226,6 +226,8 @@ export class ProtocolHooks<S> implements OutboundHooks {
       this.#logger.debug("connection closed: protocol violation", fields);
     } else if (fault === "timeout") {
       this.#logger.debug("connection closed: timeout", fields);
+    } else if (fault === "slow-consumer") {
+      this.#logger.debug("connection closed: slow consumer (drain timeout)", fields);
     } else {
       this.#logger.error(
         fault === "hook" ? "connection setup failed" : "connection failed",

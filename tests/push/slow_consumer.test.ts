@@ -55,7 +55,7 @@ async function subscribe(conn: Connection, tag: number): Promise<void> {
  * report the writer's DrainTimeoutError (the patch in the slow-consumer
  * report); until then these are skipped. Remove with that patch.
  */
-const WIRED = false;
+const WIRED = true;
 
 for (const [name, transport] of [["memory", memoryTransport], ["tcp", undefined]] as const) {
   test(
