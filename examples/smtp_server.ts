@@ -111,7 +111,10 @@ export function smtpApp(mailbox: Mail[] = []): WireframeApp<Session> {
       yield reply(`250 2.0.0 queued as ${mailbox.length}`);
     })
     .route("NOOP", () => reply("250 2.0.0 ok"))
-    .route("QUIT", () => reply("221 2.0.0 bye"), { phase: ["greeting", "ready"] })
+    .route("QUIT", (_request, ctx) => {
+      ctx.close(); // RFC 5321 §4.1.1.10: the server closes the channel after its reply
+      return reply("221 2.0.0 bye");
+    }, { phase: ["greeting", "ready"] })
     .fallback(() => reply("500 5.5.2 command not recognized"));
 }
 

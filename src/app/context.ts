@@ -35,6 +35,17 @@ export interface ConnectionInfo {
    * @throws {MissingAppDataError} if the key was never registered
    */
   appData<T>(key: AppDataKey<T>): T;
+  /**
+   * Close this connection gracefully, as the server decided to (MQTT's
+   * DISCONNECT, SMTP's QUIT, a session taken over by a newer connection): no
+   * new request is read; the command in flight finishes, its frames, queued
+   * pushes and the greeting go out, then our FIN. Frames that arrive meanwhile
+   * are discarded, except those a conversation in flight receives. It returns
+   * at once (a handler that awaited the close would wait for itself); await
+   * `ctx.signal` for the end. Calling it again, or on a closing connection,
+   * does nothing.
+   */
+  close(): void;
 }
 
 /**
@@ -91,6 +102,8 @@ export interface ConnectionContextInit {
   readonly phases?: PhaseSpec | undefined;
   /** Told of every phase change, and of `setIdleTimeout()` (the connection's timers). */
   readonly timers?: ContextTimers | undefined;
+  /** What `close()` does: the connection's graceful close (default: nothing). */
+  readonly close?: (() => void) | undefined;
 }
 
 /** What a context tells its connection's timers (internal). */
@@ -115,6 +128,7 @@ export class ConnectionContext<S> implements Context<S> {
   readonly #receiver: FrameReceiver;
   readonly #phases: PhaseSpec | undefined;
   readonly #timers: ContextTimers | undefined;
+  readonly #close: (() => void) | undefined;
   #phase: string;
 
   constructor(init: ConnectionContextInit) {
@@ -128,6 +142,11 @@ export class ConnectionContext<S> implements Context<S> {
     this.#phases = init.phases;
     this.#phase = init.phases?.initial ?? "ready";
     this.#timers = init.timers;
+    this.#close = init.close;
+  }
+
+  close(): void {
+    this.#close?.();
   }
 
   get phase(): string {

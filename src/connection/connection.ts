@@ -131,6 +131,7 @@ export class ConnectionTask<S> {
           },
           setIdle: (ms) => this.#timeouts.setIdle(ms),
         },
+        close: () => this.#closeRequested(),
       }),
     );
     this.#actor = new OutboundActor({
@@ -174,6 +175,12 @@ export class ConnectionTask<S> {
     this.#actor.dropQueued();
     this.#beginClose();
     this.#deadline.within(lingerMs);
+  }
+
+  /** `ctx.close()`: `drain()`, except that a close asked for by setup still sends the greeting. */
+  #closeRequested(): void {
+    if (this.#state.phase === "opening") this.#state.to("draining");
+    else this.drain();
   }
 
   async #run(): Promise<void> {

@@ -10,7 +10,7 @@
  *
  * | phase      | reads the socket            | handles frames            | pushes   | may become                        |
  * | ---------- | --------------------------- | ------------------------- | -------- | --------------------------------- |
- * | `opening`  | the preamble only           | no (preamble, setup run)  | accepted | `handling`, `closing`             |
+ * | `opening`  | the preamble only           | no (preamble, setup run)  | accepted | `handling`, `draining`, `closing` |
  * | `reading`  | waits for the next bytes    | no                        | accepted | `handling`, `draining`, `closing` |
  * | `handling` | no                          | the frames of one read    | accepted | `reading`, `draining`, `closing`  |
  * | `draining` | for a conversation only     | only the one in flight    | accepted | `closing`                         |
@@ -34,7 +34,8 @@ export type ConnectionPhase =
   | "closed";
 
 const NEXT: Readonly<Record<ConnectionPhase, readonly ConnectionPhase[]>> = {
-  opening: ["handling", "closing", "closed"],
+  // opening → draining: setup closed its connection (`ctx.close()`); the greeting still goes out.
+  opening: ["handling", "draining", "closing", "closed"],
   reading: ["handling", "draining", "closing", "closed"],
   handling: ["reading", "draining", "closing", "closed"],
   draining: ["closing", "closed"],

@@ -41,6 +41,7 @@ test("a whole SMTP session: greeting, HELO, MAIL, RCPT, DATA with dot-stuffing, 
   assert.equal(await readLine(raw), "250 2.0.0 ok", "the line after '.' is a command again");
   await raw.write(crlf("QUIT"));
   assert.equal(await readLine(raw), "221 2.0.0 bye");
+  assert.equal((await raw.readEnd()).how, "eof", "then the server closes the channel");
   assert.deepEqual(mailbox, [{
     from: "<a@example.org>",
     to: ["<b@example.org>"],
