@@ -40,6 +40,12 @@ export interface ActorOptions {
   readonly timeSliceMs: number | undefined;
   /** Time source of `timeSliceMs`. */
   readonly clock: Clock;
+  /**
+   * Queue pushes but send none until `releasePushes()`, while response
+   * frames go out (the greeting must be the first bytes on the wire, even
+   * when setup code pushed). Default: false.
+   */
+  readonly holdPushes?: boolean;
 }
 
 interface ResponseSlot {
@@ -62,12 +68,15 @@ export class OutboundActor {
   #failure: { error: unknown } | undefined;
   /** Pushes discarded by an abort after a failed write, not yet reported by `abort()`. */
   #discardedEarlier = 0;
+  /** Pushes are queued, not sent, until `releasePushes()` (see `ActorOptions.holdPushes`). */
+  #holding: boolean;
 
   constructor(options: ActorOptions) {
     this.#queues = options.queues;
     this.#out = options.writer;
     this.#options = options;
     this.#hooks = options.hooks;
+    this.#holding = options.holdPushes ?? false;
     this.#queues.onPush(() => this.#pump());
   }
 
@@ -80,7 +89,7 @@ export class OutboundActor {
    */
   offerResponse(frame: Envelope): Promise<void> | undefined {
     if (this.#failure) throw this.#failure.error;
-    if (!this.#waitingForRoom && this.#queues.size === 0) {
+    if (!this.#waitingForRoom && (this.#holding || this.#queues.size === 0)) {
       this.#write(this.#hooks.beforeSend(frame));
       return undefined;
     }
@@ -90,6 +99,13 @@ export class OutboundActor {
   }
 
   // --- lifecycle ---
+
+  /** Start sending pushes: those queued while held go out first, in order. */
+  releasePushes(): void {
+    if (!this.#holding) return;
+    this.#holding = false;
+    this.#pump();
+  }
 
   /** Refuse new pushes (they fail with `closed`); queued pushes still go out. */
   close(): void {
@@ -129,8 +145,8 @@ export class OutboundActor {
 
   #pump(): void {
     while (!this.#waitingForRoom && !this.#failure) {
-      const high = this.#queues.high.peek();
-      const low = this.#queues.low.peek();
+      const high = this.#holding ? undefined : this.#queues.high.peek();
+      const low = this.#holding ? undefined : this.#queues.low.peek();
       if (high !== undefined && (low === undefined || !this.#lowIsDue())) {
         if (this.#highStreak++ === 0) this.#streakStartedAt = this.#options.clock();
         this.#sendPush(this.#queues.take("high")!);

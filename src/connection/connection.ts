@@ -141,6 +141,8 @@ export class ConnectionTask<S> {
       maxHighBeforeLow: spec.pushQueues.maxHighBeforeLow,
       timeSliceMs: spec.pushQueues.timeSliceMs,
       clock: () => performance.now(),
+      // Until the greeting is out: setup code may push before it (see #run).
+      holdPushes: true,
     });
     this.#interrupter = new Interrupter(this.#abort.signal, GONE);
     this.#exchanges = new Exchanges({
@@ -203,10 +205,12 @@ export class ConnectionTask<S> {
         this.#hooks.ctx.state = state as S;
       }
       setupDone = true;
-      // The greeting is queued before any push can be (the handle is not
-      // registered yet) and before any response (nothing is read yet).
+      // The greeting goes before any response (nothing is read yet) and any
+      // push: the registry has not got the handle yet, and the pushes setup
+      // code made wait in the actor until the greeting is written.
       const greeting = this.#exchanges.greet();
       if (greeting) await greeting;
+      this.#actor.releasePushes();
       spec.sessions?.add(handle);
       await this.#serve(reader, leftover);
       this.#beginClose();

@@ -208,6 +208,32 @@ for (const [name, transport] of transports) {
   });
 }
 
+for (const [name, transport] of transports) {
+  test(`${name}: pushes made by setup code wait for the greeting, which still goes first`, async () => {
+    const app = new WireframeApp()
+      .logger(captureLogger().logger)
+      .onConnectionSetup(async (info) => {
+        await info.push.push({ id: 20, payload: text("from setup, high") }, { priority: "high" });
+        await info.push.push({ id: 21, payload: text("from setup, low") });
+      })
+      .withProtocol({
+        // A greeting that takes a while (say, it loads a server key): the pushes are queued by then.
+        greeting: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          return { id: 10, payload: text("hello") };
+        },
+      });
+    await using running = await serve(app, { transport });
+    await using raw = await RawClient.connect(running.port, transport);
+    const frames = [await raw.readFrame(), await raw.readFrame(), await raw.readFrame()];
+    assert.deepEqual(frames.map((f) => [f.id, str(f.payload)]), [
+      [10, "hello"],
+      [20, "from setup, high"],
+      [21, "from setup, low"],
+    ]);
+  });
+}
+
 test("a greeting that throws ends the connection, logged and counted, and nothing is read", async () => {
   const { logger, records } = captureLogger();
   let pinged = false;
