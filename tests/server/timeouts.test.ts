@@ -11,6 +11,7 @@ import { ConnectionTimeoutError } from "../../src/app/timeouts.ts";
 import { FrameTooLargeError } from "../../src/codec/errors.ts";
 import { ConfigError } from "../../src/error.ts";
 import { memoryTransport } from "../../src/transport/memory.ts";
+import type { Transport } from "../../src/transport/types.ts";
 import {
   captureLogger,
   frame,
@@ -23,6 +24,10 @@ import {
 } from "../e2e/_helpers.ts";
 
 const PING = 1, CONNECT = 2, BYE = 99;
+const transports: [string, Transport | undefined][] = [
+  ["memory", memoryTransport],
+  ["tcp", undefined], // the platform's TCP
+];
 
 test("defaults: slow-frame 30 s, handshake 30 s only with phases, idle off", () => {
   assert.deepEqual(appSpec(new WireframeApp()).timeouts, {
@@ -41,45 +46,47 @@ test("defaults: slow-frame 30 s, handshake 30 s only with phases, idle off", () 
   assert.throws(() => new WireframeApp().timeouts({ bogus: 1 } as never), ConfigError);
 });
 
-test("slowloris: 500 connections that send 2 header bytes are all closed, while a healthy client's round trips go on", async () => {
-  const { logger, records } = captureLogger();
-  const app = new WireframeApp()
-    .logger(logger)
-    .timeouts({ slowFrameMs: 100 })
-    .route(PING, (request) => request.payload);
-  await using running = await serve(app, { transport: memoryTransport, maxConnections: 1_000 });
-  const stalled = await Promise.all(
-    Array.from({ length: 500 }, () => RawClient.connect(running.port, memoryTransport)),
-  );
-  await Promise.all(stalled.map((raw) => raw.write(Uint8Array.of(0, 0))));
-  await using healthy = await RawClient.connect(running.port, memoryTransport);
-  const ends = Promise.all(stalled.map((raw) => raw.readEnd("the slow-frame close")));
-  let rounds = 0;
-  let done = false;
-  ends.then(() => (done = true));
-  while (!done) {
-    await healthy.write(frame(PING, BigInt(++rounds), u32(rounds)));
-    const echo = await healthy.readFrame("an echo while the stalled ones are closed");
-    assert.equal(echo.correlationId, BigInt(rounds));
-  }
-  await ends;
-  assert.ok(rounds > 0);
-  // Each was closed with our FIN; answering it lets the server finish (and count) the close.
-  await Promise.all(stalled.map((raw) => raw.answerFin()));
-  await waitFor(() => running.server.stats().connectionsActive === 1, "the stalled ones to end");
-  const stats = running.server.stats();
-  assert.equal(stats.timeouts, 500);
-  assert.equal(stats.connectionErrors, 500);
-  const closes = records.filter((r) => r.message === "connection closed: timeout");
-  assert.equal(closes.length, 500);
-  assert.ok(closes.every((r) => r.level === "debug"));
-  const error = closes[0]!.fields!.error;
-  assert.ok(error instanceof ConnectionTimeoutError);
-  assert.equal(error.reason, "slow-frame");
-  for (const raw of stalled) await raw[Symbol.asyncDispose]();
-  await healthy.write(frame(PING, 0n, u32(0)));
-  assert.equal((await healthy.readFrame()).correlationId, 0n, "the healthy one is still served");
-});
+for (const [name, transport] of transports) {
+  test(`${name}: slowloris: 500 connections that send 2 header bytes are all closed, while a healthy client's round trips go on`, async () => {
+    const { logger, records } = captureLogger();
+    const app = new WireframeApp()
+      .logger(logger)
+      .timeouts({ slowFrameMs: 100 })
+      .route(PING, (request) => request.payload);
+    await using running = await serve(app, { transport: transport, maxConnections: 1_000 });
+    const stalled = await Promise.all(
+      Array.from({ length: 500 }, () => RawClient.connect(running.port, transport)),
+    );
+    await Promise.all(stalled.map((raw) => raw.write(Uint8Array.of(0, 0))));
+    await using healthy = await RawClient.connect(running.port, transport);
+    const ends = Promise.all(stalled.map((raw) => raw.readEnd("the slow-frame close")));
+    let rounds = 0;
+    let done = false;
+    ends.then(() => (done = true));
+    while (!done) {
+      await healthy.write(frame(PING, BigInt(++rounds), u32(rounds)));
+      const echo = await healthy.readFrame("an echo while the stalled ones are closed");
+      assert.equal(echo.correlationId, BigInt(rounds));
+    }
+    await ends;
+    assert.ok(rounds > 0);
+    // Each was closed with our FIN; answering it lets the server finish (and count) the close.
+    await Promise.all(stalled.map((raw) => raw.answerFin()));
+    await waitFor(() => running.server.stats().connectionsActive === 1, "the stalled ones to end");
+    const stats = running.server.stats();
+    assert.equal(stats.timeouts, 500);
+    assert.equal(stats.connectionErrors, 500);
+    const closes = records.filter((r) => r.message === "connection closed: timeout");
+    assert.equal(closes.length, 500);
+    assert.ok(closes.every((r) => r.level === "debug"));
+    const error = closes[0]!.fields!.error;
+    assert.ok(error instanceof ConnectionTimeoutError);
+    assert.equal(error.reason, "slow-frame");
+    for (const raw of stalled) await raw[Symbol.asyncDispose]();
+    await healthy.write(frame(PING, 0n, u32(0)));
+    assert.equal((await healthy.readFrame()).correlationId, 0n, "the healthy one is still served");
+  });
+}
 
 test("an idle timeout set per connection after the handshake closes a silent peer, after the protocol's last frame", async () => {
   const farewells: unknown[] = [];
