@@ -257,3 +257,80 @@ function showBytes(bytes: Uint8Array): string {
   if (bytes.every((b) => b < 0x80)) return JSON.stringify(String.fromCharCode(...bytes));
   return `<${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ")}>`;
 }
+
+/**
+ * A variable-length (base-128) length field is corrupt: it is still
+ * continuing after the most bytes the codec allows (MQTT: a fifth byte with
+ * the continuation bit), or, on encode, a frame's length field does not say
+ * its body's length. Raised by `VarintLengthCodec` before any body byte
+ * is buffered.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MalformedLengthError, VarintLengthCodec } from "@wireframe/wireframe/codec";
+ *
+ * const decoder = new VarintLengthCodec({ fixedHeaderLength: 1, maxLengthBytes: 4 }).createDecoder();
+ * assert.throws(() => decoder.decode(Uint8Array.of(0x30, 0xff, 0xff, 0xff, 0xff, 1), () => {}), (err) => {
+ *   assert.ok(err instanceof MalformedLengthError);
+ *   assert.equal(err.code, "ERR_MALFORMED_LENGTH");
+ *   assert.equal(err.message, "length field continues past 4 bytes");
+ *   return true;
+ * });
+ * ```
+ */
+export class MalformedLengthError extends CodecError {
+  /** The most length-field bytes allowed. */
+  readonly maxLengthBytes: number;
+
+  /**
+   * Create the error; `maxLengthBytes` sets the field of that name.
+   *
+   * @param message what is wrong (default: the field continues past the limit)
+   */
+  constructor(maxLengthBytes: number, message?: string) {
+    super("ERR_MALFORMED_LENGTH", message ?? `length field continues past ${maxLengthBytes} bytes`);
+    this.maxLengthBytes = maxLengthBytes;
+  }
+}
+
+/**
+ * A frame's fixed header was refused by the codec's `checkHeader` (MQTT: a
+ * reserved packet type, or flags its type does not allow), before any body
+ * byte was buffered.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InvalidFrameHeaderError, VarintLengthCodec } from "@wireframe/wireframe/codec";
+ *
+ * const codec = new VarintLengthCodec({
+ *   fixedHeaderLength: 1,
+ *   checkHeader: (header) => header[0] === 0 ? "type 0 is reserved" : undefined,
+ * });
+ * assert.throws(() => codec.createDecoder().decode(Uint8Array.of(0, 0), () => {}), (err) => {
+ *   assert.ok(err instanceof InvalidFrameHeaderError);
+ *   assert.equal(err.message, "invalid frame header <00>: type 0 is reserved");
+ *   return true;
+ * });
+ * ```
+ */
+export class InvalidFrameHeaderError extends CodecError {
+  /** The header bytes (a copy). */
+  readonly header: Uint8Array;
+  /** Why `checkHeader` refused them. */
+  readonly reason: string;
+
+  /**
+   * Create the error; each argument sets the field of the same name.
+   */
+  constructor(header: Uint8Array, reason: string) {
+    super("ERR_INVALID_FRAME_HEADER", `invalid frame header ${showHex(header)}: ${reason}`);
+    this.header = header.slice();
+    this.reason = reason;
+  }
+}
+
+function showHex(bytes: Uint8Array): string {
+  return `<${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ")}>`;
+}

@@ -3,7 +3,8 @@
  *
  * The default is {@link LengthDelimitedCodec} (4-byte big-endian length, 1 MiB
  * max frame); text protocols use {@link LineCodec} (`\n` or `\r\n`) or
- * {@link DelimiterCodec}. {@link FrameDecoder} / {@link FrameEncoder} wrap any
+ * {@link DelimiterCodec}; MQTT-style
+ * framing (a fixed header, then a base-128 length) is {@link VarintLengthCodec}. {@link FrameDecoder} / {@link FrameEncoder} wrap any
  * {@link FrameCodec} as TransformStreams.
  *
  * @module
@@ -17,7 +18,9 @@ export {
   FrameTooLargeError,
   IncompleteFrameError,
   IncompleteHeaderError,
+  InvalidFrameHeaderError,
   InvalidFrameLengthError,
+  MalformedLengthError,
   UnterminatedFrameError,
 } from "./errors.ts";
 export {
@@ -32,6 +35,13 @@ export {
   type DelimiterOptions,
 } from "./delimiter.ts";
 export { LineCodec, type LineOptions } from "./line.ts";
+export {
+  type HeaderCheck,
+  varintLength,
+  VarintLengthCodec,
+  type VarintLengthOptions,
+  writeVarint,
+} from "./varint_length.ts";
 export { FrameDecoder } from "./frame_decoder.ts";
 export { type FrameCodecOrOptions, toFrameCodec } from "./to_frame_codec.ts";
 export { FrameEncoder } from "./frame_encoder.ts";
