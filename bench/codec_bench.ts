@@ -198,7 +198,10 @@ for (const size of [16, 64]) {
   }
   const encodeGroup = `encode ${size} B lines`;
   for (
-    const [name, framing] of [["LengthDelimitedCodec", codec], ["LineCodec", lineCodec]] as const
+    const [name, framing] of [["LengthDelimitedCodec", codec], ["LineCodec", lineCodec]] as [
+      string,
+      FrameCodec,
+    ][]
   ) {
     const target = new Uint8Array(bodies.reduce((n, b) => n + framing.encodedLength(b), 0));
     Deno.bench({
@@ -210,6 +213,20 @@ for (const size of [16, 64]) {
         for (const body of bodies) {
           sink += framing.encodedLength(body); // the writer checks every frame when queuing it
           at += framing.encodeInto(body, target, at);
+        }
+        sink += at;
+      },
+    });
+    if (framing.encodeCheckedInto === undefined) continue;
+    Deno.bench({
+      name:
+        `encode ${size} B: ${name}, encodedLength + encodeCheckedInto (the FrameWriter's calls)`,
+      group: encodeGroup,
+      fn() {
+        let at = 0;
+        for (const body of bodies) {
+          sink += framing.encodedLength(body);
+          at += framing.encodeCheckedInto!(body, target, at);
         }
         sink += at;
       },

@@ -197,6 +197,15 @@ export class DelimiterCodec implements FrameCodec {
     return this.#set.encodeInto(frame, target, offset);
   }
 
+  /**
+   * {@link DelimiterCodec.encodeInto} without its checks, for a frame that
+   * `encodedLength` accepted and that has not changed since: a frame writer
+   * sizes each frame when it queues it, so the frame is scanned once.
+   */
+  encodeCheckedInto(frame: Uint8Array, target: Uint8Array, offset: number): number {
+    return this.#set.writeInto(frame, target, offset);
+  }
+
   /** Encode `frame` into a new buffer: the frame, then the first delimiter. Throws as {@link DelimiterCodec.encodeInto}. */
   encode(frame: Uint8Array): Uint8Array {
     return this.#set.encode(frame);

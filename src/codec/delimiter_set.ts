@@ -10,6 +10,9 @@ import { DelimiterInFrameError, FrameTooLargeError } from "./errors.ts";
 /** The k-th byte before the first byte a scan sees (k >= 1): bytes held from earlier chunks. */
 export type ByteBefore = (k: number) => number;
 
+/** Up to this many bytes, `nextCandidate` loops in JS instead of calling `indexOf` (bench/codec_bench.ts). */
+const SHORT_SCAN = 64;
+
 /**
  * Delimiters compiled for matching, with the rules of one codec. Where a
  * frame ends: at the first byte that completes any delimiter; if several end
@@ -61,8 +64,14 @@ export class DelimiterSet {
    * Native `indexOf` when every delimiter ends with the same byte (lines).
    */
   nextCandidate(bytes: Uint8Array, from: number, to: number): number {
-    if (this.#lastByte >= 0) {
-      const at = bytes.indexOf(this.#lastByte, from);
+    const last = this.#lastByte;
+    if (last >= 0) {
+      // A native call costs more than a short loop: lines to send are often short.
+      if (to - from <= SHORT_SCAN) {
+        for (let i = from; i < to; i++) if (bytes[i] === last) return i;
+        return -1;
+      }
+      const at = bytes.indexOf(last, from);
       return at >= 0 && at < to ? at : -1;
     }
     const endingWith = this.#endingWith;
@@ -151,9 +160,17 @@ export class DelimiterSet {
     if (!(offset >= 0 && offset + total <= target.length)) {
       throw new RangeError(`encodeInto: ${total} bytes do not fit at offset ${offset}`);
     }
+    return this.writeInto(frame, target, offset);
+  }
+
+  /** `encodeInto` without the checks: for a frame `encodedLength` accepted (see `FrameCodec.encodeCheckedInto`). */
+  writeInto(frame: Uint8Array, target: Uint8Array, offset: number): number {
+    const n = frame.length;
     target.set(frame, offset);
-    target.set(this.appended, offset + frame.length);
-    return total;
+    const appended = this.appended;
+    // One or two bytes (a line ending): a loop is cheaper than a second set().
+    for (let i = 0; i < appended.length; i++) target[offset + n + i] = appended[i]!;
+    return n + appended.length;
   }
 
   /** `frame` and the appended delimiter in a new buffer. Checks as {@link DelimiterSet.encodedLength}. */

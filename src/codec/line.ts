@@ -128,6 +128,15 @@ export class LineCodec implements FrameCodec {
     return this.#set.encodeInto(line, target, offset);
   }
 
+  /**
+   * {@link LineCodec.encodeInto} without its checks, for a line that
+   * `encodedLength` accepted and that has not changed since: a frame writer
+   * sizes each frame when it queues it, so the line is scanned once.
+   */
+  encodeCheckedInto(line: Uint8Array, target: Uint8Array, offset: number): number {
+    return this.#set.writeInto(line, target, offset);
+  }
+
   /** Encode `line` into a new buffer: the line, then `lineEnding`. Throws as {@link LineCodec.encodeInto}. */
   encode(line: Uint8Array): Uint8Array {
     return this.#set.encode(line);

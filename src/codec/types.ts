@@ -77,4 +77,12 @@ export interface FrameCodec {
   headerLength?(bodyLength: number): number;
   /** Optional fast path: write the header for a body of `bodyLength` bytes; returns bytes written. */
   encodeHeaderInto?(bodyLength: number, target: Uint8Array, offset: number): number;
+  /**
+   * Optional fast path: {@link FrameCodec.encodeInto} without its checks, for
+   * a frame that `encodedLength` accepted and that has not changed since (a
+   * writer sizes each frame when it queues it and writes it later). Codecs
+   * whose checks scan the frame, as delimiter framing does, offer it so that
+   * each frame is scanned once. The caller ensures `target` has room.
+   */
+  encodeCheckedInto?(frame: Uint8Array, target: Uint8Array, offset: number): number;
 }

@@ -16,11 +16,16 @@ import { DrainTimeoutError } from "./errors.ts";
 
 /** A message body that fits one fragment, queued to be written with its header in place. */
 class SingleFragment {
-  constructor(
-    readonly body: Uint8Array,
-    readonly meta: FragmentMeta,
-    readonly headerLen: number,
-  ) {}
+  readonly body: Uint8Array;
+  readonly meta: FragmentMeta;
+  readonly headerLen: number;
+
+  // Fields, not parameter properties: Node.js strips types only.
+  constructor(body: Uint8Array, meta: FragmentMeta, headerLen: number) {
+    this.body = body;
+    this.meta = meta;
+    this.headerLen = headerLen;
+  }
 }
 
 /** Slabs message bodies are encoded into when fragmenting; a larger body gets a slab of its own. */
@@ -406,7 +411,10 @@ export class FrameWriter {
       const entry = entries[i]!;
       const size = sizes[i]!;
       if (entry instanceof Uint8Array) {
-        offset += codec.encodeInto(entry, chunk, offset);
+        // Sized (and so checked) by #frameSize when it was queued.
+        offset += codec.encodeCheckedInto
+          ? codec.encodeCheckedInto(entry, chunk, offset)
+          : codec.encodeInto(entry, chunk, offset);
       } else if (entry instanceof SingleFragment) {
         offset += codec.encodeHeaderInto!(size, chunk, offset);
         fragmenter!.writeHeader(entry.meta, entry.body, entry.headerLen, chunk, offset);

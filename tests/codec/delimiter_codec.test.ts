@@ -6,6 +6,7 @@ import {
   DelimiterCodec,
   DelimiterInFrameError,
   FrameTooLargeError,
+  LineCodec,
   UnterminatedFrameError,
 } from "../../src/codec/mod.ts";
 import { ascii, bytes, chunksOf, concat, cut, decodeAll } from "./_helpers.ts";
@@ -358,5 +359,33 @@ test("property: whatever encode accepts decodes back to the same frames", () => 
       },
     ),
     { numRuns: 500 },
+  );
+});
+
+test("encodeCheckedInto (the writer's second step) writes what encodeInto does, for any frame encodedLength accepts", () => {
+  const codecs = [
+    new LineCodec(),
+    new LineCodec({ lineEnding: "\n" }),
+    new DelimiterCodec({ delimiter: ["\r\n.\r\n", ";"] }),
+  ];
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...codecs),
+      fc.uint8Array({ maxLength: 200 }).map((b) => b.map((x) => [10, 13, 46, 59, 97][x % 5]!)),
+      fc.nat(8),
+      (codec, frame, offset) => {
+        let size: number;
+        try {
+          size = codec.encodedLength(frame);
+        } catch {
+          return; // a frame it refuses is never handed to encodeCheckedInto
+        }
+        const checked = new Uint8Array(offset + size);
+        const plain = new Uint8Array(offset + size);
+        assert.equal(codec.encodeCheckedInto(frame, checked, offset), size);
+        assert.equal(codec.encodeInto(frame, plain, offset), size);
+        assert.deepEqual(checked, plain);
+      },
+    ),
   );
 });
