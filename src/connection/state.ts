@@ -50,12 +50,20 @@ const ALLOWED = Object.fromEntries(
 
 /** A transition the table does not allow: a bug in the connection, never the peer's doing. */
 export class ConnectionStateError extends Error {
+  /** The phase the connection was in. */
+  readonly from: ConnectionPhase;
+  /** The phase asked for. */
+  readonly to: ConnectionPhase;
+
   /**
    * @param from the phase the connection was in
    * @param to the phase asked for
    */
-  constructor(readonly from: ConnectionPhase, readonly to: ConnectionPhase) {
+  constructor(from: ConnectionPhase, to: ConnectionPhase) {
+    // Fields, not parameter properties: Node.js strips types only.
     super(`connection state: ${from} → ${to} is not a transition`);
+    this.from = from;
+    this.to = to;
     this.name = "ConnectionStateError";
   }
 }

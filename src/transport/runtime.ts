@@ -10,7 +10,8 @@ export type { Transport };
 
 /**
  * The TCP {@link Transport} for the current runtime: `denoTransport` on Deno,
- * `bunTransport` on Bun. The other runtime's module is never loaded.
+ * `bunTransport` on Bun, `nodeTransport` on Node.js. The other runtimes'
+ * modules are never loaded.
  *
  * @throws {UnsupportedRuntimeError} (as a rejection) on any other runtime
  * @example
@@ -24,8 +25,18 @@ export type { Transport };
  * ```
  */
 export async function runtimeTransport(): Promise<Transport> {
-  // Bun defines no `Deno` global and Deno no `Bun` global, so order is moot.
+  // Bun defines no `Deno` global and Deno no `Bun` global, so their order is
+  // moot; both also define `process.versions.node`, so Node.js comes last.
   if ("Deno" in globalThis) return (await import("./deno.ts")).denoTransport;
   if ("Bun" in globalThis) return (await import("./bun.ts")).bunTransport;
-  throw new UnsupportedRuntimeError("no TCP transport for this runtime (need Deno or Bun)");
+  if (isNode()) return (await import("./node.ts")).nodeTransport;
+  throw new UnsupportedRuntimeError(
+    "no TCP transport for this runtime (need Deno, Bun or Node.js)",
+  );
+}
+
+/** Whether this is Node.js (checked after Deno and Bun, which mimic it). */
+function isNode(): boolean {
+  const process = (globalThis as { process?: { versions?: { node?: unknown } } }).process;
+  return typeof process?.versions?.node === "string";
 }

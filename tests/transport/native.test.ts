@@ -1,6 +1,7 @@
 /**
  * Conformance of the running runtime's TCP transport: `deno test` covers
- * src/transport/deno.ts, `bun test` covers src/transport/bun.ts.
+ * src/transport/deno.ts, `bun test` src/transport/bun.ts and Node's test
+ * runner src/transport/node.ts.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,7 +11,12 @@ import { conformance } from "./_conformance.ts";
 import { accept, acceptUntilData, pattern, writeAndClose } from "./_util.ts";
 
 const transport = await runtimeTransport();
-const runtime = "Deno" in globalThis ? "deno" : "bun";
+const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+const modules = {
+  deno: async () => (await import("../../src/transport/deno.ts")).denoTransport,
+  bun: async () => (await import("../../src/transport/bun.ts")).bunTransport,
+  node: async () => (await import("../../src/transport/node.ts")).nodeTransport,
+};
 
 conformance(`${runtime} tcp`, transport, {
   addrTransport: "tcp",
@@ -19,10 +25,7 @@ conformance(`${runtime} tcp`, transport, {
 });
 
 test(`${runtime} tcp: runtimeTransport() picks this runtime's module`, async () => {
-  const expected = runtime === "deno"
-    ? (await import("../../src/transport/deno.ts")).denoTransport
-    : (await import("../../src/transport/bun.ts")).bunTransport;
-  assert.equal(transport, expected);
+  assert.equal(transport, await modules[runtime]());
 });
 
 test(`${runtime} tcp: a peer that resets before accept does not stop the accept loop`, async () => {
