@@ -36,8 +36,20 @@ export async function runExampleServer<S>(
   }
   const extra: ExtraOptions = {};
   for (const name of Object.keys(extraDefaults)) extra[name] = String(values[name]);
-  const server = createServer(extra);
-  const addr = await server.listen({ hostname: String(values.hostname), port });
+  await serveUntilSignal(createServer(extra), String(values.hostname), port);
+}
+
+/**
+ * Listen on `hostname:port`, print `listening on HOST:PORT`, and on
+ * SIGINT/SIGTERM shut down gracefully (5 s) and exit 0; for an example that
+ * parses its own command line.
+ */
+export async function serveUntilSignal<S>(
+  server: WireframeServer<S>,
+  hostname: string,
+  port: number,
+): Promise<void> {
+  const addr = await server.listen({ hostname, port });
   process.stdout.write(`listening on ${addr.hostname}:${addr.port}\n`);
   const stop = async () => {
     await server.shutdown({ timeoutMs: 5_000 });
