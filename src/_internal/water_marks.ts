@@ -28,6 +28,7 @@ export class WaterMarks {
   #bytes = 0;
   #above = false;
   #onDrained: () => void = () => {};
+  #watcher: ((above: boolean) => void) | undefined;
 
   /** @param marks `low` ≤ `high`, both bytes (validated by the caller) */
   constructor(marks: { readonly highWaterMark: number; readonly lowWaterMark: number }) {
@@ -50,10 +51,22 @@ export class WaterMarks {
     this.#onDrained = wake;
   }
 
+  /**
+   * Register an observer of crossings (tracing's back-pressure events),
+   * called synchronously with `true` on reaching the high mark and `false`
+   * on falling back to the low one.
+   */
+  watch(watcher: (above: boolean) => void): void {
+    this.#watcher = watcher;
+  }
+
   /** Count `n` more bytes. */
   add(n: number): void {
     this.#bytes += n;
-    if (this.#bytes >= this.high) this.#above = true;
+    if (!this.#above && this.#bytes >= this.high) {
+      this.#above = true;
+      this.#watcher?.(true);
+    }
   }
 
   /** Count `n` bytes less (written, or discarded). */
@@ -61,6 +74,7 @@ export class WaterMarks {
     this.#bytes -= n;
     if (this.#above && this.#bytes <= this.low) {
       this.#above = false;
+      this.#watcher?.(false);
       this.#onDrained();
     }
   }

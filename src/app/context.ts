@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { INVALID_SPAN_CONTEXT, type Span, trace } from "@opentelemetry/api";
 import type { PushHandle } from "../push/push_handle.ts";
 import type { NetAddr } from "../transport/types.ts";
 import type { Envelope } from "../codec/envelope.ts";
@@ -30,6 +31,13 @@ export interface ConnectionInfo {
   readonly signal: AbortSignal;
   /** Pushes frames to this connection from anywhere (see {@link PushHandle}). */
   readonly push: PushHandle;
+  /**
+   * The OpenTelemetry span of what runs now: the request's span in a handler
+   * or middleware, else the connection's. Start child spans under it
+   * (`trace.setSpan(context.active(), ctx.span)`); without an SDK it is a
+   * non-recording span and costs nothing (see docs/guides/observability.md).
+   */
+  readonly span: Span;
   /**
    * Read app data registered with `WireframeApp.appData()`.
    * @throws {MissingAppDataError} if the key was never registered
@@ -104,7 +112,11 @@ export interface ConnectionContextInit {
   readonly timers?: ContextTimers | undefined;
   /** What `close()` does: the connection's graceful close (default: nothing). */
   readonly close?: (() => void) | undefined;
+  /** Where `span` comes from: the connection's telemetry (default: a non-recording span). */
+  readonly spans?: { readonly currentSpan: Span } | undefined;
 }
+
+const NO_SPANS = Object.freeze({ currentSpan: trace.wrapSpanContext(INVALID_SPAN_CONTEXT) });
 
 /** What a context tells its connection's timers (internal). */
 export interface ContextTimers {
@@ -129,6 +141,7 @@ export class ConnectionContext<S> implements Context<S> {
   readonly #phases: PhaseSpec | undefined;
   readonly #timers: ContextTimers | undefined;
   readonly #close: (() => void) | undefined;
+  readonly #spans: { readonly currentSpan: Span };
   #phase: string;
 
   constructor(init: ConnectionContextInit) {
@@ -143,6 +156,11 @@ export class ConnectionContext<S> implements Context<S> {
     this.#phase = init.phases?.initial ?? "ready";
     this.#timers = init.timers;
     this.#close = init.close;
+    this.#spans = init.spans ?? NO_SPANS;
+  }
+
+  get span(): Span {
+    return this.#spans.currentSpan;
   }
 
   close(): void {

@@ -21,6 +21,8 @@ import { LoopBudget } from "../_internal/fairness.ts";
 import { GONE, type Gone, Interrupter } from "../_internal/interrupter.ts";
 import { WaterMarks } from "../_internal/water_marks.ts";
 import { createFragmenter } from "../wire/fragmentation_spec.ts";
+import type { ConnectionTelemetry } from "../observe/telemetry.ts";
+import { ATTR, EVENT } from "../observe/telemetry_names.ts";
 import { FrameWriter } from "../wire/frame_writer.ts";
 import { InboundMessages } from "../wire/inbound_messages.ts";
 import { OutboundActor } from "./actor.ts";
@@ -58,6 +60,8 @@ export class ConnectionTask<S> {
   /** Resolves when the connection has ended and teardown has run; never rejects. */
   readonly done: Promise<void>;
   readonly connectionId: number;
+  /** The connection's span and events (a no-op unless an OpenTelemetry SDK records). */
+  readonly telemetry: ConnectionTelemetry;
   readonly #conn: Connection;
   readonly #config: ConnectionConfig<S>;
   readonly #state = new ConnectionState();
@@ -86,9 +90,17 @@ export class ConnectionTask<S> {
     this.connectionId = connectionId;
     this.#conn = conn;
     this.#config = config;
+    this.telemetry = config.telemetry.connection({
+      connectionId,
+      remoteAddr: conn.remoteAddr,
+      localAddr: conn.localAddr,
+    });
     this.#deadline = new CloseDeadline(() => conn.close());
     // Queued pushes and the writer's bytes, under one pair of water marks.
     const marks = new WaterMarks(spec.outbound);
+    if (this.telemetry.recording) {
+      marks.watch((above) => this.telemetry.backPressure(above, marks.bytes));
+    }
     this.#out = new FrameWriter({
       writer: conn.writable.getWriter(),
       codec: spec.codec,
@@ -98,6 +110,7 @@ export class ConnectionTask<S> {
       drainTimeoutMs: spec.outbound.drainTimeoutMs,
       transport: conn,
       connectionId,
+      counters: config.counters,
     });
     this.#timeouts = new InboundTimeouts({
       timeouts: spec.timeouts,
@@ -113,7 +126,9 @@ export class ConnectionTask<S> {
       deadLetters: config.deadLetters,
       logger: spec.logger,
       marks,
+      telemetry: this.telemetry,
     });
+    this.telemetry.track(() => ({ high: queues.high.size, low: queues.low.size }));
     this.#hooks = new ProtocolHooks(
       config,
       new ConnectionContext<S>({
@@ -127,11 +142,13 @@ export class ConnectionTask<S> {
         phases: spec.phases,
         timers: {
           phaseEntered: (name) => {
+            this.telemetry.event(EVENT.phaseChanged, { [ATTR.phase]: name });
             if (name !== spec.phases?.initial) this.#timeouts.handshakeDone();
           },
           setIdle: (ms) => this.#timeouts.setIdle(ms),
         },
         close: () => this.#closeRequested(),
+        spans: this.telemetry,
       }),
     );
     this.#actor = new OutboundActor({
@@ -181,6 +198,7 @@ export class ConnectionTask<S> {
 
   /** `ctx.close()`: `drain()`, except that a close asked for by setup still sends the greeting. */
   #closeRequested(): void {
+    this.telemetry.closing("closed-by-app");
     if (this.#state.phase === "opening") this.#state.to("draining");
     else this.drain();
   }
@@ -195,7 +213,11 @@ export class ConnectionTask<S> {
       const leftover = spec.preamble
         ? await runPreamble(reader, this.#out, spec.preamble, this.#hooks)
         : new Uint8Array(0);
-      if (leftover === undefined) return void await this.#discardUntilEof(reader);
+      if (spec.preamble) this.telemetry.preamble(leftover === undefined ? "failed" : "accepted");
+      if (leftover === undefined) {
+        this.telemetry.failed("preamble", undefined);
+        return void await this.#discardUntilEof(reader);
+      }
       const protocolSetup = this.#hooks.protocolSetup();
       if (protocolSetup && await this.#interrupter.wrap(protocolSetup) === GONE) return;
       const setup = this.#hooks.appSetup();
@@ -220,7 +242,10 @@ export class ConnectionTask<S> {
       // A writer that failed by itself (a drain timeout) closed the transport:
       // report its reason, not the "connection closed" the reads then got.
       const error = this.#out.failure ?? caught;
-      if (error !== this.#reported) this.#hooks.connectionFailed(error, setupDone);
+      if (error !== this.#reported) {
+        this.#hooks.connectionFailed(error, setupDone);
+        this.telemetry.failed(classifyFault(error, setupDone), error);
+      }
       // The peer broke the framing or the envelope: the protocol may answer before the close.
       if (
         classifyFault(error, setupDone) === "protocol" && !(error instanceof PhaseViolationError)
@@ -246,6 +271,7 @@ export class ConnectionTask<S> {
       if (setupDone) await this.#hooks.teardown(this.#forced.promise);
       this.#state.to("closed");
       this.#conn.close();
+      this.telemetry.end();
     }
   }
 
@@ -303,6 +329,8 @@ export class ConnectionTask<S> {
       }
       const bytesRead = chunk.length;
       chunk = undefined;
+      this.#config.counters.bytesReceived += bytesRead;
+      this.#config.counters.framesReceived += frames.length;
       this.#timeouts.afterRead(frames.length, inbound.holdsPartialFrame);
       // Frames decoded before a codec error are still served, then the error closes.
       for (let i = 0; i < frames.length && !state.isClosing; i++) {
@@ -347,18 +375,23 @@ export class ConnectionTask<S> {
     const { router, counters } = this.#config;
     let routed: Response | Promise<Response> | undefined;
     this.#conversation.beginCommand();
+    const trace = this.telemetry.requestStarted(request.id, request.correlationId);
     try {
-      routed = router.route(request, this.#hooks.ctx);
+      // With a request span, the handler runs with it as the active context.
+      routed = trace?.span
+        ? this.telemetry.within(trace, () => router.route(request, this.#hooks.ctx))
+        : router.route(request, this.#hooks.ctx);
     } catch (error) {
       counters.requests++;
-      return this.#awaitCommand(this.#exchanges.fault(error, request));
+      return this.#awaitCommand(this.#exchanges.fault(error, request, trace));
     }
     if (routed === undefined) { // no route: counted by the router's listener
+      trace?.unrouted();
       this.#conversation.endCommand();
       return undefined;
     }
     counters.requests++;
-    return this.#awaitCommand(this.#exchanges.run(routed, request));
+    return this.#awaitCommand(this.#exchanges.run(routed, request, trace));
   }
 
   /**
@@ -397,6 +430,11 @@ export class ConnectionTask<S> {
     this.#state.fail(error);
     // Counted and logged now, when it is decided, not once the close has lingered out.
     this.#hooks.connectionFailed(error, true);
+    this.telemetry.event(EVENT.timeoutFired, {
+      [ATTR.timeoutReason]: reason,
+      [ATTR.timeoutMs]: timeoutMs,
+    });
+    this.telemetry.failed("timeout", error);
     this.#reported = error;
     if (phase === "opening" || this.#inFlight) return this.drain();
     this.#inFlight = this.#exchanges.farewell(error).then(() => this.#commandEnded());
@@ -414,6 +452,7 @@ export class ConnectionTask<S> {
     counters.malformedFrames++;
     this.#consecutiveMalformed++;
     const { policy, maxConsecutive } = spec.malformed;
+    this.telemetry.event(EVENT.frameRejected, { [ATTR.rejectReason]: "malformed" });
     if (policy === "close" || this.#consecutiveMalformed >= maxConsecutive) throw error;
     spec.logger.debug("dropped a malformed frame", { connectionId: this.connectionId, error });
   }

@@ -7,6 +7,7 @@
 import type { AppSpec } from "../app/app_spec.ts";
 import { createRouter, type Router } from "../app/router.ts";
 import type { Counters } from "../observe/stats.ts";
+import { ServerTelemetry } from "../observe/telemetry.ts";
 import { DeadLetterSink } from "../push/dead_letter.ts";
 
 /** The server's setup, shared by all its connections. */
@@ -19,10 +20,16 @@ export interface ConnectionConfig<S> {
   readonly counters: Counters;
   /** Where dropped and discarded pushes go, if the app has a dead-letter queue. */
   readonly deadLetters: DeadLetterSink | undefined;
+  /** The server's tracer and meter. */
+  readonly telemetry: ServerTelemetry;
 }
 
 /** Build the config of a server's connections; frames with no route are counted here. */
-export function connectionConfig<S>(spec: AppSpec<S>, counters: Counters): ConnectionConfig<S> {
+export function connectionConfig<S>(
+  spec: AppSpec<S>,
+  counters: Counters,
+  telemetry: ServerTelemetry = new ServerTelemetry(counters),
+): ConnectionConfig<S> {
   const router = createRouter(spec, (request, ctx) => {
     counters.unroutedFrames++;
     spec.logger.debug("dropped a frame with no route", {
@@ -32,5 +39,5 @@ export function connectionConfig<S>(spec: AppSpec<S>, counters: Counters): Conne
   });
   const deadLetters = spec.deadLetterStream &&
     new DeadLetterSink(spec.deadLetterStream, spec.logger);
-  return Object.freeze({ spec, router, counters, deadLetters });
+  return Object.freeze({ spec, router, counters, deadLetters, telemetry });
 }

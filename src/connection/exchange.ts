@@ -7,6 +7,7 @@
  * @module
  */
 import type { Envelope } from "../codec/envelope.ts";
+import type { RequestTrace } from "../observe/telemetry.ts";
 import { type HandlerResult, Response, type ResponseFrame } from "../response.ts";
 import { GONE, type Gone } from "../_internal/interrupter.ts";
 import { PhaseViolationError } from "../app/phases.ts";
@@ -55,6 +56,8 @@ export class Exchanges<S> {
   readonly #actor: OutboundActor;
   readonly #hooks: ProtocolHooks<S>;
   readonly #interruptible: Interruptible;
+  /** The trace of the exchange running, if it is traced or timed (one at a time). */
+  #trace: RequestTrace | undefined;
 
   constructor(options: ExchangesOptions<S>) {
     this.#actor = options.actor;
@@ -67,7 +70,12 @@ export class Exchanges<S> {
    * only when it has to wait; rejects only with an I/O fault, which ends the
    * connection.
    */
-  run(routed: Response | Promise<Response>, request: Envelope): Promise<void> | undefined {
+  run(
+    routed: Response | Promise<Response>,
+    request: Envelope,
+    trace?: RequestTrace,
+  ): Promise<void> | undefined {
+    this.#trace = trace;
     if (routed instanceof Promise) return this.#runAsync(routed, request);
     const sending = this.#send(routed, request);
     return sending ? sending.then(() => this.#endCommand()) : this.#endCommand();
@@ -115,7 +123,8 @@ export class Exchanges<S> {
   }
 
   /** A handler or middleware threw before producing a response. */
-  fault(error: unknown, request: Envelope): Promise<void> | undefined {
+  fault(error: unknown, request: Envelope, trace?: RequestTrace): Promise<void> | undefined {
+    this.#trace = trace;
     if (error instanceof PhaseViolationError) return this.#refuse(error, request);
     this.#requestFault(error, request);
     return this.#endCommand();
@@ -127,6 +136,10 @@ export class Exchanges<S> {
    * connection. No command ran, so no `onCommandEnd`.
    */
   async #refuse(violation: PhaseViolationError, request: Envelope): Promise<void> {
+    const trace = this.#trace;
+    this.#trace = undefined;
+    trace?.fail(violation, "refused");
+    trace?.end();
     const answer = this.#hooks.phaseViolation(violation, request);
     if (answer !== undefined) {
       const result = await this.#interruptible(answer);
@@ -147,12 +160,24 @@ export class Exchanges<S> {
     }
     // A request abandoned because the connection went away still ends its command,
     // as a stream cut short does: onCommandEnd runs exactly once per request.
-    if (response === GONE) return void await this.#endCommand();
+    if (response === GONE) {
+      this.#trace?.cancel();
+      return void await this.#endCommand();
+    }
     await this.#send(response, request);
     await this.#endCommand();
   }
 
   #send(response: Response, request: Envelope): Promise<void> | undefined {
+    this.#trace?.response(
+      response.source !== undefined
+        ? "stream"
+        : response.frames.length === 0
+        ? "empty"
+        : response.frames.length === 1
+        ? "single"
+        : "vec",
+    );
     if (response.source !== undefined) {
       return this.#pipeStream(response.source as AsyncIterable<ResponseFrame>, request);
     }
@@ -192,7 +217,7 @@ export class Exchanges<S> {
           this.#requestFault(error, request);
           return;
         }
-        if (step === GONE) return;
+        if (step === GONE) return void this.#trace?.cancel();
         if (step.done) {
           exhausted = true;
           await this.#terminate(request);
@@ -222,6 +247,7 @@ export class Exchanges<S> {
    * sent (a request fault, already reported), or undefined if it went out.
    */
   #queue(frame: ResponseFrame, request: Envelope): Promise<void> | Failed | undefined {
+    this.#trace?.frame(frame instanceof Uint8Array ? frame.byteLength : frame.payload.byteLength);
     try {
       return this.#actor.offerResponse(envelopeOf(frame, request));
     } catch (error) {
@@ -243,11 +269,29 @@ export class Exchanges<S> {
 
   /** A fault of this request: I/O faults end the connection; others go to the hooks. */
   #requestFault(error: unknown, request: Envelope): void {
-    if (isIoFault(error)) throw error;
+    const trace = this.#trace;
+    trace?.fail(error);
+    if (isIoFault(error)) {
+      this.#trace = undefined;
+      trace?.end();
+      throw error;
+    }
     this.#hooks.requestFailed(error, request);
   }
 
   #endCommand(): Promise<void> | undefined {
-    return this.#hooks.commandEnd();
+    const trace = this.#trace;
+    if (trace === undefined) return this.#hooks.commandEnd();
+    this.#trace = undefined;
+    const ended = this.#hooks.commandEnd();
+    if (ended === undefined) {
+      trace.commandEnd();
+      trace.end();
+      return undefined;
+    }
+    return ended.then(() => {
+      trace.commandEnd();
+      trace.end();
+    });
   }
 }

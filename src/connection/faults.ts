@@ -11,7 +11,7 @@ import { CodecError } from "../codec/errors.ts";
 import { EnvelopeError } from "../codec/envelope.ts";
 import { WireframeError } from "../error.ts";
 import { FragmentError } from "../fragment/errors.ts";
-import type { Counters, ServerStats } from "../observe/stats.ts";
+import type { CounterName, Counters } from "../observe/stats.ts";
 import { TransportError } from "../transport/errors.ts";
 import { DrainTimeoutError } from "../wire/errors.ts";
 
@@ -55,7 +55,7 @@ export function classifyFault(error: unknown, setupDone: boolean): Fault {
   return setupDone ? "internal" : "hook";
 }
 
-const COUNTED: Record<Fault, readonly (keyof ServerStats)[]> = {
+const COUNTED: Record<Fault, readonly CounterName[]> = {
   transport: ["connectionErrors"],
   protocol: ["connectionErrors", "protocolViolations"],
   preamble: ["preambleFailures", "protocolViolations"],

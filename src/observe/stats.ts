@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { CloseReason } from "./telemetry_names.ts";
 
 /** A snapshot of a server's counters (see `WireframeServer.stats()`). */
 export interface ServerStats {
@@ -47,10 +48,39 @@ export interface ServerStats {
    * `WireframeApp.outbound()`). Also in `connectionErrors`.
    */
   readonly slowConsumers: number;
+  /** Connections that ended (teardown ran), whatever the reason; see `closeReasons`. */
+  readonly connectionsClosed: number;
+  /** Connections that ended, by why (the `wireframe.close.reason` of their span). */
+  readonly closeReasons: Readonly<Record<CloseReason, number>>;
+  /** Bytes read from peers (preambles included). */
+  readonly bytesReceived: number;
+  /** Bytes written to peers (framed, preamble replies included). */
+  readonly bytesSent: number;
+  /** Frames decoded from peers (fragments once re-assembled count once). */
+  readonly framesReceived: number;
+  /** Frames written to peers (each fragment counts). */
+  readonly framesSent: number;
+  /** Frames the codec rejected as longer than its maximum (each closed its connection). */
+  readonly framesTooLarge: number;
+  /** Pushes by outcome: queued, dropped because a queue was full, refused by the rate limit. */
+  readonly pushes: Readonly<{ queued: number; dropped: number; "rate-limited": number }>;
+  /** Pushes offered to the dead-letter queue, by reason. */
+  readonly deadLetters: Readonly<{ full: number; "connection-closed": number }>;
 }
 
+/** The names of the plain number counters of {@link ServerStats}. */
+export type CounterName = {
+  [K in keyof ServerStats]: ServerStats[K] extends number ? K : never;
+}[keyof ServerStats];
+
 /** Mutable counters behind {@link ServerStats}. */
-export type Counters = { -readonly [K in keyof ServerStats]: ServerStats[K] };
+export type Counters =
+  & { -readonly [K in CounterName]: number }
+  & {
+    closeReasons: Record<CloseReason, number>;
+    pushes: { queued: number; dropped: number; "rate-limited": number };
+    deadLetters: { full: number; "connection-closed": number };
+  };
 
 /** Fresh zeroed counters. */
 export function newCounters(): Counters {
@@ -67,5 +97,35 @@ export function newCounters(): Counters {
     preambleFailures: 0,
     timeouts: 0,
     slowConsumers: 0,
+    connectionsClosed: 0,
+    closeReasons: {
+      "peer-closed": 0,
+      reset: 0,
+      "protocol-violation": 0,
+      "preamble-failed": 0,
+      timeout: 0,
+      "slow-consumer": 0,
+      "shutdown-drained": 0,
+      "shutdown-forced": 0,
+      "closed-by-app": 0,
+      "internal-error": 0,
+    },
+    bytesReceived: 0,
+    bytesSent: 0,
+    framesReceived: 0,
+    framesSent: 0,
+    framesTooLarge: 0,
+    pushes: { queued: 0, dropped: 0, "rate-limited": 0 },
+    deadLetters: { full: 0, "connection-closed": 0 },
+  };
+}
+
+/** A snapshot of `counters` that later counting does not change. */
+export function snapshotCounters(counters: Counters): ServerStats {
+  return {
+    ...counters,
+    closeReasons: { ...counters.closeReasons },
+    pushes: { ...counters.pushes },
+    deadLetters: { ...counters.deadLetters },
   };
 }

@@ -7,6 +7,7 @@
  */
 import type { Envelope } from "../codec/envelope.ts";
 import type { Logger } from "../observe/logger.ts";
+import type { PushTelemetry } from "../observe/telemetry.ts";
 import type { WaterMarks } from "../_internal/water_marks.ts";
 import { BoundedQueue } from "./bounded_queue.ts";
 import type { DeadLetterSink } from "./dead_letter.ts";
@@ -35,6 +36,8 @@ export interface PushQueuesOptions {
    * frame capacities bound the queues.
    */
   readonly marks?: WaterMarks | undefined;
+  /** Told of every push queued, dropped, rate-limited or dead-lettered (counts and span events). */
+  readonly telemetry?: PushTelemetry | undefined;
 }
 
 /** A `push()` granted a slot in its queue, waiting for the outbound bytes to drain. */
@@ -61,6 +64,7 @@ export class PushQueues implements PushTarget {
   readonly #deadLetters: DeadLetterSink | undefined;
   readonly #logger: Logger;
   readonly #marks: WaterMarks | undefined;
+  readonly #telemetry: PushTelemetry | undefined;
   /** `push()`es waiting for the outbound bytes to fall to the low mark, oldest first. */
   #bytesWaiters: BytesWaiter[] = [];
   #markClosed!: () => void;
@@ -75,6 +79,7 @@ export class PushQueues implements PushTarget {
     this.#deadLetters = options.deadLetters;
     this.#logger = options.logger;
     this.#marks = options.marks;
+    this.#telemetry = options.telemetry;
     // Admitted a microtask later, never inside the writer's or the actor's own loop.
     this.#marks?.onDrained(() => queueMicrotask(() => this.#admitWaiters()));
     this.closed = new Promise((resolve) => (this.#markClosed = resolve));
@@ -107,12 +112,16 @@ export class PushQueues implements PushTarget {
     if (this.#isClosed) return "closed";
     if (this.#bytesFull) return "full";
     const queue = priority === "high" ? this.high : this.low;
-    if (checkRate && this.#rate && !this.#rate.tryTake()) return "rate-limited";
+    if (checkRate && this.#rate && !this.#rate.tryTake()) {
+      this.#telemetry?.pushRateLimited(priority);
+      return "rate-limited";
+    }
     if (!queue.tryPush(frame)) {
       if (checkRate) this.#rate?.giveBack();
       return "full";
     }
     this.#marks?.add(frame.payload.byteLength);
+    this.#telemetry?.pushQueued();
     this.#wakeConsumer();
     return "queued";
   }
@@ -155,6 +164,7 @@ export class PushQueues implements PushTarget {
   #admit(frame: Envelope, queue: BoundedQueue<Envelope>): void {
     queue.pushGranted(frame);
     this.#marks?.add(frame.payload.byteLength);
+    this.#telemetry?.pushQueued();
     this.#wakeConsumer();
   }
 
@@ -213,13 +223,16 @@ export class PushQueues implements PushTarget {
   }
 
   deadLetter(frame: Envelope, priority: PushPriority, warn: boolean): void {
+    this.#telemetry?.pushDropped(priority);
     if (warn) {
       this.#logger.warn("push queue full: frame dropped", {
         connectionId: this.connectionId,
         priority,
       });
     }
-    this.#deadLetters?.offer({ connectionId: this.connectionId, priority, frame, reason: "full" });
+    if (this.#deadLetters === undefined) return;
+    this.#telemetry?.pushDeadLettered(priority, "full");
+    this.#deadLetters.offer({ connectionId: this.connectionId, priority, frame, reason: "full" });
   }
 
   /** Refuse new pushes (they fail with `closed`); what is queued stays for the consumer. */
@@ -245,6 +258,7 @@ export class PushQueues implements PushTarget {
       for (const frame of queue.drain()) {
         discarded++;
         this.#marks?.remove(frame.payload.byteLength);
+        if (this.#deadLetters) this.#telemetry?.pushDeadLettered(priority, "connection-closed");
         this.#deadLetters?.offer({
           connectionId: this.connectionId,
           priority,

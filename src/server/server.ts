@@ -12,7 +12,8 @@ import { ConnectionTask, FORCED_LINGER_MS } from "../connection/connection.ts";
 import { type ConnectionConfig, connectionConfig } from "../connection/connection_config.ts";
 import { countFault } from "../connection/faults.ts";
 import { WireframeBaseError } from "../error.ts";
-import { newCounters, type ServerStats } from "../observe/stats.ts";
+import { newCounters, type ServerStats, snapshotCounters } from "../observe/stats.ts";
+import { ServerTelemetry, type TelemetryOptions } from "../observe/telemetry.ts";
 import { runtimeTransport } from "../transport/runtime.ts";
 import type { Connection, Listener, NetAddr, Transport } from "../transport/types.ts";
 
@@ -24,6 +25,12 @@ export interface ServerOptions {
   shutdownTimeoutMs?: number;
   /** Transport to listen on; default: the running runtime's TCP transport. */
   transport?: Transport;
+  /**
+   * Where spans and metrics go (see docs/guides/observability.md). Default:
+   * the providers registered with `@opentelemetry/api` when `listen()` runs
+   * (by an SDK, or by Deno's `OTEL_DENO=true`); none registered costs nothing.
+   */
+  telemetry?: TelemetryOptions;
 }
 
 /** Where to listen. */
@@ -61,6 +68,16 @@ const optionsSchema = z.strictObject({
       error: "must be a Transport",
     },
   ).optional(),
+  telemetry: z.strictObject({
+    tracerProvider: z.custom<NonNullable<TelemetryOptions["tracerProvider"]>>(
+      (value) => typeof (value as { getTracer?: unknown })?.getTracer === "function",
+      { error: "must be a TracerProvider" },
+    ).optional(),
+    meterProvider: z.custom<NonNullable<TelemetryOptions["meterProvider"]>>(
+      (value) => typeof (value as { getMeter?: unknown })?.getMeter === "function",
+      { error: "must be a MeterProvider" },
+    ).optional(),
+  }).optional(),
 });
 
 const serveSchema = z.strictObject({
@@ -163,9 +180,12 @@ export class WireframeServer<S = undefined> {
     return this.#listener.addr;
   }
 
-  /** A snapshot of the server's counters. */
+  /**
+   * A snapshot of the server's counters: the same numbers its metrics report
+   * (see docs/guides/observability.md).
+   */
   stats(): ServerStats {
-    return { ...this.#counters };
+    return snapshotCounters(this.#counters);
   }
 
   /**
@@ -195,7 +215,8 @@ export class WireframeServer<S = undefined> {
   }
 
   async #accept(listener: Listener, spec: AppSpec<S>): Promise<void> {
-    const config = connectionConfig(spec, this.#counters);
+    const telemetry = new ServerTelemetry(this.#counters, this.#options.telemetry);
+    const config = connectionConfig(spec, this.#counters, telemetry);
     while (!this.#stopping) {
       try {
         for await (const conn of listener) this.#admit(conn, config);
@@ -239,7 +260,10 @@ export class WireframeServer<S = undefined> {
     await this.#listener?.close();
     await this.#acceptLoop;
     const tasks = [...this.#tasks];
-    for (const task of tasks) task.drain();
+    for (const task of tasks) {
+      task.telemetry.closing("shutdown-drained");
+      task.drain();
+    }
     const all = Promise.all(tasks.map((task) => task.done));
     // The forced close (cut at a frame boundary, FIN, a short wait for the
     // peer's EOF) is part of the grace period, so shutdown ends within it.
@@ -249,7 +273,10 @@ export class WireframeServer<S = undefined> {
       resolve,
     ) => (timer = setTimeout(resolve, timeoutMs - forcedLingerMs, "timeout")));
     if (await Promise.race([all, deadline]) === "timeout") {
-      for (const task of tasks) task.forceClose(forcedLingerMs);
+      for (const task of tasks) {
+        task.telemetry.closing("shutdown-forced");
+        task.forceClose(forcedLingerMs);
+      }
     }
     clearTimeout(timer);
     await all;

@@ -66,6 +66,8 @@ export interface FrameWriterOptions {
   readonly transport?: { close(): void } | undefined;
   /** The connection's id, for the {@link DrainTimeoutError}. */
   readonly connectionId?: number | undefined;
+  /** Counts the frames and bytes written (the server's counters), if given. */
+  readonly counters?: { framesSent: number; bytesSent: number } | undefined;
 }
 
 /**
@@ -118,6 +120,7 @@ export class FrameWriter {
   readonly #drainTimeoutMs: number;
   readonly #transport: { close(): void } | undefined;
   readonly #connectionId: number;
+  readonly #counters: { framesSent: number; bytesSent: number } | undefined;
   /** Bytes of the write in flight; 0 when none is. */
   #inFlightBytes = 0;
   /** When the write in flight started (`performance.now()`), with a drain timeout. */
@@ -138,6 +141,7 @@ export class FrameWriter {
     this.#marks = options.marks;
     this.#transport = options.transport;
     this.#connectionId = options.connectionId ?? 0;
+    this.#counters = options.counters;
     this.#drainTimeoutMs = options.transport ? options.drainTimeoutMs ?? 0 : 0;
     // A sink that closes or errors (the connection ended) needs no timer any more.
     if (this.#drainTimeoutMs > 0) writer.closed.then(this.#stopDrainTimer, this.#stopDrainTimer);
@@ -284,6 +288,7 @@ export class FrameWriter {
   async writeRaw(bytes: Uint8Array): Promise<void> {
     await this.flush();
     await this.#writer.write(bytes);
+    if (this.#counters) this.#counters.bytesSent += bytes.length;
   }
 
   /** Resolves once everything queued so far has been written. */
@@ -319,6 +324,7 @@ export class FrameWriter {
     await undefined;
     try {
       while (this.#pending.length > 0 && this.#failure === undefined) {
+        const frames = this.#pending.length;
         const chunk = this.#takePending();
         this.#wakeWaiters();
         this.#inFlightBytes = chunk.length;
@@ -326,6 +332,10 @@ export class FrameWriter {
         await this.#writer.write(chunk);
         this.#inFlightBytes = 0;
         this.#marks?.remove(chunk.length);
+        if (this.#counters) {
+          this.#counters.framesSent += frames;
+          this.#counters.bytesSent += chunk.length;
+        }
       }
     } catch (error) {
       // A batch that could not be encoded (a codec or strategy that broke its
