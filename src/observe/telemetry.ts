@@ -354,7 +354,12 @@ export class ConnectionTelemetry implements PushTelemetry {
    * drain.
    */
   closing(reason: CloseReason): void {
-    if (this.#reason === undefined || reason === "shutdown-forced") this.#reason = reason;
+    const current = this.#reason;
+    if (
+      current === undefined ||
+      (reason === "shutdown-forced" &&
+        (current === "shutdown-drained" || current === "closed-by-app"))
+    ) this.#reason = reason;
   }
 
   /**
