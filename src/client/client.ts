@@ -14,6 +14,7 @@ import { FrameWriter } from "../wire/frame_writer.ts";
 import { LoopBudget } from "../_internal/fairness.ts";
 import { InboundMessages } from "../wire/inbound_messages.ts";
 import {
+  connectionFragmentation,
   createFragmenter,
   type FragmentationSpec,
   fragmentationSpec,
@@ -115,7 +116,7 @@ export class WireframeClient {
     fragmentation: FragmentationSpec | undefined,
   ) {
     this.#conn = conn;
-    this.#fragmentation = fragmentation;
+    this.#fragmentation = connectionFragmentation(fragmentation);
     this.#codec = codec;
     this.#serializer = serializer;
     this.#bufferSize = options.bufferSize;
@@ -128,7 +129,7 @@ export class WireframeClient {
       writer,
       codec,
       serializer,
-      fragmenter: fragmentation && createFragmenter(fragmentation),
+      fragmenter: this.#fragmentation && createFragmenter(this.#fragmentation),
     });
     this.#table = new CorrelationTable();
     this.#pushes = new AsyncQueue(options.bufferSize);

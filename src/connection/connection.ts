@@ -20,7 +20,11 @@ import type { Connection } from "../transport/types.ts";
 import { LoopBudget } from "../_internal/fairness.ts";
 import { GONE, type Gone, Interrupter } from "../_internal/interrupter.ts";
 import { WaterMarks } from "../_internal/water_marks.ts";
-import { createFragmenter } from "../wire/fragmentation_spec.ts";
+import {
+  connectionFragmentation,
+  createFragmenter,
+  type FragmentationSpec,
+} from "../wire/fragmentation_spec.ts";
 import type { ConnectionTelemetry } from "../observe/telemetry.ts";
 import { ATTR, EVENT } from "../observe/telemetry_names.ts";
 import { FrameWriter } from "../wire/frame_writer.ts";
@@ -78,6 +82,8 @@ export class ConnectionTask<S> {
   readonly #interrupter: Interrupter<Gone>;
   /** Where frames go while the command in flight receives them. */
   readonly #conversation = new Conversation();
+  /** The app's fragmentation, with this connection's own strategy if it keeps state. */
+  readonly #fragmentation: FragmentationSpec | undefined;
   /** The command being handled, while it has not finished. */
   #inFlight: Promise<void> | undefined;
   readonly #timeouts: InboundTimeouts;
@@ -96,6 +102,7 @@ export class ConnectionTask<S> {
       localAddr: conn.localAddr,
     });
     this.#deadline = new CloseDeadline(() => conn.close());
+    this.#fragmentation = connectionFragmentation(spec.fragmentation);
     // Queued pushes and the writer's bytes, under one pair of water marks.
     const marks = new WaterMarks(spec.outbound);
     if (this.telemetry.recording) {
@@ -105,7 +112,7 @@ export class ConnectionTask<S> {
       writer: conn.writable.getWriter(),
       codec: spec.codec,
       serializer: spec.serializer,
-      fragmenter: spec.fragmentation && createFragmenter(spec.fragmentation),
+      fragmenter: this.#fragmentation && createFragmenter(this.#fragmentation),
       marks,
       drainTimeoutMs: spec.outbound.drainTimeoutMs,
       transport: conn,
@@ -277,7 +284,7 @@ export class ConnectionTask<S> {
 
   async #serve(reader: Reader, leftover: Uint8Array): Promise<void> {
     const { spec } = this.#config;
-    const inbound = new InboundMessages(spec.codec, spec.fragmentation, (error) => {
+    const inbound = new InboundMessages(spec.codec, this.#fragmentation, (error) => {
       this.#state.fail(error);
       this.drain();
     });

@@ -47,12 +47,20 @@ export class Fragmenter {
   readonly strategy: FragmentStrategy;
   /** Largest message {@link Fragmenter.split} accepts. */
   readonly maxMessageSize: number;
+  /**
+   * True for a strategy with per-connection state (`forConnection`): its
+   * headers must be written in the order the fragments go out, so a writer
+   * writes each header when it queues the fragment (no deferred fast path).
+   */
+  readonly stateful: boolean;
   readonly #maxMsgId: number;
   readonly #single: SingleFragmentCodec | undefined;
   /** Longest message the fast path takes: within both limits; -1 without a fast path. */
   readonly #singleMax: number;
   /** `strategy.multiplexed`, read once: `#takeMsgId` runs for every message. */
   readonly #multiplexed: boolean;
+  /** `strategy.continuesWhenFull`: a full fragment is never the last one. */
+  readonly #continuesWhenFull: boolean;
   #nextMsgId = 0;
   readonly #slab = new Slab(SLAB_MIN, SLAB_MAX);
 
@@ -67,11 +75,13 @@ export class Fragmenter {
     this.maxMessageSize = resolveFragmenterOptions(OWNER, options).maxMessageSize;
     const maxMsgId = maxMsgIdOf(OWNER, strategy);
     this.strategy = strategy;
+    this.stateful = typeof strategy.forConnection === "function";
     this.#single = singleFragmentOf(OWNER, strategy);
     this.#singleMax = this.#single === undefined
       ? -1
       : Math.min(this.#single.maxLength, this.maxMessageSize);
     this.#multiplexed = strategy.multiplexed;
+    this.#continuesWhenFull = strategy.continuesWhenFull === true;
     this.#maxMsgId = this.#multiplexed ? maxMsgId : 0;
   }
 
@@ -92,7 +102,13 @@ export class Fragmenter {
     const total = message.length;
     const max = this.#payloadLimit(message);
     const msgId = this.#takeMsgId();
-    const count = total === 0 ? 1 : Math.ceil(total / max);
+    // A full fragment says "more follows" for some strategies (MySQL): then a
+    // message of a multiple of `max` bytes ends with an empty final fragment.
+    const count = total === 0
+      ? 1
+      : this.#continuesWhenFull
+      ? Math.floor(total / max) + 1
+      : Math.ceil(total / max);
     let offset = 0;
     for (let seq = 0; seq < count; seq++) {
       const payloadLen = Math.min(max, total - offset);
@@ -122,7 +138,10 @@ export class Fragmenter {
    * @throws {ConfigError} if the strategy returns an invalid payload limit or header length
    */
   planSingle(message: Uint8Array): { meta: FragmentMeta; headerLen: number } | undefined {
-    if (message.length > this.#payloadLimit(message)) return undefined;
+    const limit = this.#payloadLimit(message);
+    if (message.length > limit || (this.#continuesWhenFull && message.length === limit)) {
+      return undefined;
+    }
     const total = message.length;
     const meta: FragmentMeta = {
       msgId: this.#takeMsgId(),

@@ -127,9 +127,26 @@ export interface FragmentStrategy {
   ): number;
   /**
    * Largest payload per fragment for `frame` (an integer ≥ 1). A message no
-   * longer than this is sent as one final fragment.
+   * longer than this is sent as one final fragment (shorter than this, with
+   * {@link FragmentStrategy.continuesWhenFull}).
    */
   maxFragmentPayload(frame: Uint8Array): number;
+  /**
+   * True if a fragment of exactly `maxFragmentPayload(frame)` payload bytes
+   * always means that more follow, so the final fragment is always shorter
+   * (MySQL's 0xFFFFFF packets): the fragmenter then ends a message whose
+   * length is a multiple of it with an empty final fragment, and
+   * `singleFragment.maxLength` must be below it. Default false.
+   */
+  readonly continuesWhenFull?: boolean;
+  /**
+   * A strategy whose headers carry state of the connection (MySQL's sequence
+   * id, which both directions count) returns a fresh instance here; the
+   * server and the client call it once per connection and use that instance
+   * for both the fragmenter and the re-assembler of the connection. Without
+   * it, one instance serves every connection and must keep no state.
+   */
+  forConnection?(): FragmentStrategy;
   /**
    * Optional fast path for the common case, a message sent as one final
    * fragment. Provide it when the rules for such a message depend only on its

@@ -36,6 +36,23 @@ export function fragmentationSpec(
   return Object.freeze({ strategy, limits: resolveReassemblyOptions(owner, limits) });
 }
 
+/**
+ * The fragmentation of one connection: `spec` itself, or, for a strategy
+ * with per-connection state (`strategy.forConnection`), `spec` with a fresh
+ * instance that the connection's fragmenter and re-assembler share.
+ */
+export function connectionFragmentation(spec: FragmentationSpec): FragmentationSpec;
+export function connectionFragmentation(
+  spec: FragmentationSpec | undefined,
+): FragmentationSpec | undefined;
+export function connectionFragmentation(
+  spec: FragmentationSpec | undefined,
+): FragmentationSpec | undefined {
+  const forConnection = spec?.strategy.forConnection;
+  if (spec === undefined || forConnection === undefined) return spec;
+  return { strategy: forConnection.call(spec.strategy), limits: spec.limits };
+}
+
 /** A fresh fragmenter for one outbound stream (it numbers that stream's messages). */
 export function createFragmenter(spec: FragmentationSpec): Fragmenter {
   return new Fragmenter(spec.strategy, { maxMessageSize: spec.limits.maxMessageSize });

@@ -182,6 +182,12 @@ export class FrameWriter {
    * time, like an unfragmented one.
    */
   #queueFragmented(envelope: Envelope, fragmenter: Fragmenter): void {
+    // A stateful strategy's headers (a sequence id) are written now, in order.
+    if (fragmenter.stateful) {
+      const fragments: Uint8Array[] = [];
+      fragmenter.split(this.#encodeBody(envelope), (fragment) => void fragments.push(fragment));
+      return this.#queueFragments(fragments);
+    }
     if (this.#inPlace) {
       const bodySize = this.#serializer.encodedLength!(envelope);
       const msgId = fragmenter.planSingleLength(bodySize);
@@ -230,6 +236,11 @@ export class FrameWriter {
     }
     const fragments: Uint8Array[] = [];
     fragmenter.split(body, (fragment) => void fragments.push(fragment));
+    this.#queueFragments(fragments);
+  }
+
+  /** Queue a message's fragments; every one must fit a frame before any is queued. */
+  #queueFragments(fragments: readonly Uint8Array[]): void {
     const sizes = fragments.map((fragment) => this.#frameSize(fragment));
     for (let i = 0; i < fragments.length; i++) {
       this.#queue(fragments[i]!, fragments[i]!.length, sizes[i]!);
