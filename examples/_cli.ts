@@ -14,12 +14,14 @@ export type ExtraOptions = Record<string, string>;
 
 /**
  * Parse the command line, start `createServer(...)`'s server, announce it,
- * and shut it down on SIGINT/SIGTERM.
+ * and shut it down on SIGINT/SIGTERM (after `beforeShutdown`, e.g. a last
+ * word pushed to idle connections).
  */
 export async function runExampleServer<S>(
   defaultPort: number,
   createServer: (extra: ExtraOptions) => WireframeServer<S>,
   extraDefaults: ExtraOptions = {},
+  beforeShutdown: () => Promise<void> = async () => {},
 ): Promise<void> {
   const options: Record<string, { type: "string"; default: string }> = {
     hostname: { type: "string", default: "127.0.0.1" },
@@ -36,22 +38,24 @@ export async function runExampleServer<S>(
   }
   const extra: ExtraOptions = {};
   for (const name of Object.keys(extraDefaults)) extra[name] = String(values[name]);
-  await serveUntilSignal(createServer(extra), String(values.hostname), port);
+  await serveUntilSignal(createServer(extra), String(values.hostname), port, beforeShutdown);
 }
 
 /**
  * Listen on `hostname:port`, print `listening on HOST:PORT`, and on
- * SIGINT/SIGTERM shut down gracefully (5 s) and exit 0; for an example that
- * parses its own command line.
+ * SIGINT/SIGTERM shut down gracefully (5 s, after `beforeShutdown`) and exit
+ * 0; for an example that parses its own command line.
  */
 export async function serveUntilSignal<S>(
   server: WireframeServer<S>,
   hostname: string,
   port: number,
+  beforeShutdown: () => Promise<void> = async () => {},
 ): Promise<void> {
   const addr = await server.listen({ hostname, port });
   process.stdout.write(`listening on ${addr.hostname}:${addr.port}\n`);
   const stop = async () => {
+    await beforeShutdown();
     await server.shutdown({ timeoutMs: 5_000 });
     process.exit(0);
   };

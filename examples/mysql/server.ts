@@ -1,0 +1,31 @@
+/**
+ * A MySQL-protocol server on Wireframe, for real clients (mysql2, the
+ * MariaDB connector, the `mariadb` command line client).
+ *
+ * Run: `deno run -A examples/mysql/server.ts --port 3306 --user root --password secret`
+ *  or: `bun examples/mysql/server.ts --port 3306`, then
+ * `mariadb -h 127.0.0.1 -P 3306 -u root -psecret --local-infile=1 test`.
+ *
+ * Options: `--hostname` (127.0.0.1), `--port` (3306; 0 picks one and
+ * prints `listening on HOST:PORT`), `--user` (root), `--password` (empty),
+ * `--database` (test, created empty). SIGTERM pushes ERR 1053 "Server
+ * shutdown in progress" to idle connections, shuts down gracefully and exits 0.
+ *
+ * @module
+ */
+import { WireframeServer } from "@wireframe/wireframe";
+import { runExampleServer } from "../_cli.ts";
+import { mysqlApp, type MysqlServer } from "./app.ts";
+
+if (import.meta.main) {
+  let mysql: MysqlServer | undefined;
+  await runExampleServer(
+    3306,
+    (extra) => {
+      mysql = mysqlApp({ user: extra.user, password: extra.password, database: extra.database });
+      return new WireframeServer(mysql.app);
+    },
+    { user: "root", password: "", database: "test" },
+    () => mysql?.notifyShutdown() ?? Promise.resolve(),
+  );
+}
