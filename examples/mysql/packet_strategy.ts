@@ -22,13 +22,15 @@ const NEED_MORE: DecodeHeaderResult = Object.freeze({ kind: "need-more" });
  * The sequence id is connection state both directions count: the client
  * starts a command at 0, every packet after it, either way, takes the next
  * number (mod 256), and the server's greeting is 0. So each connection gets
- * its own instance (`forConnection`): an inbound packet sets the counter,
- * every outbound packet takes it. An inbound id that is neither 0 (a new
- * command) nor the next one is a `FragmentSequenceError` ("packets out of
- * order"), which closes the connection.
+ * its own instance (`forConnection`). A reply continues from the last packet
+ * of the message it answers: the counter moves when the connection takes a
+ * message up (`messageTakenUp`), not when its header is decoded, so commands
+ * a client pipelines do not renumber the replies to earlier ones.
  *
- * This numbering assumes what MySQL clients do: they wait for a command's
- * replies before they send the next command (no pipelining).
+ * An inbound id that is neither 0 (a new command), nor the one after the
+ * packet before it, nor the one after our last packet is a
+ * `FragmentSequenceError` ("packets out of order"), which closes the
+ * connection.
  */
 export class MysqlPacketStrategy implements FragmentStrategy {
   /** One message at a time. */
@@ -39,7 +41,12 @@ export class MysqlPacketStrategy implements FragmentStrategy {
   readonly continuesWhenFull: true = true;
   /** Messages shorter than 0xFFFFFF bytes are one packet; the header is one byte. */
   readonly singleFragment: SingleFragmentCodec;
+  /** The sequence id of our next packet. */
   #next = 0;
+  /** The id after the last inbound packet decoded. */
+  #afterDecoded = 0;
+  /** Per message decoded and not taken up yet: the id after its last packet. */
+  readonly #arrivals: number[] = [];
 
   constructor() {
     this.singleFragment = {
@@ -53,8 +60,8 @@ export class MysqlPacketStrategy implements FragmentStrategy {
         const length = end - start - 1;
         if (length < 0 || length >= MAX_PACKET_PAYLOAD) return false;
         const seq = bytes[start]!;
-        if (seq !== 0 && seq !== this.#next) return false; // decodeHeader reports it
-        this.#next = (seq + 1) & 0xff;
+        if (!this.#inOrder(seq)) return false; // decodeHeader reports it
+        this.#decoded(seq, true);
         return true;
       },
     };
@@ -78,16 +85,28 @@ export class MysqlPacketStrategy implements FragmentStrategy {
   decodeHeader(bytes: Uint8Array): DecodeHeaderResult {
     if (bytes.length < 1) return NEED_MORE;
     const seq = bytes[0]!;
-    if (seq !== 0 && seq !== this.#next) {
-      throw new FragmentSequenceError("gap", 0, this.#next, seq);
+    if (!this.#inOrder(seq)) {
+      throw new FragmentSequenceError("gap", 0, this.#afterDecoded, seq);
     }
-    this.#next = (seq + 1) & 0xff;
     const payloadLen = bytes.length - 1;
-    return {
-      kind: "header",
-      headerLen: 1,
-      meta: { msgId: 0, seq: 0, isFinal: payloadLen < MAX_PACKET_PAYLOAD, payloadLen },
-    };
+    const isFinal = payloadLen < MAX_PACKET_PAYLOAD;
+    this.#decoded(seq, isFinal);
+    return { kind: "header", headerLen: 1, meta: { msgId: 0, seq: 0, isFinal, payloadLen } };
+  }
+
+  /** The connection took the next message up: our replies continue from its last packet. */
+  messageTakenUp(): void {
+    const next = this.#arrivals.shift();
+    if (next !== undefined) this.#next = next;
+  }
+
+  #inOrder(seq: number): boolean {
+    return seq === 0 || seq === this.#afterDecoded || seq === this.#next;
+  }
+
+  #decoded(seq: number, isFinal: boolean): void {
+    this.#afterDecoded = (seq + 1) & 0xff;
+    if (isFinal) this.#arrivals.push(this.#afterDecoded);
   }
 
   /** Always 1. */

@@ -316,6 +316,7 @@ export class WireframeClient {
         if (done) break;
         inbound.decode(value, emit);
         for (const body of messages) {
+          this.#fragmentation?.strategy.messageTakenUp?.();
           const wait = this.#dispatch(this.#serializer.decode(body));
           if (wait) await wait;
         }

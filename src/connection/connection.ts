@@ -356,6 +356,7 @@ export class ConnectionTask<S> {
 
   /** Handle one frame; returns a promise only when it has to wait. */
   #handleFrame(body: Uint8Array): Promise<void> | undefined {
+    this.#fragmentation?.strategy.messageTakenUp?.();
     let request: Envelope;
     try {
       request = this.#config.spec.serializer.decode(body);

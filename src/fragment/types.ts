@@ -148,6 +148,16 @@ export interface FragmentStrategy {
    */
   forConnection?(): FragmentStrategy;
   /**
+   * For a strategy with per-connection state: called once per inbound
+   * message, in arrival order, when the connection takes it up — the server
+   * once the previous command has finished (its frames are written), the
+   * client as it dispatches it — just before the serializer decodes it.
+   * `decodeHeader` may run far ahead (a peer that pipelines: several
+   * commands in one read), so state that the next outbound headers depend on
+   * (the sequence id a reply continues, in MySQL) changes here, not there.
+   */
+  messageTakenUp?(): void;
+  /**
    * Optional fast path for the common case, a message sent as one final
    * fragment. Provide it when the rules for such a message depend only on its
    * length (not on its bytes): then a server or client writes the message

@@ -15,10 +15,14 @@ import { WireframeServer } from "../../src/server/server.ts";
 /** Header: one byte, a counter both directions share; a full 4-byte payload continues. */
 class Counting implements FragmentStrategy {
   static created = 0;
+  static takenUp = 0;
   readonly multiplexed = false;
   readonly continuesWhenFull = true;
   next = 0;
   readonly seen: number[] = [];
+  messageTakenUp(): void {
+    Counting.takenUp++;
+  }
   forConnection(): Counting {
     Counting.created++;
     return new Counting();
@@ -76,6 +80,7 @@ test("continuesWhenFull: a message of a multiple of the fragment size ends with 
 
 test("forConnection: each connection's fragmenter and re-assembler share one fresh strategy; headers go out in order", async () => {
   Counting.created = 0;
+  Counting.takenUp = 0;
   const app = new WireframeApp().fragmentation(new Counting()).route(1, async function* (request) {
     yield request.payload; // 1 fragment
     yield new Uint8Array(9); // 3 fragments (4, 4, 1)
@@ -93,4 +98,6 @@ test("forConnection: each connection's fragmenter and re-assembler share one fre
     assert.ok(sizes.length === 3, `three responses (got ${sizes})`);
   }
   assert.equal(Counting.created, 4, "one strategy per connection on each side");
+  // Two requests taken up by the server, six responses by the clients.
+  assert.equal(Counting.takenUp, 2 + 6, "messageTakenUp once per inbound message, both sides");
 });
