@@ -22,7 +22,13 @@ import {
 import type { ReassemblyOptions } from "../fragment/options.ts";
 import type { FragmentStrategy } from "../fragment/types.ts";
 import { runtimeTransport } from "../transport/runtime.ts";
-import type { Connection, NetAddr, Transport } from "../transport/types.ts";
+import type {
+  Connection,
+  ConnectOptions,
+  NetAddr,
+  TlsConnectOptions,
+  Transport,
+} from "../transport/types.ts";
 import { ClientClosedError, ConnectionLostError, CorrelationMismatchError } from "./errors.ts";
 import { CorrelationTable, type PendingResponse } from "./correlation_table.ts";
 
@@ -34,6 +40,12 @@ export interface ClientOptions {
   port: number;
   /** Transport; default: the running runtime's TCP transport. */
   transport?: Transport;
+  /**
+   * Speak TLS: the server's certificate must chain to `ca` (default: the
+   * runtime's roots) and name `serverName` (default: `hostname`); otherwise
+   * `connect()` rejects with `TlsError`.
+   */
+  tls?: TlsConnectOptions;
   /** Frame codec, or options of the default length-delimited codec. */
   codec?: FrameCodecOrOptions;
   /** Envelope format; default: DESIGN.md §5. */
@@ -150,7 +162,9 @@ export class WireframeClient {
         options.fragmentation.limits,
       );
     const transport = options.transport ?? await runtimeTransport();
-    const conn = await transport.connect({ hostname: parsed.hostname, port: parsed.port });
+    const where: ConnectOptions = { hostname: parsed.hostname, port: parsed.port };
+    if (options.tls !== undefined) where.tls = options.tls;
+    const conn = await transport.connect(where);
     const client = new WireframeClient(
       conn,
       parsed,

@@ -15,7 +15,14 @@ import { WireframeBaseError } from "../error.ts";
 import { newCounters, type ServerStats, snapshotCounters } from "../observe/stats.ts";
 import { ServerTelemetry, type TelemetryOptions } from "../observe/telemetry.ts";
 import { runtimeTransport } from "../transport/runtime.ts";
-import type { Connection, Listener, NetAddr, Transport } from "../transport/types.ts";
+import type {
+  Connection,
+  Listener,
+  ListenOptions,
+  NetAddr,
+  TlsListenOptions,
+  Transport,
+} from "../transport/types.ts";
 
 /** Options of {@link WireframeServer}. */
 export interface ServerOptions {
@@ -39,6 +46,11 @@ export interface ServeOptions {
   hostname?: string;
   /** Port; `0` (the default) picks a free one (see `addr`). */
   port?: number;
+  /**
+   * Serve TLS only, with this PEM certificate chain and key (checked by the
+   * transport: a bad one rejects with `TlsError` or `ConfigError`).
+   */
+  tls?: TlsListenOptions;
 }
 
 /** Options of {@link WireframeServer.shutdown}. */
@@ -83,6 +95,8 @@ const optionsSchema = z.strictObject({
 const serveSchema = z.strictObject({
   hostname: z.string({ error: "must be a hostname string" }).default("127.0.0.1"),
   port: intInRange(0, 65_535).default(0),
+  // Checked by the transport, which knows what it supports.
+  tls: z.custom<TlsListenOptions>().optional(),
 });
 
 const ACCEPT_RETRY_MS = 100;
@@ -158,7 +172,8 @@ export class WireframeServer<S = undefined> {
         this.#stopping ? "the server was shut down" : "the server is already listening",
       );
     }
-    const where = parseOptions("listen", serveSchema, options);
+    const { tls, ...address } = parseOptions("listen", serveSchema, options);
+    const where: ListenOptions = tls === undefined ? address : { ...address, tls };
     const spec = appSpec(this.#app);
     // Claimed before the first await, so a concurrent listen() fails instead of binding twice.
     this.#listening = true;

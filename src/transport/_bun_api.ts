@@ -14,6 +14,10 @@
  *   the side that shut down first.
  * - `close(socket, error)` carries an error (e.g. ECONNRESET) on reset.
  * - `socket.close()` runs the `close` handler synchronously.
+ * - With `tls`, `open` runs before the handshake and `handshake(socket,
+ *   success, error)` after it; a client whose check failed gets
+ *   `success === false` and is closed by Bun. A server's `error` there is
+ *   about the (absent) client certificate and means nothing to us.
  *
  * @module
  */
@@ -42,6 +46,15 @@ export interface BunSocketHandler<D> {
   end?(socket: BunSocket<D>): void;
   close?(socket: BunSocket<D>, error?: Error): void;
   error?(socket: BunSocket<D>, error: Error): void;
+  handshake?(socket: BunSocket<D>, success: boolean, error: Error | null): void;
+}
+
+/** Bun's `tls` option: a server's identity, or what a client trusts. */
+export interface BunTlsOptions {
+  cert?: string;
+  key?: string;
+  ca?: string[];
+  serverName?: string;
 }
 
 /** What `Bun.listen` returns. */
@@ -56,6 +69,7 @@ export interface BunSocketOptions<D> {
   hostname: string;
   port: number;
   allowHalfOpen?: boolean;
+  tls?: BunTlsOptions;
   socket: BunSocketHandler<D>;
 }
 

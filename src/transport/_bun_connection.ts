@@ -9,7 +9,12 @@
 import { type BunSocket, type BunSocketHandler, errorCode } from "./_bun_api.ts";
 import { socketError } from "./_runtime_errors.ts";
 import { StreamConnection } from "./_stream_connection.ts";
-import { ConnectionClosedError, ConnectionResetError, type TransportError } from "./errors.ts";
+import {
+  ConnectionClosedError,
+  ConnectionResetError,
+  TlsError,
+  type TransportError,
+} from "./errors.ts";
 import type { NetAddr } from "./types.ts";
 
 /** Bytes queued in the readable before we stop reading the socket. */
@@ -21,12 +26,16 @@ export type ConnSocket = BunSocket<BunConnection>;
 export class BunConnection extends StreamConnection {
   override readonly localAddr: NetAddr;
   override readonly remoteAddr: NetAddr;
+  /** socket.write copies what the kernel takes and we wait to send the rest: the chunk is not kept. */
+  readonly releasesWrittenChunks = true;
 
   readonly #socket: ConnSocket;
   #drain: { resolve: () => void; reject: (err: TransportError) => void } | undefined;
   #paused = false;
   /** Bun closed the socket itself (its close handler ran): nothing left to close. */
   #socketClosed = false;
+  /** A TLS client's wait for its handshake (see {@link handshake}). */
+  #handshake: PromiseWithResolvers<void> | undefined;
 
   constructor(socket: ConnSocket) {
     super({ highWaterMark: READ_HIGH_WATER_MARK, size: (chunk) => chunk.byteLength });
@@ -72,6 +81,30 @@ export class BunConnection extends StreamConnection {
 
   onError(error: Error): void {
     this.terminate(mapError(error));
+  }
+
+  onHandshake(success: boolean, error: Error | null): void {
+    if (success) {
+      this.#handshake?.resolve();
+      return;
+    }
+    const tlsError = new TlsError(`TLS handshake failed: ${error?.message ?? "refused"}`, {
+      cause: error ?? undefined,
+    });
+    this.#handshake?.reject(tlsError);
+    this.terminate(tlsError);
+  }
+
+  /**
+   * Resolves once a TLS client's handshake succeeded (the server's
+   * certificate checked); rejects with {@link TlsError} if it failed or the
+   * socket closed first. Call it right after connecting, before any event.
+   */
+  handshake(): Promise<void> {
+    this.#handshake ??= Promise.withResolvers<void>();
+    const failure = this.failure;
+    if (failure) this.#handshake.reject(new TlsError("TLS handshake failed", { cause: failure }));
+    return this.#handshake.promise;
   }
 
   // --- stream plumbing ---
@@ -122,6 +155,11 @@ export class BunConnection extends StreamConnection {
   protected override releaseResource(failure: TransportError | undefined): void {
     // A write waiting for drain would otherwise wait forever.
     if (failure) this.#drain?.reject(failure);
+    this.#handshake?.reject(
+      failure instanceof TlsError
+        ? failure
+        : new TlsError("TLS handshake failed", { cause: failure }),
+    );
     this.#drain = undefined;
     // Graceful close(2): the kernel sends FIN, or RST if unread bytes remain,
     // exactly like closing a Deno socket.
@@ -157,5 +195,6 @@ export function bunHandlers(
     end: (socket) => socket.data?.onEnd(),
     close: (socket, error) => socket.data?.onClose(error),
     error: (socket, error) => socket.data?.onError(error),
+    handshake: (socket, success, error) => socket.data?.onHandshake(success, error),
   };
 }

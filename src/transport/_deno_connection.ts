@@ -1,5 +1,5 @@
 /**
- * A {@link Connection} over a `Deno.TcpConn`.
+ * A {@link Connection} over a `Deno.TcpConn` or a `Deno.TlsConn`.
  *
  * Deno's own `conn.readable` closes the whole resource when it reaches EOF or
  * is cancelled, which breaks half-close (we could no longer write after the
@@ -10,7 +10,7 @@
  */
 import { socketError } from "./_runtime_errors.ts";
 import { StreamConnection } from "./_stream_connection.ts";
-import type { TransportError } from "./errors.ts";
+import { TlsError, type TransportError } from "./errors.ts";
 import type { NetAddr } from "./types.ts";
 
 /** The read buffer of a quiet connection: what an idle connection holds while it waits. */
@@ -35,21 +35,27 @@ export function nextReadSize(n: number, size: number): number {
 export class DenoConnection extends StreamConnection {
   override readonly localAddr: NetAddr;
   override readonly remoteAddr: NetAddr;
+  /** A write resolves once conn.write took every byte (into the kernel): the chunk is not kept. */
+  readonly releasesWrittenChunks = true;
 
-  readonly #conn: Deno.TcpConn;
+  readonly #conn: Deno.Conn<Deno.NetAddr>;
+  /** TLS errors (`InvalidData` from rustls) become {@link TlsError}s. */
+  readonly #tls: boolean;
   /** Sized to the traffic (see nextReadSize), so idle connections hold little. */
   #scratch = new Uint8Array(MIN_READ_SIZE);
 
-  constructor(conn: Deno.TcpConn) {
+  /**
+   * @param conn the socket; a `TcpConn` gets `TCP_NODELAY` here (a `TlsConn`
+   *   has no such call: a connecting client sets it before `startTls`)
+   * @param tls whether `conn` speaks TLS
+   */
+  constructor(conn: Deno.Conn<Deno.NetAddr>, tls = false) {
     // One chunk of read-ahead keeps a read in flight while the consumer works,
     // without buffering more than one read buffer in user space.
     super({ highWaterMark: 1 });
     this.#conn = conn;
-    try {
-      conn.setNoDelay(true);
-    } catch {
-      // The peer may already have reset the socket; the first read reports it.
-    }
+    this.#tls = tls;
+    if (!tls) setNoDelay(conn as Deno.TcpConn);
     this.localAddr = toNetAddr(conn.localAddr);
     this.remoteAddr = toNetAddr(conn.remoteAddr);
   }
@@ -109,7 +115,19 @@ export class DenoConnection extends StreamConnection {
 
   /** Map a Deno I/O error; any failure other than a local close kills the connection. */
   #ioError(err: unknown): TransportError {
+    if (this.#tls && err instanceof Deno.errors.InvalidData) {
+      return this.fail(new TlsError(`TLS failed: ${describe(err)}`, { cause: err }));
+    }
     return this.fail(socketError({ cause: err, detail: describe(err) }, isPeerGone(err)));
+  }
+}
+
+/** `TCP_NODELAY` on, ignoring a socket the peer already reset (the first read reports it). */
+export function setNoDelay(conn: Deno.TcpConn): void {
+  try {
+    conn.setNoDelay(true);
+  } catch {
+    // Reset already: nothing to tune.
   }
 }
 

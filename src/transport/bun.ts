@@ -1,5 +1,6 @@
 /**
- * TCP transport for Bun, on the handler-based `Bun.listen` / `Bun.connect`.
+ * TCP transport for Bun, on the handler-based `Bun.listen` / `Bun.connect`,
+ * and TLS through their `tls` option (with the `tls` option here).
  *
  * The readable is back-pressured (the socket is paused while the stream's
  * queue is full), `write()` resolves only once every byte was taken by the
@@ -34,7 +35,8 @@ import {
   errorMessage,
 } from "./_bun_api.ts";
 import { BunConnection, bunHandlers } from "./_bun_connection.ts";
-import { parseConnect, parseListen } from "./_options.ts";
+import { parseConnect, type ParsedListen, parseListen } from "./_options.ts";
+import { TlsError } from "./errors.ts";
 import { QueuedListener } from "./_queued_listener.ts";
 import type {
   Connection,
@@ -52,11 +54,12 @@ class BunListener extends QueuedListener<BunConnection> {
   readonly #server: BunTcpServer;
 
   /** Listen now; throws Bun's own error if it cannot. */
-  constructor(bun: BunApi, hostname: string, port: number) {
+  constructor(bun: BunApi, { hostname, port, tls }: ParsedListen) {
     super();
     // Bun calls `open` from the event loop, once this constructor is done.
+    // With TLS that is before the handshake, which runs as the socket is read.
     const socket = bunHandlers((conn) => this.accept(conn));
-    this.#server = bun.listen({ hostname, port, allowHalfOpen: true, socket });
+    this.#server = bun.listen({ hostname, port, allowHalfOpen: true, socket, ...tls && { tls } });
     this.addr = { transport: "tcp", hostname: this.#server.hostname, port: this.#server.port };
   }
 
@@ -99,13 +102,21 @@ export function listen(options: ListenOptions): Promise<Listener> {
 }
 
 function listenNow(options: ListenOptions): Listener {
-  const { hostname, port } = parseListen("bunTransport.listen", options);
+  const parsed = parseListen("bunTransport.listen", options);
+  const { hostname, port } = parsed;
   const bun = bunApi();
   try {
-    return new BunListener(bun, hostname, port);
+    return new BunListener(bun, parsed);
   } catch (err) {
+    const code = errorCode(err);
+    if (parsed.tls && code !== "EADDRINUSE" && !code?.startsWith("EADDR")) {
+      throw new TlsError(
+        `cannot listen with TLS: certificate or key refused (${errorMessage(err)})`,
+        { cause: err },
+      );
+    }
     const failure = { hostname, port, cause: err, detail: errorMessage(err) };
-    throw listenError(failure, errorCode(err) === "EADDRINUSE");
+    throw listenError(failure, code === "EADDRINUSE");
   }
 }
 
@@ -128,22 +139,29 @@ function listenNow(options: ListenOptions): Listener {
  * ```
  */
 export async function connect(options: ConnectOptions): Promise<Connection> {
-  const { hostname, port } = parseConnect("bunTransport.connect", options);
+  const { hostname, port, tls } = parseConnect("bunTransport.connect", options);
   const bun = bunApi();
   let socket: BunSocket<BunConnection>;
+  let handshake: Promise<void> | undefined;
   try {
     socket = await bun.connect({
       hostname,
       port,
       allowHalfOpen: true,
-      socket: bunHandlers(() => {}),
+      // The handshake's wait starts in `open`, before any TLS event can fire.
+      socket: bunHandlers((conn) => {
+        if (tls) handshake = conn.handshake();
+      }),
+      ...tls && { tls: { serverName: tls.serverName, ...tls.ca && { ca: tls.ca } } },
     });
   } catch (err) {
     const failure = { hostname, port, cause: err, detail: errorMessage(err) };
     throw connectError(failure, errorCode(err) === "ECONNREFUSED");
   }
   // `open` runs before Bun.connect resolves, so the connection exists.
-  return socket.data ?? (socket.data = new BunConnection(socket));
+  const conn = socket.data ?? (socket.data = new BunConnection(socket));
+  if (tls) await (handshake ?? conn.handshake());
+  return conn;
 }
 
 /**

@@ -1,5 +1,6 @@
 /**
- * TCP transport for Deno, on `Deno.listen` / `Deno.connect`.
+ * TCP transport for Deno, on `Deno.listen` / `Deno.connect`, and TLS on
+ * `Deno.listenTls` / `Deno.startTls` (with the `tls` option).
  *
  * Sockets get `TCP_NODELAY`; half-close is supported both ways; errors are
  * mapped to {@link TransportError} subclasses. Needs `--allow-net`.
@@ -24,9 +25,10 @@
  * @module
  */
 import { connectError, listenError } from "./_runtime_errors.ts";
-import { DenoConnection, describe, isPeerGone, toNetAddr } from "./_deno_connection.ts";
-import { parseConnect, parseListen } from "./_options.ts";
-import { UnsupportedRuntimeError } from "./errors.ts";
+import { QueuedListener } from "./_queued_listener.ts";
+import { DenoConnection, describe, isPeerGone, setNoDelay, toNetAddr } from "./_deno_connection.ts";
+import { parseConnect, type ParsedConnect, parseListen } from "./_options.ts";
+import { TlsError, UnsupportedRuntimeError } from "./errors.ts";
 import type {
   Connection,
   ConnectOptions,
@@ -43,18 +45,20 @@ const MAX_ACCEPT_BACKOFF_MS = 1000;
 
 class DenoListener implements Listener {
   readonly addr: NetAddr;
-  readonly #inner: Deno.TcpListener;
+  readonly #inner: Deno.Listener<Deno.Conn<Deno.NetAddr>, Deno.NetAddr>;
+  readonly #tls: boolean;
   #closed = false;
   /** Wakes accept loops sleeping after an error, so close() ends them at once. */
   readonly #sleepers = new Set<() => void>();
 
-  constructor(inner: Deno.TcpListener) {
+  constructor(inner: Deno.Listener<Deno.Conn<Deno.NetAddr>, Deno.NetAddr>, tls: boolean) {
     this.#inner = inner;
+    this.#tls = tls;
     this.addr = toNetAddr(inner.addr);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Connection> {
-    return this.#accept();
+    return this.connections();
   }
 
   close(): Promise<void> {
@@ -74,11 +78,14 @@ class DenoListener implements Listener {
     return this.close();
   }
 
-  async *#accept(): AsyncGenerator<Connection, void, undefined> {
+  /** Accepted connections, until closed. */
+  async *connections(): AsyncGenerator<DenoConnection, void, undefined> {
     let backoff = 0;
     while (!this.#closed) {
-      let conn: Deno.TcpConn;
+      let conn: Deno.Conn<Deno.NetAddr>;
       try {
+        // A TLS connection is handed out before its handshake, which runs on
+        // its first read: a slow or silent client cannot stall the accept loop.
         conn = await this.#inner.accept();
       } catch (err) {
         if (this.#closed || isListenerGone(err)) return;
@@ -92,7 +99,7 @@ class DenoListener implements Listener {
         continue;
       }
       backoff = 0;
-      yield new DenoConnection(conn);
+      yield new DenoConnection(conn, this.#tls);
     }
   }
 
@@ -107,6 +114,40 @@ class DenoListener implements Listener {
       const timer = setTimeout(done, ms);
       this.#sleepers.add(done);
     });
+  }
+}
+
+/**
+ * A TLS listener accepts eagerly, as Bun's and Node's do: Deno runs a
+ * server's handshake only once the connection is read, so a client whose
+ * `connect()` waits for its handshake would wait forever on a connection
+ * nobody has iterated to yet. Each accepted connection starts reading (its
+ * one read-ahead), which drives the handshake, and waits in the queue.
+ */
+class EagerListener extends QueuedListener<DenoConnection> {
+  readonly addr: NetAddr;
+  readonly #inner: DenoListener;
+  readonly #pumping: Promise<void>;
+
+  constructor(inner: DenoListener) {
+    super();
+    this.#inner = inner;
+    this.addr = inner.addr;
+    this.#pumping = this.#pump();
+  }
+
+  async #pump(): Promise<void> {
+    for await (const conn of this.#inner.connections()) this.accept(conn);
+  }
+
+  /** Resolves once the socket is no longer listening (its pending accept has ended). */
+  override async close(): Promise<void> {
+    await super.close();
+    await this.#pumping;
+  }
+
+  protected override stopAccepting(): void {
+    void this.#inner.close();
   }
 }
 
@@ -149,14 +190,30 @@ export function listen(options: ListenOptions): Promise<Listener> {
 }
 
 function listenNow(options: ListenOptions): Listener {
-  const { hostname, port } = parseListen("denoTransport.listen", options);
+  const { hostname, port, tls } = parseListen("denoTransport.listen", options);
   requireDeno();
   try {
-    return new DenoListener(Deno.listen({ hostname, port, transport: "tcp" }));
+    if (tls === undefined) {
+      return new DenoListener(Deno.listen({ hostname, port, transport: "tcp" }), false);
+    }
+    const { cert, key } = tls;
+    const inner = Deno.listenTls({ hostname, port, transport: "tcp", cert, key });
+    return new EagerListener(new DenoListener(inner, true));
   } catch (err) {
-    const failure = { hostname, port, cause: err, detail: describe(err) };
-    throw listenError(failure, err instanceof Deno.errors.AddrInUse);
+    if (err instanceof Deno.errors.AddrInUse || tls === undefined || isListenFailure(err)) {
+      const failure = { hostname, port, cause: err, detail: describe(err) };
+      throw listenError(failure, err instanceof Deno.errors.AddrInUse);
+    }
+    // Anything else from listenTls is about the certificate or the key.
+    throw new TlsError(`cannot listen with TLS: certificate or key refused (${describe(err)})`, {
+      cause: err,
+    });
   }
+}
+
+/** A failure to bind, as opposed to one about the TLS certificate or key. */
+function isListenFailure(err: unknown): boolean {
+  return err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.AddrNotAvailable;
 }
 
 /**
@@ -178,7 +235,7 @@ function listenNow(options: ListenOptions): Listener {
  * ```
  */
 export async function connect(options: ConnectOptions): Promise<Connection> {
-  const { hostname, port } = parseConnect("denoTransport.connect", options);
+  const { hostname, port, tls } = parseConnect("denoTransport.connect", options);
   requireDeno();
   let conn: Deno.TcpConn;
   try {
@@ -187,7 +244,34 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
     const failure = { hostname, port, cause: err, detail: describe(err) };
     throw connectError(failure, err instanceof Deno.errors.ConnectionRefused);
   }
-  return new DenoConnection(conn);
+  if (tls === undefined) return new DenoConnection(conn);
+  // TCP first, then startTls: so the socket gets TCP_NODELAY, and the name
+  // checked (`startTls`'s `hostname`) can differ from the address dialled,
+  // which `connectTls` cannot do.
+  setNoDelay(conn);
+  return new DenoConnection(await handshake(conn, tls), true);
+}
+
+/** Run the client handshake; a failure closes the socket and rejects with {@link TlsError}. */
+async function handshake(
+  tcp: Deno.TcpConn,
+  tls: NonNullable<ParsedConnect["tls"]>,
+): Promise<Deno.TlsConn> {
+  let conn: Deno.TlsConn | undefined;
+  try {
+    conn = await Deno.startTls(tcp, { hostname: tls.serverName, caCerts: tls.ca });
+    await conn.handshake();
+    return conn;
+  } catch (err) {
+    try {
+      (conn ?? tcp).close();
+    } catch {
+      // Already closed.
+    }
+    throw new TlsError(`TLS handshake with ${tls.serverName} failed: ${describe(err)}`, {
+      cause: err,
+    });
+  }
 }
 
 /**

@@ -96,3 +96,28 @@ export class UnsupportedRuntimeError extends TransportError {
     super("ERR_UNSUPPORTED_RUNTIME", message, options);
   }
 }
+
+/**
+ * `"ERR_TLS"`: a TLS handshake or certificate check failed (an untrusted or
+ * expired certificate, a name that does not match `serverName`, a peer that
+ * does not speak TLS), or the certificate and key given to `listen()` were
+ * refused. The runtime's error is the `cause`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TlsError, TransportError } from "@wireframe/wireframe/memory";
+ *
+ * const error = new TlsError("certificate not valid for name \"example.com\"");
+ * assert.ok(error instanceof TransportError);
+ * assert.equal(error.code, "ERR_TLS");
+ * ```
+ */
+export class TlsError extends TransportError {
+  /**
+   * Create the error. The arguments are those of {@link TransportError} but the code.
+   */
+  constructor(message = "TLS failed", options?: ErrorOptions) {
+    super("ERR_TLS", message, options);
+  }
+}

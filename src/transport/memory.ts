@@ -22,7 +22,7 @@
 import { z } from "zod";
 import { intInRange, parseOptions } from "../_internal/options.ts";
 import { connectedPair, type MemoryConnection } from "./_memory_connection.ts";
-import { DEFAULT_HOSTNAME, listenSchema, parseConnect } from "./_options.ts";
+import { DEFAULT_HOSTNAME, listenSchema, parsePlainConnect } from "./_options.ts";
 import { QueuedListener } from "./_queued_listener.ts";
 import { AddressInUseError, ConnectionRefusedError, TransportError } from "./errors.ts";
 import type {
@@ -169,7 +169,7 @@ export function connect(options: ConnectOptions): Promise<Connection> {
 }
 
 function connectNow(options: ConnectOptions): Connection {
-  const { hostname, port } = parseConnect("memoryTransport.connect", options);
+  const { hostname, port } = parsePlainConnect("memoryTransport.connect", options);
   const listener = listeners.get(port);
   if (listener === undefined) {
     throw new ConnectionRefusedError(`cannot connect to memory port ${port}: refused`);

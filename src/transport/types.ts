@@ -71,6 +71,14 @@ export interface Connection {
    * a reset, or once both directions have ended. Never rejects.
    */
   readonly closed: Promise<void>;
+  /**
+   * True if the transport holds no reference to a chunk once its `write()`
+   * has resolved (the bytes went to the kernel, or into a buffer of the
+   * runtime's own), so a writer may reuse the buffer for its next write. A
+   * transport that hands chunks on (the memory transport gives them to the
+   * peer's readable) leaves it unset: the default is that chunks are kept.
+   */
+  readonly releasesWrittenChunks?: boolean;
 }
 
 /**
@@ -112,12 +120,42 @@ export interface Listener extends AsyncIterable<Connection> {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/**
+ * A TLS server's identity: its certificate chain and private key, both PEM
+ * text (`-----BEGIN CERTIFICATE-----...`, `-----BEGIN PRIVATE KEY-----...`;
+ * RSA, EC and PKCS#8 keys). The leaf certificate comes first in `cert`.
+ */
+export interface TlsListenOptions {
+  /** Certificate chain, PEM. */
+  cert: string;
+  /** Private key, PEM. */
+  key: string;
+}
+
+/**
+ * How a TLS client checks the server. The server's certificate must chain
+ * to `ca` (or, without `ca`, to the runtime's default roots) and name
+ * `serverName` (default: the `hostname` connected to); otherwise the connect
+ * rejects with `TlsError`.
+ */
+export interface TlsConnectOptions {
+  /** Trusted CA certificates, PEM (one string may hold several). */
+  ca?: string | readonly string[];
+  /** The name the certificate must carry, also sent as SNI; default the hostname. */
+  serverName?: string;
+}
+
 /** Options for {@link Transport.listen}. */
 export interface ListenOptions {
   /** Interface to bind; defaults to `"127.0.0.1"`. */
   hostname?: string;
   /** Port to bind, 0 to let the system pick a free one. */
   port: number;
+  /**
+   * Serve TLS only, with this certificate and key (TCP transports; the
+   * in-memory transport rejects it with `ConfigError`).
+   */
+  tls?: TlsListenOptions;
 }
 
 /** Options for {@link Transport.connect}. */
@@ -126,6 +164,11 @@ export interface ConnectOptions {
   hostname?: string;
   /** Port to connect to. */
   port: number;
+  /**
+   * Speak TLS; `connect()` resolves once the handshake succeeded (TCP
+   * transports; the in-memory transport rejects it with `ConfigError`).
+   */
+  tls?: TlsConnectOptions;
 }
 
 /**
