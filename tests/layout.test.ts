@@ -22,7 +22,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["codec", "fragment", "transport", "observe"],
   ["wire", "push", "response.ts"],
   ["app", "session"],
-  ["connection", "client"],
+  ["connection", "client", "cluster"],
   ["server"],
 ];
 
