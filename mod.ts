@@ -153,5 +153,8 @@ export type {
   Listener,
   ListenOptions,
   NetAddr,
+  TlsConnectOptions,
+  TlsListenOptions,
   Transport,
 } from "./src/transport/types.ts";
+export { TlsError } from "./src/transport/errors.ts";

@@ -1,13 +1,44 @@
 /**
  * The command line shared by the example servers: `--hostname` (default
- * 127.0.0.1), `--port` (0 picks a free one); prints `listening on HOST:PORT`
+ * 127.0.0.1), `--port` (0 picks a free one), `--tls-cert FILE --tls-key FILE`
+ * (PEM; then the server speaks TLS only); prints `listening on HOST:PORT`
  * once ready; SIGINT/SIGTERM shut down gracefully and exit 0.
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import type { WireframeServer } from "@wireframe/wireframe";
+import type { TlsListenOptions, WireframeServer } from "@wireframe/wireframe";
+
+/** The `--tls-cert` / `--tls-key` options, to spread into a `parseArgs` option table. */
+export const tlsArgs = {
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+} as const;
+
+/**
+ * The TLS identity named by `--tls-cert FILE --tls-key FILE` (both PEM), or
+ * `undefined` when neither was given. One without the other, or a file that
+ * cannot be read, ends the process with status 2 and a message.
+ */
+export function tlsFromArgs(
+  values: { "tls-cert"?: string | undefined; "tls-key"?: string | undefined },
+): TlsListenOptions | undefined {
+  const certFile = values["tls-cert"];
+  const keyFile = values["tls-key"];
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    process.stderr.write("--tls-cert and --tls-key go together\n");
+    process.exit(2);
+  }
+  try {
+    return { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") };
+  } catch (err) {
+    process.stderr.write(`cannot read the TLS certificate or key: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}
 
 /** Extra string options an example accepts, with defaults. */
 export type ExtraOptions = Record<string, string>;
@@ -23,9 +54,10 @@ export async function runExampleServer<S>(
   extraDefaults: ExtraOptions = {},
   beforeShutdown: () => Promise<void> = async () => {},
 ): Promise<void> {
-  const options: Record<string, { type: "string"; default: string }> = {
+  const options: Record<string, { type: "string"; default?: string }> = {
     hostname: { type: "string", default: "127.0.0.1" },
     port: { type: "string", default: String(defaultPort) },
+    ...tlsArgs,
   };
   for (const [name, value] of Object.entries(extraDefaults)) {
     options[name] = { type: "string", default: value };
@@ -38,21 +70,24 @@ export async function runExampleServer<S>(
   }
   const extra: ExtraOptions = {};
   for (const name of Object.keys(extraDefaults)) extra[name] = String(values[name]);
-  await serveUntilSignal(createServer(extra), String(values.hostname), port, beforeShutdown);
+  const tls = tlsFromArgs(values);
+  await serveUntilSignal(createServer(extra), String(values.hostname), port, beforeShutdown, tls);
 }
 
 /**
- * Listen on `hostname:port`, print `listening on HOST:PORT`, and on
- * SIGINT/SIGTERM shut down gracefully (5 s, after `beforeShutdown`) and exit
- * 0; for an example that parses its own command line.
+ * Listen on `hostname:port` (TLS only, if `tls` is given: see
+ * {@link tlsFromArgs}), print `listening on HOST:PORT`, and on SIGINT/SIGTERM
+ * shut down gracefully (5 s, after `beforeShutdown`) and exit 0; for an
+ * example that parses its own command line.
  */
 export async function serveUntilSignal<S>(
   server: WireframeServer<S>,
   hostname: string,
   port: number,
   beforeShutdown: () => Promise<void> = async () => {},
+  tls?: TlsListenOptions,
 ): Promise<void> {
-  const addr = await server.listen({ hostname, port });
+  const addr = await server.listen(tls ? { hostname, port, tls } : { hostname, port });
   process.stdout.write(`listening on ${addr.hostname}:${addr.port}\n`);
   const stop = async () => {
     await beforeShutdown();

@@ -10,14 +10,16 @@
  * and `--deny-publish FILTER` (repeatable), `--max-inflight N` (default 32),
  * `--max-queued N` (default 1000), `--max-packet-size BYTES` (default 1 MiB),
  * `--connect-timeout-ms MS` (default 10000), `--drain-timeout-ms MS`
- * (default 30000). SIGINT/SIGTERM shut down gracefully and exit 0.
+ * (default 30000), `--tls-cert FILE --tls-key FILE` (PEM: MQTT over TLS
+ * only, as on port 8883; Deno then needs `--allow-read` too). SIGINT/SIGTERM
+ * shut down gracefully and exit 0.
  *
  * @module
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { WireframeServer } from "@wireframe/wireframe";
-import { serveUntilSignal } from "../_cli.ts";
+import { serveUntilSignal, tlsArgs, tlsFromArgs } from "../_cli.ts";
 import { mqttApp } from "./app.ts";
 import { checkTopicFilter } from "./topics.ts";
 
@@ -60,6 +62,7 @@ if (import.meta.main) {
         "max-packet-size": { type: "string", default: "1048576" },
         "connect-timeout-ms": { type: "string", default: "10000" },
         "drain-timeout-ms": { type: "string", default: "30000" },
+        ...tlsArgs,
       },
     }));
   } catch (err) {
@@ -75,5 +78,6 @@ if (import.meta.main) {
     drainTimeoutMs: integer("drain-timeout-ms", values["drain-timeout-ms"], 0, 2 ** 31 - 1),
   });
   const port = integer("port", values.port, 0, 65_535);
-  await serveUntilSignal(new WireframeServer(app), values.hostname, port);
+  const tls = tlsFromArgs(values);
+  await serveUntilSignal(new WireframeServer(app), values.hostname, port, undefined, tls);
 }
