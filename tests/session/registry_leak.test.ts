@@ -27,10 +27,12 @@ interface Sample {
 }
 
 function runCycles(args: string[]): Promise<{ samples: Sample[]; weakRefCleared: boolean }> {
-  const isDeno = "Deno" in globalThis;
-  const argv = isDeno
+  // Each runtime's way to a forced GC: a V8 flag on Deno and Node, Bun.gc() on Bun.
+  const argv = "Deno" in globalThis
     ? ["run", "--allow-all", "--v8-flags=--expose-gc", SCRIPT, ...args]
-    : [SCRIPT, ...args];
+    : "Bun" in globalThis
+    ? [SCRIPT, ...args]
+    : ["--expose-gc", SCRIPT, ...args];
   return new Promise((resolve, reject) => {
     execFile(process.execPath, argv, { timeout: 120_000 }, (error, stdout, stderr) => {
       if (error) return reject(new Error(`leak script failed: ${error.message}\n${stderr}`));
