@@ -141,3 +141,24 @@ test("mysql2: a streamed 1,000,000-row seq_1_to_1000000 arrives whole and in ord
     await new Promise<void>((resolve) => conn.end(() => resolve()));
   }
 });
+
+test("mysql2: a 40 MiB value goes in (execute) and comes back (query) across 0xFFFFFF packets", async () => {
+  await using running = await server();
+  const conn = await mysql.createConnection({
+    host: "127.0.0.1",
+    port: running.port,
+    user: "root",
+    database: "test",
+  });
+  try {
+    await conn.query("CREATE TABLE blobs (id INT, body LONGTEXT)");
+    const body = "x".repeat(40 * 1024 * 1024 - 7) + "the end";
+    await conn.execute("INSERT INTO blobs VALUES (?, ?)", [1, body]);
+    const [rows] = await conn.query("SELECT body FROM blobs WHERE id = 1");
+    const got = (rows as { body: string }[])[0]!.body;
+    assert.equal(got.length, body.length);
+    assert.ok(got.endsWith("the end"));
+  } finally {
+    await conn.end();
+  }
+});
