@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Runs the whole suite on Deno and on Bun (both from node_modules, so no
-// global install is needed) and ends with one line: "N passed, N failed".
-// Usage: node scripts/test.mjs [path-or-filter ...]   (defaults to tests/)
+// Runs the whole suite on Deno, on Bun and on Node.js (all three from
+// node_modules, so no global install is needed; the Node.js that runs this
+// script only bootstraps) and ends with one line: "N passed, N failed".
+// Usage: node scripts/test.mjs [path ...]   (defaults to tests/)
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -12,7 +13,7 @@ const bin = (name) => join(root, "node_modules", ".bin", name);
 const targets = process.argv.slice(2);
 const paths = targets.length > 0 ? targets : ["tests/"];
 
-for (const name of ["deno", "bun"]) {
+for (const name of ["deno", "bun", "node"]) {
   if (!existsSync(bin(name))) {
     console.error(`${name} is not installed: run "npm ci" first.`);
     process.exit(2);
@@ -55,13 +56,41 @@ const bun = await run(bin("bun"), ["test", "--timeout", "120000", ...paths]);
 const bunPassed = count(bun.output, /^\s*(\d+) pass$/gm);
 const bunFailed = count(bun.output, /^\s*(\d+) fail$/gm);
 
-// A runner that crashed before printing a summary still counts as a failure.
-const denoBroken = deno.code !== 0 && denoFailed === 0 ? 1 : 0;
-const bunBroken = bun.code !== 0 && bunFailed === 0 ? 1 : 0;
-const passed = denoPassed + bunPassed;
-const failed = denoFailed + bunFailed + denoBroken + bunBroken;
+// Node's runner takes files or globs, not folders: a folder becomes its test files.
+const nodeTargets = paths.map((path) =>
+  existsSync(join(root, path)) && statSync(join(root, path)).isDirectory()
+    ? `${path.replace(/\/+$/, "")}/**/*.test.ts`
+    : path
+);
+console.log("== node --test ==");
+// Node runs .ts files by stripping their types (on by default from Node 23.6). The timeout bounds
+// each test as Bun's does (Node's default is none: a hung test would hang the run).
+const node = await run(bin("node"), [
+  "--test",
+  "--test-reporter=spec",
+  "--test-timeout=120000",
+  ...nodeTargets,
+]);
+const nodePassed = count(node.output, /^\u2139 pass (\d+)$/gm);
+// A test cancelled (timed out, or its file died) is a failure too.
+const nodeFailed = count(node.output, /^\u2139 fail (\d+)$/gm) +
+  count(node.output, /^\u2139 cancelled (\d+)$/gm);
+const nodeSkipped = count(node.output, /^\u2139 skipped (\d+)$/gm);
 
-console.log(`deno: ${denoPassed} passed, ${denoFailed + denoBroken} failed (exit ${deno.code})`);
-console.log(`bun: ${bunPassed} passed, ${bunFailed + bunBroken} failed (exit ${bun.code})`);
+// A runner that crashed before printing a summary still counts as a failure.
+const broken = (result, failedCount) => (result.code !== 0 && failedCount === 0 ? 1 : 0);
+const runs = [
+  ["deno", deno, denoPassed, denoFailed + broken(deno, denoFailed)],
+  ["bun", bun, bunPassed, bunFailed + broken(bun, bunFailed)],
+  ["node", node, nodePassed, nodeFailed + broken(node, nodeFailed), nodeSkipped],
+];
+let passed = 0;
+let failed = 0;
+for (const [name, result, p, f, skipped] of runs) {
+  const skips = skipped ? `, ${skipped} skipped` : "";
+  console.log(`${name}: ${p} passed, ${f} failed${skips} (exit ${result.code})`);
+  passed += p;
+  failed += f;
+}
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

@@ -137,7 +137,9 @@ if (onDeno) {
   });
 }
 
-test(`an app outside the repo with a file: dependency, after npm install, runs on ${onDeno ? "Deno" : "Bun"}`, async () => {
+const runtimeName = onDeno ? "Deno" : "Bun" in globalThis ? "Bun" : "Node.js";
+
+test(`an app outside the repo with a file: dependency, after npm install, runs on ${runtimeName}`, async () => {
   await using dir = await scratch({ "package.json": configs.packageJson });
   // npm links a file: dependency (node_modules/@wireframe/wireframe -> ../wireframe); --offline
   // proves that nothing is fetched.
