@@ -112,6 +112,25 @@ test("mysql2: LOAD DATA LOCAL INFILE through infileStreamFactory inserts the row
     const [set] = await conn.query("SET autocommit = 0");
     const changes = (set as unknown as { stateChanges: { systemVariables: object } }).stateChanges;
     assert.deepEqual(changes.systemVariables, { autocommit: "OFF" });
+    const [names] = await conn.query("SET NAMES 'latin1'");
+    assert.deepEqual(
+      (names as unknown as { stateChanges: { systemVariables: object } }).stateChanges
+        .systemVariables,
+      {
+        character_set_client: "latin1",
+        character_set_connection: "latin1",
+        character_set_results: "latin1",
+      },
+    );
+    const [quiet] = await conn.query("SET @v = 1");
+    assert.equal((quiet as mysql.ResultSetHeader).serverStatus & 0x4000, 0, "no change tracked");
+    await conn.query("SET session_track_state_change = ON");
+    const [tracked] = await conn.query("SET @v = 'two'");
+    const state = (tracked as unknown as { stateChanges: { trackStateChange: unknown } })
+      .stateChanges.trackStateChange;
+    assert.equal(state, "1", "a state change (type 2) once tracking is on");
+    const [v] = await conn.query("SELECT @v AS v");
+    assert.deepEqual(v, [{ v: "two" }]);
     await conn.query("CREATE DATABASE other");
     const [use] = await conn.query("USE other");
     assert.equal(

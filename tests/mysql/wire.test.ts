@@ -43,7 +43,12 @@ const CAPS = Capability.PROTOCOL_41 | Capability.SECURE_CONNECTION | Capability.
   Capability.DEPRECATE_EOF | Capability.SESSION_TRACK | Capability.TRANSACTIONS |
   Capability.LOCAL_FILES;
 
-function handshakeResponse(scramble: Uint8Array, password: string, caps = CAPS): Uint8Array {
+function handshakeResponse(
+  scramble: Uint8Array,
+  password: string,
+  caps = CAPS,
+  plugin = "mysql_native_password",
+): Uint8Array {
   const fixed = new Uint8Array(32);
   new DataView(fixed.buffer).setUint32(0, caps, true);
   new DataView(fixed.buffer).setUint32(4, 1 << 24, true);
@@ -54,7 +59,15 @@ function handshakeResponse(scramble: Uint8Array, password: string, caps = CAPS):
     ...encoder.encode("root\0"),
     token.length,
     ...token,
-    ...encoder.encode("mysql_native_password\0"),
+    ...encoder.encode(`${plugin}\0`),
+  ]);
+}
+
+function scrambleOf(greeting: Uint8Array): Uint8Array {
+  const versionEnd = greeting.indexOf(0, 1);
+  return Uint8Array.from([
+    ...greeting.subarray(versionEnd + 5, versionEnd + 13),
+    ...greeting.subarray(versionEnd + 32, versionEnd + 44),
   ]);
 }
 
@@ -196,4 +209,20 @@ test("the strategy: a message of exactly 0xFFFFFF bytes goes out as a full packe
     (f) => void fragments.push([f[0]!, f.length - 1]),
   );
   assert.deepEqual(fragments, [[0, MAX], [1, 0]]);
+});
+
+test("a client proposing another auth plugin is switched to mysql_native_password (a conversation)", async () => {
+  await using running = await server();
+  await using raw = await RawClient.connect(running.port);
+  const scramble = scrambleOf((await readPacket(raw)).payload);
+  await raw.write(packet(1, handshakeResponse(scramble, "pw", CAPS, "caching_sha2_password")));
+  const change = await readPacket(raw);
+  assert.deepEqual([change.seq, change.payload[0]], [2, 0xfe], "AuthSwitchRequest");
+  const body = change.payload;
+  const nameEnd = body.indexOf(0, 1);
+  assert.equal(new TextDecoder().decode(body.subarray(1, nameEnd)), "mysql_native_password");
+  const fresh = body.subarray(nameEnd + 1, nameEnd + 21);
+  await raw.write(packet(3, nativePasswordToken("pw", fresh)));
+  const ok = await readPacket(raw);
+  assert.deepEqual([ok.seq, ok.payload[0]], [4, 0x00]);
 });
