@@ -130,7 +130,27 @@ export {
   type Logger,
   type LogLevel,
   silentLogger,
+  withLevel,
 } from "./src/observe/logger.ts";
+export { type SpanLookup, TraceContextLogger } from "./src/observe/trace_context_logger.ts";
+export type {
+  OtelMeterProvider,
+  OtelSpan,
+  OtelTracerProvider,
+  TelemetryOptions,
+} from "./src/observe/telemetry.ts";
+export {
+  ATTR,
+  CLOSE_REASONS,
+  type CloseReason,
+  EVENT,
+  INSTRUMENTATION_SCOPE,
+  METRIC,
+  METRIC_UNIT,
+  type RequestOutcome,
+  SPAN,
+} from "./src/observe/telemetry_names.ts";
+
 export {
   type ThrottleClock,
   ThrottledLogger,

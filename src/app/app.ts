@@ -10,7 +10,7 @@ import { LengthDelimitedCodec } from "../codec/length_delimited.ts";
 import { type FrameCodecOrOptions, toFrameCodec } from "../codec/to_frame_codec.ts";
 import type { FrameCodec } from "../codec/types.ts";
 import { ConfigError, WireframeBaseError } from "../error.ts";
-import { consoleLogger, type Logger } from "../observe/logger.ts";
+import { consoleLogger, type Logger, withLevel } from "../observe/logger.ts";
 import { ThrottledLogger } from "../observe/throttled_logger.ts";
 import type { AppDataKey } from "./app_data.ts";
 import {
@@ -412,21 +412,23 @@ export class WireframeApp<S = undefined> {
    * through a {@link ThrottledLogger}: each message at most once per
    * `throttleMs` (default 10 s), then one summary with the count held back;
    * `throttleMs: 0` passes every record on (for a logger that samples or
-   * rate-limits by itself). Debug and info are never throttled.
+   * rate-limits by itself). Debug and info are never throttled. `level`
+   * drops the records below it (`{ level: "info" }`: no debug).
    *
    * The default is `consoleLogger` (warn and error, one line each, no
    * stacks), throttled at 10 s.
    *
-   * @throws {ConfigError} if `logger` lacks a method or `throttleMs` is out of range
+   * @throws {ConfigError} if `logger` lacks a method, `throttleMs` is out of range or `level` unknown
    */
   logger(logger: Logger, options: LoggerOptions = {}): this {
     for (const level of ["debug", "info", "warn", "error"] as const) {
       requireFunction("logger", level, logger?.[level]);
     }
-    const { throttleMs } = parseOptions("logger", loggerSchema, options);
+    const { throttleMs, level } = parseOptions("logger", loggerSchema, options);
+    const leveled = level === undefined ? logger : withLevel(logger, level);
     this.#logger = throttleMs === 0
-      ? logger
-      : new ThrottledLogger(logger, { intervalMs: throttleMs });
+      ? leveled
+      : new ThrottledLogger(leveled, { intervalMs: throttleMs });
     return this;
   }
 }

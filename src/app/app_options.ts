@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { intInRange, numberInRange, oneOf } from "../_internal/options.ts";
+import type { LogLevel } from "../observe/logger.ts";
 import { DEFAULT_THROTTLE_MS } from "../observe/throttled_logger.ts";
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -70,6 +71,12 @@ export interface LoggerOptions {
    * See `ThrottledLogger`. Debug and info records are never throttled.
    */
   throttleMs?: number;
+  /**
+   * The least severe level passed on (`"debug"`, `"info"`, `"warn"` or
+   * `"error"`; default: every record, the logger's own level decides). See
+   * `withLevel`.
+   */
+  level?: LogLevel;
 }
 
 /** Runs once per connection before any request; its result is `ctx.state`. */
@@ -87,6 +94,7 @@ export const malformedSchema = z.strictObject({
 /** Validation of `logger()` options. */
 export const loggerSchema = z.strictObject({
   throttleMs: intInRange(0, 3_600_000).default(DEFAULT_THROTTLE_MS),
+  level: oneOf(["debug", "info", "warn", "error"]).optional(),
 });
 
 /** Validation of `withPreamble()` limits. */

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { INVALID_SPAN_CONTEXT, type Span, trace } from "@opentelemetry/api";
+import { INVALID_SPAN_CONTEXT, trace } from "@opentelemetry/api";
+import type { OtelSpan as Span } from "../observe/telemetry.ts";
 import type { PushHandle } from "../push/push_handle.ts";
 import type { NetAddr } from "../transport/types.ts";
 import type { Envelope } from "../codec/envelope.ts";

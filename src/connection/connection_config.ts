@@ -8,6 +8,7 @@ import type { AppSpec } from "../app/app_spec.ts";
 import { createRouter, type Router } from "../app/router.ts";
 import type { Counters } from "../observe/stats.ts";
 import { ServerTelemetry } from "../observe/telemetry.ts";
+import { TraceContextLogger } from "../observe/trace_context_logger.ts";
 import { DeadLetterSink } from "../push/dead_letter.ts";
 
 /** The server's setup, shared by all its connections. */
@@ -24,12 +25,21 @@ export interface ConnectionConfig<S> {
   readonly telemetry: ServerTelemetry;
 }
 
-/** Build the config of a server's connections; frames with no route are counted here. */
+/**
+ * Build the config of a server's connections; frames with no route are
+ * counted here. The app's logger is wrapped so that records carry the trace
+ * and span ids of the connection or request they are about.
+ */
 export function connectionConfig<S>(
-  spec: AppSpec<S>,
+  app: AppSpec<S>,
   counters: Counters,
   telemetry: ServerTelemetry = new ServerTelemetry(counters),
 ): ConnectionConfig<S> {
+  const logger = new TraceContextLogger(
+    app.logger,
+    (id) => telemetry.connectionById(id)?.currentSpan,
+  );
+  const spec: AppSpec<S> = Object.freeze({ ...app, logger });
   const router = createRouter(spec, (request, ctx) => {
     counters.unroutedFrames++;
     spec.logger.debug("dropped a frame with no route", {

@@ -169,15 +169,7 @@ export class Exchanges<S> {
   }
 
   #send(response: Response, request: Envelope): Promise<void> | undefined {
-    this.#trace?.response(
-      response.source !== undefined
-        ? "stream"
-        : response.frames.length === 0
-        ? "empty"
-        : response.frames.length === 1
-        ? "single"
-        : "vec",
-    );
+    this.#trace?.response(response.kind);
     if (response.source !== undefined) {
       return this.#pipeStream(response.source as AsyncIterable<ResponseFrame>, request);
     }

@@ -118,6 +118,50 @@ export function createConsoleLogger(options: ConsoleLoggerOptions = {}): Logger 
  */
 export const consoleLogger: Logger = createConsoleLogger();
 
+/**
+ * `logger` with the records below `level` dropped: for a logger of your own
+ * that has no level of its own (`app.logger(logger, { level })` applies this).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type Logger, withLevel } from "@wireframe/wireframe";
+ *
+ * const lines: string[] = [];
+ * const all: Logger = {
+ *   debug: (m) => void lines.push(`debug ${m}`),
+ *   info: (m) => void lines.push(`info ${m}`),
+ *   warn: (m) => void lines.push(`warn ${m}`),
+ *   error: (m) => void lines.push(`error ${m}`),
+ * };
+ * const logger = withLevel(all, "info");
+ * logger.debug("dropped");
+ * logger.info("listening");
+ * assert.deepEqual(lines, ["info listening"]);
+ * ```
+ *
+ * @throws {TypeError} for a `level` that is not one of debug, info, warn, error
+ */
+export function withLevel(logger: Logger, level: LogLevel): Logger {
+  const least = LEVELS.indexOf(level);
+  if (least < 0) {
+    throw new TypeError(
+      `withLevel: "level" must be one of ${LEVELS.join(", ")} (got ${String(level)})`,
+    );
+  }
+  if (least === 0) return logger;
+  const at = (name: LogLevel) =>
+    LEVELS.indexOf(name) < least
+      ? noop
+      : (message: string, fields?: LogFields) => logger[name](message, fields);
+  return Object.freeze({
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+  });
+}
+
 /** `[wireframe] message key=value …` on one line. */
 function formatLine(message: string, fields?: LogFields): string {
   let line = `[wireframe] ${message}`;

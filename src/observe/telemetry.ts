@@ -39,9 +39,15 @@ import {
   METRIC,
   METRIC_UNIT,
   type RequestOutcome,
-  type ResponseKind,
   SPAN,
 } from "./telemetry_names.ts";
+
+/** An OpenTelemetry span (`@opentelemetry/api`'s `Span`), as `ctx.span` gives it. */
+export type OtelSpan = Span;
+/** An OpenTelemetry tracer provider (`@opentelemetry/api`'s `TracerProvider`). */
+export type OtelTracerProvider = TracerProvider;
+/** An OpenTelemetry meter provider (`@opentelemetry/api`'s `MeterProvider`). */
+export type OtelMeterProvider = MeterProvider;
 
 /**
  * Where a server's spans and metrics go. Without these, the providers
@@ -50,9 +56,9 @@ import {
  */
 export interface TelemetryOptions {
   /** The tracer provider (default: the global one, `trace.getTracerProvider()`). */
-  readonly tracerProvider?: TracerProvider | undefined;
+  readonly tracerProvider?: OtelTracerProvider | undefined;
   /** The meter provider (default: the global one, `metrics.getMeterProvider()`). */
-  readonly meterProvider?: MeterProvider | undefined;
+  readonly meterProvider?: OtelMeterProvider | undefined;
 }
 
 /** An address as transports report it. */
@@ -479,7 +485,7 @@ export class RequestTrace {
   readonly startedAt: number;
   readonly #connection: ConnectionTelemetry;
   #outcome: RequestOutcome = "ok";
-  #kind: ResponseKind | undefined;
+  #kind: string | undefined;
   #frames = 0;
   #bytes = 0;
   #ended = false;
@@ -491,8 +497,8 @@ export class RequestTrace {
     this.startedAt = performance.now();
   }
 
-  /** The handler's response had this shape. */
-  response(kind: ResponseKind): void {
+  /** The handler's response had this shape (`Response.kind`: single, vec, stream, empty). */
+  response(kind: string): void {
     this.#kind = kind;
   }
 

@@ -12,17 +12,32 @@
 export const INSTRUMENTATION_SCOPE = "@wireframe/wireframe";
 
 /** Span names. */
-export const SPAN = Object.freeze({
-  /** A server connection, from accept to teardown (kind SERVER). */
-  connection: "wireframe.connection",
-  /** One request on a server connection, through `onCommandEnd` (kind SERVER). */
-  request: "wireframe.request",
-  /** A client's `request()` (kind CLIENT). */
-  clientRequest: "wireframe.client.request",
-});
+export const SPAN: Readonly<Record<"connection" | "request" | "clientRequest", string>> = Object
+  .freeze({
+    /** A server connection, from accept to teardown (kind SERVER). */
+    connection: "wireframe.connection",
+    /** One request on a server connection, through `onCommandEnd` (kind SERVER). */
+    request: "wireframe.request",
+    /** A client's `request()` (kind CLIENT). */
+    clientRequest: "wireframe.client.request",
+  });
 
 /** Names of the events recorded on the connection and request spans. */
-export const EVENT = Object.freeze({
+export const EVENT: Readonly<
+  Record<
+    | "backPressureApplied"
+    | "backPressureReleased"
+    | "pushDropped"
+    | "pushDeadLettered"
+    | "pushRateLimited"
+    | "frameRejected"
+    | "phaseChanged"
+    | "timeoutFired"
+    | "preamble"
+    | "commandEnd",
+    string
+  >
+> = Object.freeze({
   /** Outbound bytes reached the high water mark: pushes are refused or wait. */
   backPressureApplied: "wireframe.backpressure.applied",
   /** Outbound bytes fell back to the low water mark. */
@@ -46,7 +61,37 @@ export const EVENT = Object.freeze({
 });
 
 /** Attribute names. */
-export const ATTR = Object.freeze({
+export const ATTR: Readonly<
+  Record<
+    | "networkPeerAddress"
+    | "networkPeerPort"
+    | "networkLocalAddress"
+    | "networkLocalPort"
+    | "networkTransport"
+    | "serverAddress"
+    | "serverPort"
+    | "errorType"
+    | "connectionId"
+    | "closeReason"
+    | "errorCode"
+    | "preambleOutcome"
+    | "messageId"
+    | "correlationId"
+    | "responseKind"
+    | "responseFrames"
+    | "responseBytes"
+    | "requestOutcome"
+    | "pushPriority"
+    | "pushOutcome"
+    | "deadLetterReason"
+    | "rejectReason"
+    | "phase"
+    | "timeoutReason"
+    | "timeoutMs"
+    | "outboundBytes",
+    string
+  >
+> = Object.freeze({
   // OpenTelemetry semantic conventions (network, server, error).
   networkPeerAddress: "network.peer.address",
   networkPeerPort: "network.peer.port",
@@ -78,7 +123,28 @@ export const ATTR = Object.freeze({
 });
 
 /** Metric names (units in {@link METRIC_UNIT}). */
-export const METRIC = Object.freeze({
+export const METRIC: Readonly<
+  Record<
+    | "connectionsOpened"
+    | "connectionsClosed"
+    | "connectionsRejected"
+    | "connectionsActive"
+    | "connectionDuration"
+    | "requests"
+    | "requestDuration"
+    | "unroutedFrames"
+    | "bytesReceived"
+    | "bytesSent"
+    | "framesReceived"
+    | "framesSent"
+    | "framesRejected"
+    | "pushes"
+    | "pushQueueDepth"
+    | "deadLetters"
+    | "errors",
+    string
+  >
+> = Object.freeze({
   connectionsOpened: "wireframe.server.connection.opened",
   connectionsClosed: "wireframe.server.connection.closed",
   connectionsRejected: "wireframe.server.connection.rejected",
@@ -160,6 +226,3 @@ export const CLOSE_REASONS: readonly CloseReason[] = Object.freeze([
  * (`unrouted`).
  */
 export type RequestOutcome = "ok" | "error" | "cancelled" | "refused" | "unrouted";
-
-/** The shape of a response (`wireframe.response.kind`). */
-export type ResponseKind = "single" | "vec" | "stream" | "empty";

@@ -71,7 +71,7 @@ test("logger options are validated with errors that name the option and the rang
   }
   assert.throws(
     () => app.logger(logger, { throttle: 5 } as never),
-    /logger: option "throttle" is not a known option \(known: throttleMs\)/,
+    /logger: option "throttle" is not a known option \(known: throttleMs, level\)/,
   );
   assert.throws(
     () => app.logger({ ...logger, warn: undefined } as unknown as Logger),
