@@ -51,6 +51,12 @@ export interface ServeOptions {
    * transport: a bad one rejects with `TlsError` or `ConfigError`).
    */
   tls?: TlsListenOptions;
+  /**
+   * Share the port with other processes (`SO_REUSEPORT`): run one server
+   * process per core on one port, the kernel spreading connections over
+   * them (Linux; Deno needs `--unstable-net`). See docs/guides/scaling.md.
+   */
+  reusePort?: boolean;
 }
 
 /** Options of {@link WireframeServer.shutdown}. */
@@ -97,6 +103,7 @@ const serveSchema = z.strictObject({
   port: intInRange(0, 65_535).default(0),
   // Checked by the transport, which knows what it supports.
   tls: z.custom<TlsListenOptions>().optional(),
+  reusePort: z.boolean({ error: "must be a boolean" }).optional(),
 });
 
 const ACCEPT_RETRY_MS = 100;
@@ -172,8 +179,9 @@ export class WireframeServer<S = undefined> {
         this.#stopping ? "the server was shut down" : "the server is already listening",
       );
     }
-    const { tls, ...address } = parseOptions("listen", serveSchema, options);
+    const { tls, reusePort, ...address } = parseOptions("listen", serveSchema, options);
     const where: ListenOptions = tls === undefined ? address : { ...address, tls };
+    if (reusePort) where.reusePort = true; // only when asked: the memory transport refuses it
     const spec = appSpec(this.#app);
     // Claimed before the first await, so a concurrent listen() fails instead of binding twice.
     this.#listening = true;

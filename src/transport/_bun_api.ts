@@ -69,6 +69,7 @@ export interface BunSocketOptions<D> {
   hostname: string;
   port: number;
   allowHalfOpen?: boolean;
+  reusePort?: boolean;
   tls?: BunTlsOptions;
   socket: BunSocketHandler<D>;
 }

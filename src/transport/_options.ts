@@ -42,7 +42,10 @@ const plainConnectSchema = z.strictObject({
   port: intInRange(1, 65535),
 });
 
-const tcpListenSchema = listenSchema.extend({ tls: tlsListenSchema.optional() });
+const tcpListenSchema = listenSchema.extend({
+  tls: tlsListenSchema.optional(),
+  reusePort: z.boolean({ error: "must be a boolean" }).optional(),
+});
 const tcpConnectSchema = plainConnectSchema.extend({ tls: tlsConnectSchema.optional() });
 
 /** Default interface: loopback, so nothing is exposed unless asked for. */
@@ -54,6 +57,8 @@ export interface ParsedListen {
   port: number;
   /** Serve TLS with this certificate and key. */
   tls?: TlsListenOptions;
+  /** Set SO_REUSEPORT (several processes on one port). */
+  reusePort: boolean;
 }
 
 /** Validated connect options with the default hostname filled in. */
@@ -66,8 +71,12 @@ export interface ParsedConnect {
 
 /** Validated TCP listen options (TLS allowed) with the default hostname filled in. */
 export function parseListen(owner: string, input: unknown): ParsedListen {
-  const { hostname, port, tls } = parseOptions(owner, tcpListenSchema, input);
-  const parsed: ParsedListen = { hostname: hostname ?? DEFAULT_HOSTNAME, port };
+  const { hostname, port, tls, reusePort } = parseOptions(owner, tcpListenSchema, input);
+  const parsed: ParsedListen = {
+    hostname: hostname ?? DEFAULT_HOSTNAME,
+    port,
+    reusePort: reusePort ?? false,
+  };
   if (tls) parsed.tls = tls;
   return parsed;
 }

@@ -54,12 +54,19 @@ class BunListener extends QueuedListener<BunConnection> {
   readonly #server: BunTcpServer;
 
   /** Listen now; throws Bun's own error if it cannot. */
-  constructor(bun: BunApi, { hostname, port, tls }: ParsedListen) {
+  constructor(bun: BunApi, { hostname, port, tls, reusePort }: ParsedListen) {
     super();
     // Bun calls `open` from the event loop, once this constructor is done.
     // With TLS that is before the handshake, which runs as the socket is read.
     const socket = bunHandlers((conn) => this.accept(conn));
-    this.#server = bun.listen({ hostname, port, allowHalfOpen: true, socket, ...tls && { tls } });
+    this.#server = bun.listen({
+      hostname,
+      port,
+      allowHalfOpen: true,
+      socket,
+      ...tls && { tls },
+      ...reusePort && { reusePort },
+    });
     this.addr = { transport: "tcp", hostname: this.#server.hostname, port: this.#server.port };
   }
 

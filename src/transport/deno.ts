@@ -190,14 +190,19 @@ export function listen(options: ListenOptions): Promise<Listener> {
 }
 
 function listenNow(options: ListenOptions): Listener {
-  const { hostname, port, tls } = parseListen("denoTransport.listen", options);
+  const { hostname, port, tls, reusePort } = parseListen("denoTransport.listen", options);
   requireDeno();
+  // Deno.TcpListenOptions' reusePort is unstable: without `--unstable-net`,
+  // Deno ends the process instead of throwing. Deno.listenDatagram exists
+  // exactly when that flag is on.
+  if (reusePort && typeof (Deno as { listenDatagram?: unknown }).listenDatagram !== "function") {
+    throw new UnsupportedRuntimeError("reusePort on Deno needs the --unstable-net flag");
+  }
+  const where = { hostname, port, transport: "tcp" as const, ...reusePort && { reusePort } };
   try {
-    if (tls === undefined) {
-      return new DenoListener(Deno.listen({ hostname, port, transport: "tcp" }), false);
-    }
+    if (tls === undefined) return new DenoListener(Deno.listen(where), false);
     const { cert, key } = tls;
-    const inner = Deno.listenTls({ hostname, port, transport: "tcp", cert, key });
+    const inner = Deno.listenTls({ ...where, cert, key });
     return new EagerListener(new DenoListener(inner, true));
   } catch (err) {
     if (err instanceof Deno.errors.AddrInUse || tls === undefined || isListenFailure(err)) {

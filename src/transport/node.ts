@@ -91,13 +91,13 @@ class NodeListener extends QueuedListener<NodeConnection> {
  * ```
  */
 export async function listen(options: ListenOptions): Promise<Listener> {
-  const { hostname, port } = parseListen("nodeTransport.listen", options);
+  const { hostname, port, reusePort } = parseListen("nodeTransport.listen", options);
   // pauseOnConnect: an accepted socket reads nothing until its readable pulls.
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen({ host: hostname, port }, () => {
+      server.listen({ host: hostname, port, ...reusePort && { reusePort } }, () => {
         server.off("error", reject);
         resolve();
       });

@@ -156,6 +156,14 @@ export interface ListenOptions {
    * in-memory transport rejects it with `ConfigError`).
    */
   tls?: TlsListenOptions;
+  /**
+   * Set `SO_REUSEPORT`, so several processes can listen on the same address
+   * and port and the kernel spreads new connections over them (Linux; see
+   * docs/guides/scaling.md). Deno needs `--unstable-net` for it (without,
+   * the listen rejects with `UnsupportedRuntimeError`); the in-memory
+   * transport rejects it with `ConfigError`. Default `false`.
+   */
+  reusePort?: boolean;
 }
 
 /** Options for {@link Transport.connect}. */
