@@ -210,14 +210,48 @@ export function textOf(value: Exclude<SqlValue, null>): string {
   return typeof value === "string" ? value : String(value);
 }
 
-/** A row of the text protocol. */
+const ASCII = /^[\x00-\x7f]*$/;
+const rowEncoder = new TextEncoder();
+const lenencSize = (n: number) => n < 0xfb ? 1 : n < 0x1_0000 ? 3 : n < 0x100_0000 ? 4 : 9;
+
+/** A row of the text protocol (one allocation for an ASCII row: rows are the hot path). */
 export function textRow(values: readonly SqlValue[]): Uint8Array {
-  const w = new PacketWriter(16 * values.length + 8);
-  for (const value of values) {
-    if (value === null) w.u8(0xfb);
-    else w.lenencBytes(textOf(value));
+  const parts: (string | Uint8Array | null)[] = new Array(values.length);
+  let size = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    if (value === null) {
+      parts[i] = null;
+      size += 1;
+      continue;
+    }
+    const text = typeof value === "string" ? value : String(value);
+    const part = ASCII.test(text) ? text : rowEncoder.encode(text);
+    parts[i] = part;
+    size += lenencSize(part.length) + part.length;
   }
-  return w.finish();
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    if (part === null) {
+      out[at++] = 0xfb;
+      continue;
+    }
+    const n = part.length;
+    if (n < 0xfb) out[at++] = n;
+    else {
+      const width = n < 0x1_0000 ? 2 : n < 0x100_0000 ? 3 : 8;
+      out[at++] = width === 2 ? 0xfc : width === 3 ? 0xfd : 0xfe;
+      for (let b = 0, v = n; b < width; b++, v = Math.floor(v / 256)) out[at++] = v % 256;
+    }
+    if (typeof part === "string") {
+      for (let c = 0; c < n; c++) out[at++] = part.charCodeAt(c);
+    } else {
+      out.set(part, at);
+      at += n;
+    }
+  }
+  return out;
 }
 
 /** A row of the binary protocol (COM_STMT_EXECUTE's result set). */
