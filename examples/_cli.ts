@@ -89,13 +89,18 @@ export async function serveUntilSignal<S>(
 ): Promise<void> {
   const addr = await server.listen(tls ? { hostname, port, tls } : { hostname, port });
   process.stdout.write(`listening on ${addr.hostname}:${addr.port}\n`);
+  // The first signal shuts down (bounded: 5 s); more during it are ignored, since Ctrl-C under a
+  // launcher (npx, wireframe-ts) reaches the server twice: from the terminal and forwarded.
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return;
+    stopping = true;
     await beforeShutdown();
     await server.shutdown({ timeoutMs: 5_000 });
     process.exit(0);
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 }
 
 /** Read a u32 BE from the start of `bytes`. */
