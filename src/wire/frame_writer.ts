@@ -13,6 +13,7 @@ import { LoopBudget } from "../_internal/fairness.ts";
 import { Slab } from "../_internal/slab.ts";
 import type { WaterMarks } from "../_internal/water_marks.ts";
 import { DrainTimeoutError } from "./errors.ts";
+import { writeChunks } from "../_internal/chunk_pool.ts";
 
 /** A message body that fits one fragment, queued to be written with its header in place. */
 class SingleFragment {
@@ -63,7 +64,11 @@ export interface FrameWriterOptions {
    * `abort()` of the sink would wait for the write in flight, which never
    * ends.)
    */
-  readonly transport?: { close(): void } | undefined;
+  readonly transport?: {
+    close(): void;
+    /** See `Connection.releasesWrittenChunks`: then batches are written from pooled buffers. */
+    readonly releasesWrittenChunks?: boolean | undefined;
+  } | undefined;
   /** The connection's id, for the {@link DrainTimeoutError}. */
   readonly connectionId?: number | undefined;
   /** Counts the frames and bytes written (the server's counters), if given. */
@@ -119,6 +124,8 @@ export class FrameWriter {
   readonly #marks: WaterMarks | undefined;
   readonly #drainTimeoutMs: number;
   readonly #transport: { close(): void } | undefined;
+  /** Whether batches may be written from a pooled buffer (see `ChunkPool`). */
+  readonly #pooled: boolean;
   readonly #connectionId: number;
   readonly #counters: { framesSent: number; bytesSent: number } | undefined;
   /** Bytes of the write in flight; 0 when none is. */
@@ -140,6 +147,7 @@ export class FrameWriter {
     this.#highWaterMark = options.highWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK;
     this.#marks = options.marks;
     this.#transport = options.transport;
+    this.#pooled = options.transport?.releasesWrittenChunks === true;
     this.#connectionId = options.connectionId ?? 0;
     this.#counters = options.counters;
     this.#drainTimeoutMs = options.transport ? options.drainTimeoutMs ?? 0 : 0;
@@ -333,10 +341,16 @@ export class FrameWriter {
     // Yield once first, so every frame produced in this tick (e.g. the answers
     // to all requests of one socket read) goes out in the same write.
     await undefined;
+    // One pooled buffer for the whole loop: each batch is written (and the
+    // write awaited) before the next is encoded into it.
+    let buffer: Uint8Array | undefined;
     try {
       while (this.#pending.length > 0 && this.#failure === undefined) {
         const frames = this.#pending.length;
-        const chunk = this.#takePending();
+        if (this.#pooled && buffer === undefined && this.#pendingBytes <= writeChunks.size) {
+          buffer = writeChunks.take();
+        }
+        const chunk = this.#takePending(buffer);
         this.#wakeWaiters();
         this.#inFlightBytes = chunk.length;
         if (this.#drainTimeoutMs > 0) this.#watchDrain();
@@ -348,7 +362,9 @@ export class FrameWriter {
           this.#counters.bytesSent += chunk.length;
         }
       }
+      if (buffer !== undefined) writeChunks.give(buffer);
     } catch (error) {
+      // The buffer stays out of the pool: a failed write may still hold it.
       // A batch that could not be encoded (a codec or strategy that broke its
       // own length contract) is lost with the bytes before it: the stream is
       // no longer framed, so the connection must end rather than wait for
@@ -416,11 +432,16 @@ export class FrameWriter {
     this.#drainTimer = undefined;
   };
 
-  #takePending(): Uint8Array {
+  /** Encode the pending frames into `buffer` if they fit it, else into a new buffer. */
+  #takePending(buffer: Uint8Array | undefined): Uint8Array {
     const entries = this.#pending;
     const sizes = this.#bodySizes;
     const ids = this.#fragmentIds;
-    const chunk = new Uint8Array(this.#pendingBytes);
+    const size = this.#pendingBytes;
+    // Zeroed like a new buffer: a serializer or strategy may leave bytes it does not set.
+    const chunk = buffer !== undefined && size <= buffer.length
+      ? buffer.subarray(0, size).fill(0)
+      : new Uint8Array(size);
     this.#pending = [];
     this.#bodySizes = [];
     this.#fragmentIds = [];
