@@ -19,6 +19,7 @@ import {
   ConnectionTimeoutError,
   type Context,
   type Envelope,
+  type HandlerResult,
   type Serializer,
   WireframeApp,
 } from "@wireframe/wireframe";
@@ -151,32 +152,39 @@ export function mysqlApp(options: MysqlOptions = {}): MysqlServer {
       ? []
       : [eofPacket(conn.session?.status ?? Status.AUTOCOMMIT)];
 
-  /** The packets of a statement's result, text or binary rows. */
-  async function* respond(
+  /**
+   * The packets of a statement's result: one OK, or a result set (as an
+   * array when its rows are already in memory, else streamed row by row), or
+   * the LOAD DATA conversation.
+   */
+  function respond(
     result: Result,
     conn: MysqlConnection,
     ctx: Context<MysqlConnection>,
     binary: boolean,
-  ): AsyncGenerator<Uint8Array> {
-    if (result.kind === "ok") {
-      yield ok(conn, result);
-      return;
-    }
-    if (result.kind === "load-data") {
-      yield* loadData(result, conn, ctx);
-      return;
-    }
+  ): HandlerResult {
+    if (result.kind === "ok") return ok(conn, result);
+    if (result.kind === "load-data") return loadData(result, conn, ctx);
     const { columns } = result;
-    yield columnCountPacket(columns.length);
-    for (const column of columns) yield columnDefinition(column);
-    yield* columnsEnd(conn);
-    try {
-      for (const row of result.rows) yield binary ? binaryRow(columns, row) : textRow(row);
-    } catch (error) {
-      yield errOf(error);
-      return;
+    const head = [
+      columnCountPacket(columns.length),
+      ...columns.map(columnDefinition),
+      ...columnsEnd(conn),
+    ];
+    const row = binary ? (values: readonly SqlValue[]) => binaryRow(columns, values) : textRow;
+    if (Array.isArray(result.rows)) {
+      return [...head, ...(result.rows as readonly SqlValue[][]).map(row), endOfRows(conn)];
     }
-    yield endOfRows(conn);
+    return (async function* () {
+      yield* head;
+      try {
+        for (const values of result.rows) yield row(values);
+      } catch (error) {
+        yield errOf(error);
+        return;
+      }
+      yield endOfRows(conn);
+    })();
   }
 
   async function* loadData(
@@ -313,18 +321,14 @@ export function mysqlApp(options: MysqlOptions = {}): MysqlServer {
       ctx.enterPhase("ready");
       yield ok(conn);
     }, { phase: "auth" })
-    .route(Command.QUERY, async function* (request, ctx) {
-      const conn = ctx.state;
-      let result: Result;
+    .route(Command.QUERY, (request, ctx) => {
       try {
         const { statement, params } = parse(decoder.decode(request.payload.subarray(1)));
         if (params > 0) throw syntaxError("?");
-        result = engine.execute(session(ctx), statement);
+        return respond(engine.execute(session(ctx), statement), ctx.state, ctx, false);
       } catch (error) {
-        yield errOf(error);
-        return;
+        return errOf(error);
       }
-      yield* respond(result, conn, ctx, false);
     })
     .route(Command.INIT_DB, (request, ctx) => {
       try {
@@ -372,9 +376,8 @@ export function mysqlApp(options: MysqlOptions = {}): MysqlServer {
         return errOf(error);
       }
     })
-    .route(Command.STMT_EXECUTE, async function* (request, ctx) {
+    .route(Command.STMT_EXECUTE, (request, ctx) => {
       const conn = ctx.state;
-      let result: Result;
       try {
         const r = new PacketReader(request.payload, 1);
         const id = r.uint(4);
@@ -390,12 +393,10 @@ export function mysqlApp(options: MysqlOptions = {}): MysqlServer {
         r.uint(4); // iteration count
         const values = readParams(r, prepared);
         prepared.longData.clear();
-        result = engine.execute(session(ctx), prepared.statement, values);
+        return respond(engine.execute(session(ctx), prepared.statement, values), conn, ctx, true);
       } catch (error) {
-        yield errOf(error);
-        return;
+        return errOf(error);
       }
-      yield* respond(result, conn, ctx, true);
     })
     .route(Command.STMT_SEND_LONG_DATA, (request, ctx) => {
       const r = new PacketReader(request.payload, 1);
