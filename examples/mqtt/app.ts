@@ -7,7 +7,9 @@
  * - phases: CONNECT is the only packet allowed first (`phase: "connect"`),
  *   within the handshake timeout; a second CONNECT, or anything before the
  *   first, is a phase violation and closes the connection;
- * - keepalive: `ctx.setIdleTimeout(1.5 × keepalive)`; on expiry the
+ * - keepalive: `ctx.setIdleTimeout()` so that 1.5 × keepalive without a
+ *   packet is the latest close (1.2 × keepalive: the library's idle timer
+ *   expires within 1.25 × its value); on expiry the
  *   connection closes and the teardown hook publishes the will;
  * - fan-out: pushes on each subscriber's `PushHandle` (see `MqttBroker`),
  *   QoS 0 low with a drop policy into the dead-letter queue, QoS 1/2 high
@@ -96,18 +98,35 @@ export interface MqttApp {
 
 type Ctx = Context<MqttConnection>;
 
-/** A malformed packet or a protocol violation: close the connection (the will goes out). */
-function violation(ctx: Ctx): undefined {
-  ctx.close();
-  return undefined;
-}
-
 /** Build the broker app. */
 export function mqttApp(options: MqttAppOptions = {}): MqttApp {
   const broker = new MqttBroker(options);
   const connections = new SessionRegistry();
   const authenticate = options.authenticate;
   let assigned = 0;
+
+  // [MQTT-3.1.2-8]: the will of a connection that ends without DISCONNECT, published as soon as
+  // the broker decides to close (not after the close has lingered out), or at teardown.
+  const releaseWill = (state: MqttConnection) => {
+    const will = state.will;
+    if (will === undefined) return;
+    state.will = undefined;
+    broker.stats.wills++;
+    if (broker.mayPublish(will.topic)) broker.publish(will);
+  };
+  // A malformed packet or a protocol violation: the will goes out, the connection closes.
+  const violation = (ctx: Ctx): undefined => {
+    releaseWill(ctx.state);
+    ctx.close();
+    return undefined;
+  };
+  const packetIdOr = (payload: Uint8Array, ctx: Ctx): number | undefined => {
+    try {
+      return decodePacketId(payload);
+    } catch {
+      return violation(ctx);
+    }
+  };
 
   const deadLetters = new WritableStream<DeadLetter>({
     write(letter) {
@@ -165,11 +184,17 @@ export function mqttApp(options: MqttAppOptions = {}): MqttApp {
     } else {
       sessionPresent = true; // [MQTT-3.2.2-2]
     }
-    session.link = { connectionId: ctx.connectionId, push: ctx.push, close: () => ctx.close() };
+    session.link = {
+      connectionId: ctx.connectionId,
+      push: ctx.push,
+      close: () => violation(ctx), // taken over: as for a protocol error, the will goes out
+    };
     ctx.state.session = session;
     ctx.state.will = packet.will;
-    // [MQTT-3.1.2-24]: one and a half keepalive periods without a packet closes the connection.
-    ctx.setIdleTimeout(packet.keepalive === 0 ? 0 : Math.ceil(packet.keepalive * 1500));
+    // [MQTT-3.1.2-24]: no packet within one and a half keepalive periods closes the connection.
+    // The idle timeout expires between its value and 1.25 × it after the last packet, so
+    // 1.2 × keepalive closes between 1.2 and 1.5 keepalive periods: never later than the rule.
+    ctx.setIdleTimeout(packet.keepalive === 0 ? 0 : packet.keepalive * 1200);
     ctx.enterPhase("ready");
     try {
       await ctx.push.push({ id: CONNECT, payload: encodeConnack(sessionPresent, 0) });
@@ -200,16 +225,15 @@ export function mqttApp(options: MqttAppOptions = {}): MqttApp {
         session.link = undefined;
         if (session.clean) broker.endSession(session); // [MQTT-3.1.2-6]
       }
-      // [MQTT-3.1.2-8]: the will of a connection closed without DISCONNECT.
-      if (state.will !== undefined) {
-        const will = state.will;
-        state.will = undefined;
-        broker.stats.wills++;
-        if (broker.mayPublish(will.topic)) broker.publish(will);
-      }
+      releaseWill(state); // the peer went away (reset, EOF) without DISCONNECT
     })
     .withProtocol({
       phaseViolation: () => undefined, // MQTT answers nothing: the connection just closes
+      // Keepalive expiry, bad framing, a slow consumer: no last packet, but the will goes now.
+      closingFrames: (_error, ctx) => {
+        releaseWill(ctx.state);
+        return undefined;
+      },
     })
     .route(CONNECT, connect, { phase: "connect" })
     .route(PUBLISH, (request, ctx) => {
@@ -326,13 +350,4 @@ export function mqttApp(options: MqttAppOptions = {}): MqttApp {
     });
 
   return { app, broker, connections };
-}
-
-function packetIdOr(payload: Uint8Array, ctx: Ctx): number | undefined {
-  try {
-    return decodePacketId(payload);
-  } catch {
-    ctx.close();
-    return undefined;
-  }
 }
