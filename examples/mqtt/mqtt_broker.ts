@@ -25,7 +25,7 @@ import {
   withPacketId,
 } from "./packets.ts";
 import { RetainedStore } from "./retained.ts";
-import { type InFlight, MemorySessionStore, Session, type SessionStore } from "./sessions.ts";
+import { type InFlight, MemorySessionStore, type Session, type SessionStore } from "./sessions.ts";
 import { filterWithin, topicMatches, TopicTrie } from "./topics.ts";
 
 /** The limits and ACL of a broker. */
@@ -229,7 +229,7 @@ export class MqttBroker {
       if (entry.state === "pubrel") {
         link.push.push({ id: PUBREL, payload: encodeAck(PUBREL, entry.packetId) }).catch(ignore);
       } else {
-        this.#send(session, entry, new Outgoing(entry.message, false), true);
+        this.#send(session, entry, new Outgoing(entry.message, entry.retain), true);
       }
     }
     this.#drain(session);
@@ -270,6 +270,7 @@ export class MqttBroker {
         packetId: session.allocatePacketId(),
         message: out.message,
         qos,
+        retain: out.retain,
         state: "publish",
       };
       this.#send(session, entry, out, false);
@@ -280,7 +281,7 @@ export class MqttBroker {
       this.stats.droppedQueued++;
       return;
     }
-    session.queue.push({ message: out.message, qos });
+    session.queue.push({ message: out.message, qos, retain: out.retain });
   }
 
   #send(session: Session, entry: InFlight, out: Outgoing, dup: boolean): void {
@@ -304,13 +305,12 @@ export class MqttBroker {
         packetId: session.allocatePacketId(),
         message: next.message,
         qos: next.qos,
+        retain: next.retain,
         state: "publish",
       };
-      this.#send(session, entry, new Outgoing(next.message, false), false);
+      this.#send(session, entry, new Outgoing(next.message, next.retain), false);
     }
   }
 }
 
 function ignore(): void {}
-
-export { Session };

@@ -22,6 +22,8 @@ export interface InFlight {
   readonly packetId: number;
   readonly message: Message;
   readonly qos: 1 | 2;
+  /** Sent with RETAIN 1 (a retained message for a new subscription); sent again the same way. */
+  readonly retain: boolean;
   /** `"publish"`: waiting for PUBACK/PUBREC; `"pubrel"`: PUBREL sent, waiting for PUBCOMP. */
   state: "publish" | "pubrel";
 }
@@ -30,6 +32,7 @@ export interface InFlight {
 export interface Queued {
   readonly message: Message;
   readonly qos: 1 | 2;
+  readonly retain: boolean;
 }
 
 /** One client's session. */
