@@ -40,9 +40,9 @@ const published = {
   type: "module",
   exports,
   bin,
-  // The library's floor (Promise.try, import.meta.main, explicit resource management, type
+  // The floor: Promise.try (Node 24), import.meta.main (24.2: the examples and bin), type
   // stripping by default); the root package.json's engines is the dev tools' bootstrap (Node 20).
-  engines: { node: ">=24" },
+  engines: { node: ">=24.2" },
   dependencies: manifest.dependencies,
 };
 writeFileSync(join(dist, "package.json"), `${JSON.stringify(published, null, 2)}\n`);

@@ -5,10 +5,12 @@
  * in one write (an id-1 response is byte-for-byte the request). No streams,
  * no routing, no allocation beyond what the socket API needs.
  *
- * Run: `deno run -A bench/echo/raw_server.ts --port 0` or `bun bench/echo/raw_server.ts --port 0`.
+ * Run: `deno run -A bench/echo/raw_server.ts --port 0`, `bun bench/echo/raw_server.ts --port 0`
+ * or `node bench/echo/raw_server.ts --port 0`.
  *
  * @module
  */
+import net from "node:net";
 import process from "node:process";
 import { parseArgs } from "node:util";
 
@@ -57,7 +59,7 @@ if ("Deno" in globalThis) {
   for await (const conn of listener) {
     serveDeno(conn).catch(() => {}).finally(() => conn.close());
   }
-} else {
+} else if ("Bun" in globalThis) {
   const Bun = (globalThis as unknown as { Bun: BunLike }).Bun;
   const flush = (socket: BunSocket) => {
     const { backlog } = socket.data;
@@ -90,6 +92,22 @@ if ("Deno" in globalThis) {
     },
   });
   process.stdout.write(`listening on ${server.hostname}:${server.port}\n`);
+} else {
+  // Node.js: node:net, which queues what the kernel does not take at once (so no backlog here).
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    let leftover: Uint8Array = new Uint8Array(0);
+    socket.on("data", (chunk: Uint8Array) => {
+      const data = concat(leftover, chunk);
+      const n = completeFrames(data);
+      leftover = data.slice(n);
+      if (n > 0) socket.write(data.subarray(0, n));
+    });
+    socket.on("error", () => socket.destroy());
+  });
+  server.listen({ host: hostname, port }, () => {
+    const addr = server.address() as net.AddressInfo;
+    process.stdout.write(`listening on ${addr.address}:${addr.port}\n`);
+  });
 }
 
 async function serveDeno(conn: Deno.TcpConn): Promise<void> {

@@ -2,7 +2,7 @@
 // bench/echo: request/response throughput and latency of examples/echo_server.ts
 // against a hand-written raw server (bench/echo/raw_server.ts) in the same wire
 // format, on Deno and on Bun, over loopback; plus RSS per idle connection.
-// Usage: node bench/echo/run.mjs [--seconds 5] [--reps 3] [--idle 2000] [--runtimes deno,bun]
+// Usage: node bench/echo/run.mjs [--seconds 5] [--reps 3] [--idle 2000] [--runtimes deno,bun,node]
 //          [--servers raw,wireframe,wireframe+frag] [--scenarios load,single,paced]
 //          [--rate 100000] [--pin]
 //   --servers wireframe@/path/to/other/checkout compares against another checkout.
@@ -41,6 +41,7 @@ const bin = (name) => join(root, "node_modules", ".bin", name);
 const command = {
   deno: (file) => [bin("deno"), ["run", "-A", file, "--port", "0"]],
   bun: (file) => [bin("bun"), [file, "--port", "0"]],
+  node: (file) => [bin("node"), [file, "--port", "0"]],
 };
 const serverFiles = {
   raw: "bench/echo/raw_server.ts",

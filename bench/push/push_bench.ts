@@ -8,7 +8,8 @@
  * - a broadcast of K frames to 1,000 connections (registry.broadcast with
  *   drop-if-full), timed until every connection has received every frame.
  *
- * Run: `deno run -A bench/push/push_bench.ts` or `bun bench/push/push_bench.ts`
+ * Run: `deno run -A bench/push/push_bench.ts`, `bun bench/push/push_bench.ts` or
+ * `node bench/push/push_bench.ts`
  * Options: --frames 200000 --connections 1000 --broadcasts 20
  *
  * @module
@@ -39,7 +40,11 @@ const CONNECTIONS = Number(values.connections);
 const BROADCASTS = Number(values.broadcasts);
 const START = 20;
 const PUSHED = 21;
-const runtime = "Deno" in globalThis ? `deno ${Deno.version.deno}` : `bun ${process.versions.bun}`;
+const runtime = "Deno" in globalThis
+  ? `deno ${Deno.version.deno}`
+  : "Bun" in globalThis
+  ? `bun ${process.versions.bun}`
+  : `node ${process.versions.node}`;
 
 function stamp(): Uint8Array {
   const payload = new Uint8Array(64);
