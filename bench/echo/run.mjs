@@ -50,6 +50,9 @@ const serverFiles = {
   "wireframe+frag": "examples/fragment_echo_server.ts",
   // The same app, codec (8 KiB frames) and route as wireframe+frag, fragmentation off.
   "wireframe-8k": "bench/echo/unfragmented_server.ts",
+  // The echo server with the OpenTelemetry SDK registered (every span sampled,
+  // exporters that discard): the cost of recording.
+  "wireframe+otel": "bench/echo/otel_server.ts",
 };
 const loadFlags = { "wireframe+frag": ["--lenflag"] };
 const scenarios = [

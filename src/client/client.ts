@@ -10,6 +10,7 @@ import { intInRange, parseOptions } from "../_internal/options.ts";
 import { defaultSerializer, type Envelope, type Serializer } from "../codec/envelope.ts";
 import { type FrameCodecOrOptions, toFrameCodec } from "../codec/to_frame_codec.ts";
 import type { FrameCodec } from "../codec/types.ts";
+import { ClientTelemetry, type TelemetryOptions } from "../observe/telemetry.ts";
 import { FrameWriter } from "../wire/frame_writer.ts";
 import { LoopBudget } from "../_internal/fairness.ts";
 import { InboundMessages } from "../wire/inbound_messages.ts";
@@ -58,6 +59,11 @@ export interface ClientOptions {
   bufferSize?: number;
   /** How long `close()` waits for outstanding responses, in ms. Default 5000. */
   closeTimeoutMs?: number;
+  /**
+   * Where `request()`'s CLIENT spans go (default: the tracer provider
+   * registered with `@opentelemetry/api`; none costs nothing).
+   */
+  telemetry?: TelemetryOptions;
 }
 
 /** Options of a single request. */
@@ -119,6 +125,7 @@ export class WireframeClient {
   /** Why the client broke the connection off itself (a failed write, a re-assembly timeout). */
   #broken: { error: unknown } | undefined;
   readonly #fragmentation: FragmentationSpec | undefined;
+  readonly #telemetry: ClientTelemetry;
 
   private constructor(
     conn: Connection,
@@ -126,8 +133,10 @@ export class WireframeClient {
     codec: FrameCodec,
     serializer: Serializer,
     fragmentation: FragmentationSpec | undefined,
+    telemetry: TelemetryOptions | undefined,
   ) {
     this.#conn = conn;
+    this.#telemetry = new ClientTelemetry(conn.remoteAddr, telemetry);
     this.#fragmentation = connectionFragmentation(fragmentation);
     this.#codec = codec;
     this.#serializer = serializer;
@@ -171,6 +180,7 @@ export class WireframeClient {
       codec,
       options.serializer ?? defaultSerializer,
       fragmentation,
+      options.telemetry,
     );
     if (options.preamble) await client.#out.writeRaw(options.preamble);
     return client;
@@ -202,7 +212,16 @@ export class WireframeClient {
     this.#nextCorrelation++;
     const response = this.#table.expectOne(correlationId, options.signal);
     if (sent) this.#failIfUnsent(sent, correlationId);
-    return await response;
+    const span = this.#telemetry.request(id, correlationId);
+    if (span === undefined) return await response;
+    try {
+      const answer = await response;
+      ClientTelemetry.end(span);
+      return answer;
+    } catch (error) {
+      ClientTelemetry.end(span, error);
+      throw error;
+    }
   }
 
   /**

@@ -22,6 +22,7 @@ import {
   type MeterProvider,
   metrics,
   type ObservableResult,
+  ROOT_CONTEXT,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -324,7 +325,8 @@ export class ConnectionTelemetry implements PushTelemetry {
       },
     }, context.active());
     this.recording = this.span.isRecording();
-    this.#context = trace.setSpan(context.active(), this.span);
+    // A context holding the span, for request spans: only if any will be made.
+    this.#context = this.recording ? trace.setSpan(context.active(), this.span) : ROOT_CONTEXT;
     this.#startedAt = server.metricsLive ? performance.now() : 0;
   }
 
@@ -547,6 +549,54 @@ export class RequestTrace {
     if (this.#kind !== undefined) span.setAttribute(ATTR.responseKind, this.#kind);
     if (this.#outcome === "error" || this.#outcome === "refused") {
       span.setStatus({ code: SpanStatusCode.ERROR, message: this.#outcome });
+    }
+    span.end();
+  }
+}
+
+/**
+ * A client's tracing: a CLIENT span per `request()` (message and correlation
+ * id, the server's address), ended when the response arrives or the request
+ * fails. Nothing is made unless the tracer records.
+ */
+export class ClientTelemetry {
+  readonly #tracer: Tracer;
+  readonly #peer: Attributes;
+
+  /**
+   * @param server the server's address
+   * @param options the tracer provider (default: the global one)
+   */
+  constructor(server: Address, options: TelemetryOptions = {}) {
+    this.#tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(
+      INSTRUMENTATION_SCOPE,
+    );
+    this.#peer = {
+      [ATTR.serverAddress]: server.hostname,
+      [ATTR.serverPort]: server.port,
+      [ATTR.networkTransport]: server.transport === "memory" ? "inproc" : "tcp",
+    };
+  }
+
+  /** The span of one request, under the active context; undefined if it does not record. */
+  request(id: number, correlationId: bigint): Span | undefined {
+    const span = this.#tracer.startSpan(SPAN.clientRequest, {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        ...this.#peer,
+        [ATTR.messageId]: id,
+        [ATTR.correlationId]: String(correlationId),
+      },
+    }, context.active());
+    return span.isRecording() ? span : undefined;
+  }
+
+  /** End a request's span: answered, or failed with `error`. */
+  static end(span: Span, error?: unknown): void {
+    if (error !== undefined) {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setAttribute(ATTR.errorType, errorName(error));
+      span.setStatus({ code: SpanStatusCode.ERROR });
     }
     span.end();
   }

@@ -13,6 +13,7 @@ import { ServerTelemetry } from "../../src/observe/telemetry.ts";
 import { newCounters } from "../../src/observe/stats.ts";
 import { ATTR, EVENT, METRIC, METRIC_UNIT, SPAN } from "../../src/observe/telemetry_names.ts";
 import { quietApp, RawClient, serve, str, text, u32 } from "../e2e/_helpers.ts";
+import { StackContextManager } from "@opentelemetry/sdk-trace";
 import { inMemoryOtel } from "./_otel.ts";
 
 const ECHO = 1, STREAM = 2, PUSHY = 3;
@@ -187,4 +188,46 @@ test("without an SDK nothing records: the connection span is a no-op and no requ
   assert.equal(connection.recording, false);
   assert.equal(connection.requestStarted(1, 1n), undefined);
   connection.end();
+});
+
+test("the client's request() makes a CLIENT span under the active span; a failed request's span is an error", async () => {
+  const otel = inMemoryOtel();
+  const app = quietApp()
+    .route(ECHO, (request) => request.payload)
+    .route(PUSHY, () => new Promise<Uint8Array>(() => {})); // never answers
+  await using running = await serve(app);
+  const client = await WireframeClient.connect({
+    port: running.port,
+    telemetry: { tracerProvider: otel.tracerProvider },
+    closeTimeoutMs: 100, // the never-answered request is not waited for
+  });
+  const manager = new StackContextManager().enable();
+  context.setGlobalContextManager(manager);
+  try {
+    const caller = otel.tracerProvider.getTracer("caller").startSpan("caller");
+    const answered = context.with(
+      trace.setSpan(context.active(), caller),
+      () => client.request(ECHO, text("x")),
+    );
+    assert.equal(str((await answered).payload), "x");
+    caller.end();
+    const aborted = new AbortController();
+    const failing = client.request(PUSHY, new Uint8Array(0), { signal: aborted.signal });
+    aborted.abort(new Error("gave up"));
+    await assert.rejects(failing, /gave up/);
+    const spans = otel.spans().filter((s) => s.name === SPAN.clientRequest);
+    assert.equal(spans.length, 2);
+    const [ok, failed] = spans;
+    assert.equal(ok!.kind, SpanKind.CLIENT);
+    assert.equal(ok!.parentSpanContext?.spanId, caller.spanContext().spanId);
+    assert.equal(ok!.attributes[ATTR.messageId], ECHO);
+    assert.equal(ok!.attributes[ATTR.correlationId], "1");
+    assert.equal(ok!.attributes[ATTR.serverPort], running.port);
+    assert.notEqual(ok!.status.code, SpanStatusCode.ERROR);
+    assert.equal(failed!.status.code, SpanStatusCode.ERROR);
+    assert.equal(failed!.parentSpanContext, undefined);
+  } finally {
+    context.disable();
+    await client.close();
+  }
 });
