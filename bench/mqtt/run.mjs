@@ -14,9 +14,12 @@
 // latency is publish → deliver (the sender's clock in the payload, same process); CPU per
 // delivery is the broker's utime+stime over the measured window / deliveries; RSS is the
 // broker's VmRSS after the scenario (for idle: with every client connected, minus nothing).
+// mosquitto runs with its defaults plus set_tcp_nodelay true, aedes with TCP_NODELAY on its
+// sockets (both default to Nagle on; Wireframe's transports set TCP_NODELAY).
 // Prints a markdown table, each broker's numbers as a ratio to aedes and to mosquitto.
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -63,7 +66,11 @@ async function startBroker(key) {
   let port;
   if (b.fixedPort) { // mosquitto cannot pick a port and say which
     port = nextFixedPort++;
-    args = [...base, "-p", String(port)];
+    // Its defaults but TCP_NODELAY, which the others set: with Nagle on, a closed-loop load
+    // waits out delayed ACKs and measures them rather than the broker.
+    const conf = join(mkdtempSync(join(tmpdir(), "mosquitto-")), "bench.conf");
+    writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n`);
+    args = [...base, "-c", conf];
   }
   const [c, a] = pinned("1", cmd, args);
   const child = spawn(c, a, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
