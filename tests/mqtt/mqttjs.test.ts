@@ -200,3 +200,19 @@ test("authenticate refuses with CONNACK 4 or 5 and the connection closes", async
     );
   }
 });
+
+test("keepalive: an MQTT.js client with keepalive 1 s lives on its PINGREQs past 1.5 s of no other packet", async () => {
+  await using b = await broker();
+  await using c = await client(b.url, { clientId: "pinger", keepalive: 1 });
+  let pongs = 0;
+  await deadline(
+    new Promise<void>((resolve) =>
+      c.on("packetreceive", (packet) => {
+        if (packet.cmd === "pingresp" && ++pongs === 2) resolve();
+      })
+    ),
+    "two PINGRESPs",
+  );
+  assert.equal(c.connected, true);
+  assert.equal(b.server.stats().timeouts, 0);
+});
