@@ -9,6 +9,7 @@ import {
   TopicTrie,
 } from "../../examples/mqtt/topics.ts";
 import { checkFixedHeader } from "../../examples/mqtt/codec.ts";
+import { RetainedStore } from "../../examples/mqtt/retained.ts";
 import { MalformedPacketError } from "../../examples/mqtt/packets.ts";
 
 // The spec's examples (§4.7.1.2, §4.7.1.3, §4.7.2).
@@ -106,4 +107,32 @@ test("the fixed-header check: reserved types, QoS 3, and the flags each type mus
   for (const b of [0x00, 0xf0, 0x36, 0x11, 0x60, 0x80, 0xa0, 0xc1, 0xe2]) {
     assert.equal(typeof checkFixedHeader(Uint8Array.of(b)), "string", b.toString(16));
   }
+});
+
+test("the retained store finds exactly the retained topics a filter matches, and forgets deleted ones", () => {
+  const payload = Uint8Array.of(1);
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(topicArb, { maxLength: 12 }),
+      filterArb,
+      fc.nat(),
+      (topics, filter, cut) => {
+        const store = new RetainedStore();
+        for (const topic of topics) store.retain({ topic, payload, qos: 0, retain: true });
+        const deleted = topics.slice(0, cut % (topics.length + 1));
+        for (const topic of deleted) {
+          store.retain({
+            topic,
+            payload: new Uint8Array(0),
+            qos: 0,
+            retain: true,
+          });
+        }
+        const kept = topics.filter((t) => !deleted.includes(t));
+        assert.equal(store.size, kept.length);
+        const found = store.matching(filter).map((m) => m.topic).sort();
+        assert.deepEqual(found, kept.filter((t) => topicMatches(filter, t)).sort());
+      },
+    ),
+  );
 });
