@@ -141,14 +141,18 @@ export type {
 } from "./src/observe/telemetry.ts";
 export {
   ATTR,
+  type AttrKey,
   CLOSE_REASONS,
   type CloseReason,
   EVENT,
+  type EventKey,
   INSTRUMENTATION_SCOPE,
   METRIC,
   METRIC_UNIT,
+  type MetricKey,
   type RequestOutcome,
   SPAN,
+  type SpanKey,
 } from "./src/observe/telemetry_names.ts";
 
 export {

@@ -81,7 +81,12 @@ export class ConnectionTask<S> {
   /** Cuts awaits on user code short when the connection goes away. */
   readonly #interrupter: Interrupter<Gone>;
   /** Where frames go while the command in flight receives them. */
-  readonly #conversation = new Conversation();
+  readonly #conversation = new Conversation({
+    started: () => this.telemetry.conversationStarted(),
+    ended: () => this.telemetry.conversationEnded(),
+  });
+  /** The inbound half, while serving (for the re-assembly gauge). */
+  #inbound: InboundMessages | undefined;
   /** The app's fragmentation, with this connection's own strategy if it keeps state. */
   readonly #fragmentation: FragmentationSpec | undefined;
   /** The command being handled, while it has not finished. */
@@ -135,7 +140,11 @@ export class ConnectionTask<S> {
       marks,
       telemetry: this.telemetry,
     });
-    this.telemetry.track(() => ({ high: queues.high.size, low: queues.low.size }));
+    this.telemetry.track(() => ({
+      high: queues.high.size,
+      low: queues.low.size,
+      reassemblyBytes: this.#inbound?.reassemblyBytes ?? 0,
+    }));
     this.#hooks = new ProtocolHooks(
       config,
       new ConnectionContext<S>({
@@ -288,6 +297,7 @@ export class ConnectionTask<S> {
       this.#state.fail(error);
       this.drain();
     });
+    this.#inbound = inbound;
     // The bytes that followed the preamble are the first read, unless a drain came first.
     if (this.#state.phase === "opening") this.#state.to("handling");
     try {

@@ -52,8 +52,17 @@ interface Offer {
   settle(taken: boolean): void;
 }
 
+/** What a {@link Conversation} reports. */
+export interface ConversationEvents {
+  /** The command's handler asked for its first frame. */
+  started(): void;
+  /** The command that conversed ended. */
+  ended(): void;
+}
+
 /** The conversation of one connection's command in flight, if its handler opens one. */
 export class Conversation implements FrameReceiver {
+  readonly #events: ConversationEvents | undefined;
   #inCommand = false;
   #open = false;
   #waiter: Waiter | undefined;
@@ -62,6 +71,11 @@ export class Conversation implements FrameReceiver {
   #wakeReader: (() => void) | undefined;
   /** Set once no frame can come any more (the peer's EOF, a reset, the close). */
   #ended: ConversationError | undefined;
+
+  /** @param events told when a command's handler opens and ends a conversation (tracing) */
+  constructor(events?: ConversationEvents) {
+    this.#events = events;
+  }
 
   /** True while the command's handler receives frames. */
   get isOpen(): boolean {
@@ -79,6 +93,7 @@ export class Conversation implements FrameReceiver {
     this.#wakeReader = undefined;
     if (!this.#open) return; // the common case: a command that never conversed
     this.#open = false;
+    this.#events?.ended();
     const offer = this.#offer;
     this.#offer = undefined;
     offer?.settle(false);
@@ -139,6 +154,7 @@ export class Conversation implements FrameReceiver {
       );
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
+    if (!this.#open) this.#events?.started();
     this.#open = true;
     const wake = this.#wakeReader;
     this.#wakeReader = undefined;

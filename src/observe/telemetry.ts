@@ -91,6 +91,16 @@ export interface PushTelemetry {
   pushDeadLettered(priority: string, reason: "full" | "connection-closed"): void;
 }
 
+/** What a live connection reports at each metrics collection. */
+export interface Gauges {
+  /** High-priority pushes queued. */
+  readonly high: number;
+  /** Low-priority pushes queued. */
+  readonly low: number;
+  /** Bytes re-assembly holds for incomplete messages. */
+  readonly reassemblyBytes: number;
+}
+
 /** Pushes by outcome, the server's own (not in `ServerStats`'s older fields). */
 const PUSH_OUTCOMES = ["queued", "dropped", "rate-limited"] as const;
 
@@ -130,7 +140,7 @@ export class ServerTelemetry {
   readonly #requestDuration: Histogram | undefined;
   readonly #connectionDuration: Histogram | undefined;
   /** Live connections' push queue depths (only while metrics are live). */
-  readonly #depths = new Set<() => { high: number; low: number }>();
+  readonly #depths = new Set<() => Gauges>();
   /** Live connections by id, for log records (only while tracing records). */
   readonly #byId = new Map<number, ConnectionTelemetry>();
 
@@ -171,7 +181,7 @@ export class ServerTelemetry {
   /** @internal a connection started: track what its metrics and logs need. */
   opened(
     connection: ConnectionTelemetry,
-    depth: (() => { high: number; low: number }) | undefined,
+    depth: (() => Gauges) | undefined,
   ) {
     if (connection.recording) this.#byId.set(connection.connectionId, connection);
     if (this.metricsLive && depth) this.#depths.add(depth);
@@ -181,7 +191,7 @@ export class ServerTelemetry {
   closed(
     connection: ConnectionTelemetry,
     reason: CloseReason,
-    depth: (() => { high: number; low: number }) | undefined,
+    depth: (() => Gauges) | undefined,
     startedAt: number,
   ): void {
     this.#counters.connectionsClosed++;
@@ -279,6 +289,11 @@ export class ServerTelemetry {
       r.observe(high, { [ATTR.pushPriority]: "high" });
       r.observe(low, { [ATTR.pushPriority]: "low" });
     }, "updown");
+    counter("reassemblyBytes", "Bytes held by re-assembly for incomplete messages", (r) => {
+      let bytes = 0;
+      for (const gauges of this.#depths) bytes += gauges().reassemblyBytes;
+      r.observe(bytes);
+    }, "updown");
     counter("errors", "Faults, by kind (the ServerStats counter name)", (r) => {
       for (const key of ERROR_COUNTERS) r.observe(c[key], { [ATTR.errorType]: key });
     });
@@ -302,7 +317,7 @@ export class ConnectionTelemetry implements PushTelemetry {
   readonly #server: ServerTelemetry;
   readonly #context: Context;
   readonly #startedAt: number;
-  #depth: (() => { high: number; low: number }) | undefined = NOOP_DEPTH;
+  #depth: (() => Gauges) | undefined = NOOP_DEPTH;
   #request: RequestTrace | undefined;
   #reason: CloseReason | undefined;
   #ended = false;
@@ -334,7 +349,7 @@ export class ConnectionTelemetry implements PushTelemetry {
    * Start tracking the connection's push queue depth (for
    * `wireframe.server.push.queue.depth`); call once, when its queues exist.
    */
-  track(depth: () => { high: number; low: number }): void {
+  track(depth: () => Gauges): void {
     this.#depth = depth;
     this.#server.opened(this, depth);
   }
@@ -465,6 +480,19 @@ export class ConnectionTelemetry implements PushTelemetry {
     });
   }
 
+  /** The request in flight began a conversation (`ctx.receive`). */
+  conversationStarted(): void {
+    if (!this.recording) return;
+    this.#request?.conversing();
+    this.event(EVENT.conversationStarted);
+  }
+
+  /** The command that conversed ended (its request span, if still open, records it at its end). */
+  conversationEnded(): void {
+    if (this.recording && this.#request === undefined) return; // recorded by the request's end
+    this.event(EVENT.conversationEnded);
+  }
+
   /** The outbound bytes crossed a water mark (`above`: the high one, else back to the low one). */
   backPressure(above: boolean, bytes: number): void {
     if (!this.recording) return;
@@ -490,6 +518,7 @@ export class RequestTrace {
   #kind: string | undefined;
   #frames = 0;
   #bytes = 0;
+  #conversing = false;
   #ended = false;
 
   constructor(connection: ConnectionTelemetry, id: number, span: Span | undefined) {
@@ -529,8 +558,17 @@ export class RequestTrace {
     if (this.#outcome === "ok") this.#outcome = "cancelled";
   }
 
+  /** The request's handler began a conversation. */
+  conversing(): void {
+    this.#conversing = true;
+  }
+
   /** `onCommandEnd` ran (records an event on the span). */
   commandEnd(): void {
+    if (this.#conversing) {
+      this.#conversing = false;
+      this.span?.addEvent(EVENT.conversationEnded);
+    }
     this.span?.addEvent(EVENT.commandEnd);
   }
 

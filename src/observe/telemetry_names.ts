@@ -11,33 +11,39 @@
 /** The instrumentation scope of the tracer and the meter. */
 export const INSTRUMENTATION_SCOPE = "@wireframe/wireframe";
 
+/** The keys of {@link SPAN}. */
+export type SpanKey =
+  | "connection"
+  | "request"
+  | "clientRequest";
+
 /** Span names. */
-export const SPAN: Readonly<Record<"connection" | "request" | "clientRequest", string>> = Object
-  .freeze({
-    /** A server connection, from accept to teardown (kind SERVER). */
-    connection: "wireframe.connection",
-    /** One request on a server connection, through `onCommandEnd` (kind SERVER). */
-    request: "wireframe.request",
-    /** A client's `request()` (kind CLIENT). */
-    clientRequest: "wireframe.client.request",
-  });
+export const SPAN: Readonly<Record<SpanKey, string>> = Object.freeze({
+  /** A server connection, from accept to teardown (kind SERVER). */
+  connection: "wireframe.connection",
+  /** One request on a server connection, through `onCommandEnd` (kind SERVER). */
+  request: "wireframe.request",
+  /** A client's `request()` (kind CLIENT). */
+  clientRequest: "wireframe.client.request",
+});
+
+/** The keys of {@link EVENT}. */
+export type EventKey =
+  | "backPressureApplied"
+  | "backPressureReleased"
+  | "pushDropped"
+  | "pushDeadLettered"
+  | "pushRateLimited"
+  | "frameRejected"
+  | "phaseChanged"
+  | "timeoutFired"
+  | "preamble"
+  | "conversationStarted"
+  | "conversationEnded"
+  | "commandEnd";
 
 /** Names of the events recorded on the connection and request spans. */
-export const EVENT: Readonly<
-  Record<
-    | "backPressureApplied"
-    | "backPressureReleased"
-    | "pushDropped"
-    | "pushDeadLettered"
-    | "pushRateLimited"
-    | "frameRejected"
-    | "phaseChanged"
-    | "timeoutFired"
-    | "preamble"
-    | "commandEnd",
-    string
-  >
-> = Object.freeze({
+export const EVENT: Readonly<Record<EventKey, string>> = Object.freeze({
   /** Outbound bytes reached the high water mark: pushes are refused or wait. */
   backPressureApplied: "wireframe.backpressure.applied",
   /** Outbound bytes fell back to the low water mark. */
@@ -56,42 +62,45 @@ export const EVENT: Readonly<
   timeoutFired: "wireframe.timeout.fired",
   /** The preamble was read (outcome in `wireframe.preamble.outcome`). */
   preamble: "wireframe.preamble",
+  /** A handler began receiving its connection's next frames (`ctx.receive`). */
+  conversationStarted: "wireframe.conversation.started",
+  /** The command that held a conversation ended. */
+  conversationEnded: "wireframe.conversation.ended",
   /** The protocol's `onCommandEnd` ran (on the request span). */
   commandEnd: "wireframe.command.end",
 });
 
+/** The keys of {@link ATTR}. */
+export type AttrKey =
+  | "networkPeerAddress"
+  | "networkPeerPort"
+  | "networkLocalAddress"
+  | "networkLocalPort"
+  | "networkTransport"
+  | "serverAddress"
+  | "serverPort"
+  | "errorType"
+  | "connectionId"
+  | "closeReason"
+  | "errorCode"
+  | "preambleOutcome"
+  | "messageId"
+  | "correlationId"
+  | "responseKind"
+  | "responseFrames"
+  | "responseBytes"
+  | "requestOutcome"
+  | "pushPriority"
+  | "pushOutcome"
+  | "deadLetterReason"
+  | "rejectReason"
+  | "phase"
+  | "timeoutReason"
+  | "timeoutMs"
+  | "outboundBytes";
+
 /** Attribute names. */
-export const ATTR: Readonly<
-  Record<
-    | "networkPeerAddress"
-    | "networkPeerPort"
-    | "networkLocalAddress"
-    | "networkLocalPort"
-    | "networkTransport"
-    | "serverAddress"
-    | "serverPort"
-    | "errorType"
-    | "connectionId"
-    | "closeReason"
-    | "errorCode"
-    | "preambleOutcome"
-    | "messageId"
-    | "correlationId"
-    | "responseKind"
-    | "responseFrames"
-    | "responseBytes"
-    | "requestOutcome"
-    | "pushPriority"
-    | "pushOutcome"
-    | "deadLetterReason"
-    | "rejectReason"
-    | "phase"
-    | "timeoutReason"
-    | "timeoutMs"
-    | "outboundBytes",
-    string
-  >
-> = Object.freeze({
+export const ATTR: Readonly<Record<AttrKey, string>> = Object.freeze({
   // OpenTelemetry semantic conventions (network, server, error).
   networkPeerAddress: "network.peer.address",
   networkPeerPort: "network.peer.port",
@@ -122,29 +131,29 @@ export const ATTR: Readonly<
   outboundBytes: "wireframe.outbound.bytes",
 });
 
+/** The keys of {@link METRIC}. */
+export type MetricKey =
+  | "connectionsOpened"
+  | "connectionsClosed"
+  | "connectionsRejected"
+  | "connectionsActive"
+  | "connectionDuration"
+  | "requests"
+  | "requestDuration"
+  | "unroutedFrames"
+  | "bytesReceived"
+  | "bytesSent"
+  | "framesReceived"
+  | "framesSent"
+  | "framesRejected"
+  | "pushes"
+  | "pushQueueDepth"
+  | "reassemblyBytes"
+  | "deadLetters"
+  | "errors";
+
 /** Metric names (units in {@link METRIC_UNIT}). */
-export const METRIC: Readonly<
-  Record<
-    | "connectionsOpened"
-    | "connectionsClosed"
-    | "connectionsRejected"
-    | "connectionsActive"
-    | "connectionDuration"
-    | "requests"
-    | "requestDuration"
-    | "unroutedFrames"
-    | "bytesReceived"
-    | "bytesSent"
-    | "framesReceived"
-    | "framesSent"
-    | "framesRejected"
-    | "pushes"
-    | "pushQueueDepth"
-    | "deadLetters"
-    | "errors",
-    string
-  >
-> = Object.freeze({
+export const METRIC: Readonly<Record<MetricKey, string>> = Object.freeze({
   connectionsOpened: "wireframe.server.connection.opened",
   connectionsClosed: "wireframe.server.connection.closed",
   connectionsRejected: "wireframe.server.connection.rejected",
@@ -160,6 +169,7 @@ export const METRIC: Readonly<
   framesRejected: "wireframe.server.frames.rejected",
   pushes: "wireframe.server.pushes",
   pushQueueDepth: "wireframe.server.push.queue.depth",
+  reassemblyBytes: "wireframe.server.reassembly.bytes",
   deadLetters: "wireframe.server.dead_letters",
   errors: "wireframe.server.errors",
 });
@@ -181,6 +191,7 @@ export const METRIC_UNIT: Readonly<Record<keyof typeof METRIC, string>> = Object
   framesRejected: "{frame}",
   pushes: "{push}",
   pushQueueDepth: "{frame}",
+  reassemblyBytes: "By",
   deadLetters: "{frame}",
   errors: "{error}",
 });

@@ -64,6 +64,11 @@ export class InboundMessages {
     }
   }
 
+  /** Bytes held by re-assembly for messages not complete yet (0 without fragmentation). */
+  get reassemblyBytes(): number {
+    return this.#reassembler?.bufferedBytes ?? 0;
+  }
+
   /** True while the decoder holds the beginning of a frame that is not complete yet. */
   get holdsPartialFrame(): boolean {
     return this.#decoder.buffered > 0;

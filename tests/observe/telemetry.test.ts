@@ -231,3 +231,31 @@ test("the client's request() makes a CLIENT span under the active span; a failed
     await client.close();
   }
 });
+
+test("a handler's conversation is marked on its request span: started, then ended", async () => {
+  const otel = inMemoryOtel();
+  const CONVERSE = 4;
+  const app = quietApp().route(CONVERSE, async (_request, ctx) => {
+    const heard: string[] = [];
+    for await (const frame of ctx.receive()) {
+      if (str(frame.payload) === "end") break;
+      heard.push(str(frame.payload));
+    }
+    return text(heard.join(","));
+  });
+  await using running = await serve(app, { telemetry: { tracerProvider: otel.tracerProvider } });
+  const client = await WireframeClient.connect({ port: running.port });
+  const answer = client.request(CONVERSE, new Uint8Array(0));
+  await client.send(7, text("a"));
+  await client.send(7, text("end"));
+  assert.equal(str((await answer).payload), "a");
+  await client.close();
+  await running.server.shutdown({ timeoutMs: 1_000 });
+  const request = otel.spans().find((s) => s.name === SPAN.request)!;
+  const names = request.events.map((e) => e.name);
+  assert.deepEqual(
+    names.filter((n) => n.startsWith("wireframe.conversation")),
+    [EVENT.conversationStarted, EVENT.conversationEnded],
+  );
+  assert.ok(names.indexOf(EVENT.conversationEnded) < names.indexOf(EVENT.commandEnd));
+});
