@@ -149,9 +149,14 @@ export class MqttBroker {
   }
 
   /** Accept a message from a client (or a will): retain it if asked, and deliver it. */
-  publish(message: Message): void {
+  publish(received: Message): void {
     this.stats.published++;
-    if (message.retain) this.retained.retain(message);
+    if (received.retain) this.retained.retain(received);
+    // A QoS 1/2 message may wait in sessions (in flight, queued): keep its own copy of the
+    // payload rather than a view that would pin the whole socket chunk it arrived in.
+    const message = received.qos > 0
+      ? { ...received, payload: received.payload.slice() }
+      : received;
     const topic = message.topic;
     if (this.#denySubscribe.some((denied) => topicMatches(denied, topic))) return;
     const out = new Outgoing(message, false); // [MQTT-3.3.1-9]: RETAIN 0 to current subscribers
