@@ -44,3 +44,9 @@ export {
   type ClusterRegistryOptions,
   type ClusterRegistryStats,
 } from "./cluster_registry.ts";
+export {
+  Supervisor,
+  type SupervisorOptions,
+  type WorkerExit,
+  type WorkerInfo,
+} from "./supervisor.ts";
