@@ -159,11 +159,16 @@ export function mqttApp(options: MqttAppOptions = {}): MqttApp {
       clientId = `wireframe-${ctx.connectionId}-${++assigned}`;
     }
     if (authenticate !== undefined) {
-      const code = await authenticate({
-        clientId,
-        username: packet.username,
-        password: packet.password,
-      });
+      let code: number;
+      try {
+        code = await authenticate({
+          clientId,
+          username: packet.username,
+          password: packet.password,
+        });
+      } catch {
+        code = ConnectReturnCode.serverUnavailable; // a failing hook refuses, it does not hang
+      }
       if (code !== ConnectReturnCode.accepted) return await refuse(code);
     }
     // [MQTT-3.1.4-2]: a live connection with this id is closed; its will goes out.

@@ -186,14 +186,17 @@ test("ACL: a filter inside a denied one gets SUBACK 0x80; a denied topic is ackn
   assert.equal(b.broker.stats.deniedSubscribe, 1);
 });
 
-test("authenticate refuses with CONNACK 4 or 5 and the connection closes", async () => {
+test("authenticate refuses with CONNACK 4 or 5, a hook that throws with 3, and the connection closes", async () => {
   await using b = await broker({
-    authenticate: ({ username, password }) =>
-      username === undefined ? 5 : new TextDecoder().decode(password) === "pw" ? 0 : 4,
+    authenticate: ({ username, password }) => {
+      if (username === "boom") throw new Error("auth backend down");
+      return username === undefined ? 5 : new TextDecoder().decode(password) === "pw" ? 0 : 4;
+    },
   });
   await using ok = await client(b.url, { clientId: "ok", username: "u", password: "pw" });
   assert.equal(ok.connected, true);
-  for (const [options, code] of [[{ username: "u", password: "bad" }, 4], [{}, 5]] as const) {
+  const refusals = [[{ username: "u", password: "bad" }, 4], [{}, 5], [{ username: "boom" }, 3]];
+  for (const [options, code] of refusals as [object, number][]) {
     await assert.rejects(
       client(b.url, { clientId: `refused-${code}`, ...options }),
       (err: Error & { code?: number }) => err.code === code,
