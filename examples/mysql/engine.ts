@@ -156,40 +156,48 @@ function coerce(spec: ColumnSpec, value: SqlValue, row: number): SqlValue {
   }
 }
 
-/** Every database of one server. */
+/**
+ * Every database of one server. Database and table names are kept as
+ * written and compared in lower case (`lower_case_table_names` = 2).
+ */
 export class Catalog {
-  readonly #databases = new Map<string, Map<string, Table>>();
+  readonly #databases = new Map<string, { name: string; tables: Map<string, Table> }>();
 
   /** A catalog with the empty databases `names`. */
   constructor(names: readonly string[] = []) {
-    for (const name of names) this.#databases.set(name, new Map());
+    for (const name of names) this.create(name);
+  }
+
+  /** The name of database `name` as it was created, or undefined. */
+  nameOf(name: string): string | undefined {
+    return this.#databases.get(name.toLowerCase())?.name;
   }
 
   /** True if database `name` exists. */
   has(name: string): boolean {
-    return this.#databases.has(name);
+    return this.#databases.has(name.toLowerCase());
   }
 
   /** Database names, sorted. */
   names(): string[] {
-    return [...this.#databases.keys()].sort();
+    return [...this.#databases.values()].map((db) => db.name).sort();
   }
 
   /** Create database `name`; false if it exists. */
   create(name: string): boolean {
-    if (this.#databases.has(name)) return false;
-    this.#databases.set(name, new Map());
+    if (this.has(name)) return false;
+    this.#databases.set(name.toLowerCase(), { name, tables: new Map() });
     return true;
   }
 
   /** Drop database `name`; false if there is none. */
   drop(name: string): boolean {
-    return this.#databases.delete(name);
+    return this.#databases.delete(name.toLowerCase());
   }
 
-  /** The tables of database `name` (it must exist). */
+  /** The tables of database `name` (it must exist), by lower-case name. */
   tables(name: string): Map<string, Table> {
-    return this.#databases.get(name)!;
+    return this.#databases.get(name.toLowerCase())!.tables;
   }
 }
 
@@ -330,7 +338,9 @@ export class Engine {
             `Can't drop database '${statement.name}'; database doesn't exist`,
           );
         }
-        if (session.database === statement.name) session.database = undefined;
+        if (session.database?.toLowerCase() === statement.name.toLowerCase()) {
+          session.database = undefined;
+        }
         return ok();
       case "use":
         this.use(session, statement.name);
@@ -364,17 +374,17 @@ export class Engine {
       case "create-table": {
         const [db, name] = this.#tableRef(session, statement.name);
         const tables = this.catalog.tables(db);
-        if (tables.has(name) || SEQ.test(name)) {
+        if (tables.has(name.toLowerCase()) || SEQ.test(name)) {
           if (statement.ifNotExists) return ok();
           throw new SqlError(1050, "42S01", `Table '${name}' already exists`);
         }
-        tables.set(name, new Table(db, name, statement.columns));
+        tables.set(name.toLowerCase(), new Table(db, name, statement.columns));
         return ok();
       }
       case "drop-table": {
         for (const ref of statement.names) {
           const [db, name] = this.#tableRef(session, ref);
-          if (!this.catalog.tables(db).delete(name) && !statement.ifExists) {
+          if (!this.catalog.tables(db).delete(name.toLowerCase()) && !statement.ifExists) {
             throw new SqlError(1051, "42S02", `Unknown table '${db}.${name}'`);
           }
         }
@@ -444,8 +454,9 @@ export class Engine {
    * @throws {SqlError} 1049 for an unknown database
    */
   use(session: Session, name: string): void {
-    if (!this.catalog.has(name)) throw new SqlError(1049, "42000", `Unknown database '${name}'`);
-    session.useDatabase(name);
+    const database = this.catalog.nameOf(name);
+    if (database === undefined) throw new SqlError(1049, "42000", `Unknown database '${name}'`);
+    session.useDatabase(database);
   }
 
   /** The columns of `table` (COM_FIELD_LIST). */
@@ -456,8 +467,9 @@ export class Engine {
   #database(session: Session, name: string | undefined): string {
     const db = name ?? session.database;
     if (db === undefined) throw new SqlError(1046, "3D000", "No database selected");
-    if (!this.catalog.has(db)) throw new SqlError(1049, "42000", `Unknown database '${db}'`);
-    return db;
+    const database = this.catalog.nameOf(db);
+    if (database === undefined) throw new SqlError(1049, "42000", `Unknown database '${db}'`);
+    return database;
   }
 
   #tableRef(session: Session, ref: string): [string, string] {
@@ -468,7 +480,7 @@ export class Engine {
 
   #table(session: Session, ref: string): Table {
     const [db, name] = this.#tableRef(session, ref);
-    const table = this.catalog.tables(db).get(name);
+    const table = this.catalog.tables(db).get(name.toLowerCase());
     if (table === undefined) {
       throw new SqlError(1146, "42S02", `Table '${db}.${name}' doesn't exist`);
     }
@@ -500,6 +512,10 @@ export class Engine {
             return `${session.user}@localhost`;
         }
         break;
+      case "concat": {
+        const parts = expr.args.map((arg) => this.#value(session, arg, params));
+        return parts.includes(null) ? null : parts.map((part) => String(part)).join("");
+      }
       case "negate": {
         const v = this.#value(session, expr.expr, params);
         return v === null ? null : typeof v === "bigint" ? -v : -Number(v);

@@ -18,6 +18,7 @@ export type Expr =
   }
   | { readonly kind: "uservar"; readonly name: string }
   | { readonly kind: "call"; readonly name: string }
+  | { readonly kind: "concat"; readonly args: readonly Expr[] }
   | { readonly kind: "column"; readonly name: string }
   | { readonly kind: "negate"; readonly expr: Expr };
 
@@ -387,6 +388,16 @@ class Parser {
         if (!t.quoted && t.upper === "NULL") return { kind: "literal", value: null };
         if (!t.quoted && t.upper === "TRUE") return { kind: "literal", value: 1 };
         if (!t.quoted && t.upper === "FALSE") return { kind: "literal", value: 0 };
+        if (!t.quoted && t.upper === "CONCAT" && this.#isPunct("(")) {
+          this.#pos++;
+          const args = [this.#expr()];
+          while (this.#isPunct(",")) {
+            this.#pos++;
+            args.push(this.#expr());
+          }
+          this.#punct(")");
+          return { kind: "concat", args };
+        }
         if (!t.quoted && CALLS.has(t.upper) && this.#isPunct("(")) {
           this.#pos++;
           this.#punct(")");
@@ -594,7 +605,12 @@ class Parser {
   /** ON, OFF, DEFAULT and bare words are their own text in SET. */
   #setValue(): Expr {
     const t = this.#peek();
-    if (t?.kind === "word" && !CALLS.has(t.upper) && !["NULL", "TRUE", "FALSE"].includes(t.upper)) {
+    const call = t?.kind === "word" && (CALLS.has(t.upper) || t.upper === "CONCAT") &&
+      this.#tokens[this.#pos + 1]?.kind === "punct" &&
+      (this.#tokens[this.#pos + 1] as { value: string }).value === "(";
+    if (
+      t?.kind === "word" && !call && !["NULL", "TRUE", "FALSE"].includes(t.upper)
+    ) {
       this.#pos++;
       const keyword = !t.quoted && /^(ON|OFF|DEFAULT)$/.test(t.upper);
       return { kind: "literal", value: keyword ? t.upper : t.value };

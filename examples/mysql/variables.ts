@@ -46,7 +46,7 @@ export const SYSTEM_DEFAULTS: ReadonlyMap<string, string | number> = new Map<
   ["init_connect", ""],
   ["interactive_timeout", 28800],
   ["license", "MIT"],
-  ["lower_case_table_names", 0],
+  ["lower_case_table_names", 2],
   ["max_allowed_packet", 67108864],
   ["net_buffer_length", 16384],
   ["net_read_timeout", 30],
