@@ -1,5 +1,6 @@
 /**
- * TCP transport for Node.js, on `node:net`.
+ * TCP transport for Node.js, on `node:net`, and TLS on `node:tls` (with the
+ * `tls` option).
  *
  * The readable is back-pressured (the socket is paused while the stream's
  * queue is full), `write()` resolves only once Node handed every byte to the
@@ -27,9 +28,11 @@
  * @module
  */
 import net from "node:net";
+import tls from "node:tls";
 import { connectError, listenError } from "./_runtime_errors.ts";
 import { errorCode, errorMessage, NodeConnection } from "./_node_connection.ts";
-import { parseConnect, parseListen } from "./_options.ts";
+import { parseConnect, type ParsedConnect, parseListen } from "./_options.ts";
+import { TlsError } from "./errors.ts";
 import { QueuedListener } from "./_queued_listener.ts";
 import type {
   Connection,
@@ -50,7 +53,18 @@ class NodeListener extends QueuedListener<NodeConnection> {
     super();
     this.#server = server;
     this.addr = addr;
-    server.on("connection", (socket: net.Socket) => this.accept(new NodeConnection(socket)));
+    if (server instanceof tls.Server) {
+      // After the handshake; a TLSSocket is a net.Socket. Nobody reads it yet: pause it, as
+      // pauseOnConnect does for plain TCP (which would stall the handshake itself).
+      server.on("secureConnection", (socket: tls.TLSSocket) => {
+        socket.pause();
+        this.accept(new NodeConnection(socket));
+      });
+      // A client that failed its handshake never becomes a connection.
+      server.on("tlsClientError", (_err, socket: tls.TLSSocket) => socket.destroy());
+    } else {
+      server.on("connection", (socket: net.Socket) => this.accept(new NodeConnection(socket)));
+    }
     // A failed accept (EMFILE...) is emitted here once listening; it is not
     // the listener's failure, and an unheard `error` would crash the process.
     server.on("error", () => {});
@@ -91,9 +105,19 @@ class NodeListener extends QueuedListener<NodeConnection> {
  * ```
  */
 export async function listen(options: ListenOptions): Promise<Listener> {
-  const { hostname, port, reusePort } = parseListen("nodeTransport.listen", options);
-  // pauseOnConnect: an accepted socket reads nothing until its readable pulls.
-  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
+  const { hostname, port, reusePort, tls: identity } = parseListen("nodeTransport.listen", options);
+  let server: net.Server;
+  try {
+    // pauseOnConnect: an accepted socket reads nothing until its readable pulls.
+    server = identity === undefined
+      ? net.createServer({ allowHalfOpen: true, pauseOnConnect: true })
+      : tls.createServer({ allowHalfOpen: true, cert: identity.cert, key: identity.key });
+  } catch (err) {
+    throw new TlsError(
+      `cannot listen with TLS: certificate or key refused (${errorMessage(err)})`,
+      { cause: err },
+    );
+  }
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -130,7 +154,8 @@ export async function listen(options: ListenOptions): Promise<Listener> {
  * ```
  */
 export async function connect(options: ConnectOptions): Promise<Connection> {
-  const { hostname, port } = parseConnect("nodeTransport.connect", options);
+  const { hostname, port, tls: trust } = parseConnect("nodeTransport.connect", options);
+  if (trust !== undefined) return await connectTls(hostname, port, trust);
   const socket = net.connect({ host: hostname, port, allowHalfOpen: true });
   // Nobody reads before the connection wraps it: no `data` listener yet.
   socket.pause();
@@ -144,6 +169,46 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
     });
   } catch (err) {
     socket.destroy();
+    const failure = { hostname, port, cause: err, detail: errorMessage(err) };
+    throw connectError(failure, errorCode(err) === "ECONNREFUSED");
+  }
+  return new NodeConnection(socket);
+}
+
+/** `tls.connect`, resolved once the server's certificate was checked. */
+async function connectTls(
+  hostname: string,
+  port: number,
+  trust: NonNullable<ParsedConnect["tls"]>,
+): Promise<Connection> {
+  const options: tls.ConnectionOptions & { allowHalfOpen: boolean } = {
+    host: hostname,
+    port,
+    allowHalfOpen: true, // honoured by tls.connect, missing from its type
+    ...trust.ca && { ca: trust.ca },
+    // The name checked is serverName; it goes out as SNI unless it is an IP (RFC 6066).
+    ...net.isIP(trust.serverName) === 0 && { servername: trust.serverName },
+    checkServerIdentity: (_host, cert) => tls.checkServerIdentity(trust.serverName, cert),
+  };
+  const socket = tls.connect(options);
+  socket.pause();
+  let tcpConnected = false;
+  socket.once("connect", () => (tcpConnected = true));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.once("secureConnect", () => {
+        socket.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    socket.destroy();
+    if (tcpConnected) {
+      throw new TlsError(`TLS handshake with ${trust.serverName} failed: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
     const failure = { hostname, port, cause: err, detail: errorMessage(err) };
     throw connectError(failure, errorCode(err) === "ECONNREFUSED");
   }

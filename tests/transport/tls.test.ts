@@ -16,7 +16,7 @@ import { makeTestPki } from "../_tls/certs.ts";
 import { conformance } from "./_conformance.ts";
 import { accept, readAll, writeAndClose } from "./_util.ts";
 
-const runtime = "Deno" in globalThis ? "deno" : "bun";
+const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 const tcp = await runtimeTransport();
 const pki = makeTestPki();
 after(() => pki.remove());
