@@ -102,6 +102,11 @@ export abstract class StreamConnection implements Connection {
     return this.#readDone;
   }
 
+  /** The readable's `desiredSize`: its high-water mark less what is queued (0 once over). */
+  protected get desiredSize(): number {
+    return this.#readDone ? 0 : this.#readController.desiredSize ?? 0;
+  }
+
   /** Whether the connection is fully over and its resource released. */
   protected get released(): boolean {
     return this.#released;

@@ -121,3 +121,36 @@ export class TlsError extends TransportError {
     super("ERR_TLS", message, options);
   }
 }
+
+/**
+ * `"ERR_WEBSOCKET"`: a WebSocket connection was closed with a code other
+ * than a normal one (1000, 1001, or none): by the peer, or by us for a text
+ * message (1003), a message over `maxPayload` (1009), a reader too slow
+ * where reading cannot pause (1008) or a missed heartbeat pong (1001).
+ * `closeCode` is the code (1006: the socket went without a close frame).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TransportError, WebSocketError } from "@wireframe/wireframe/websocket";
+ *
+ * const error = new WebSocketError(1009, "closed with 1009: message over maxPayload");
+ * assert.ok(error instanceof TransportError);
+ * assert.deepEqual([error.code, error.closeCode], ["ERR_WEBSOCKET", 1009]);
+ * ```
+ */
+export class WebSocketError extends TransportError {
+  /** The WebSocket close code (RFC 6455 §7.4). */
+  readonly closeCode: number;
+
+  /**
+   * Create the error.
+   *
+   * @param closeCode the WebSocket close code
+   * @param message what happened
+   */
+  constructor(closeCode: number, message: string, options?: ErrorOptions) {
+    super("ERR_WEBSOCKET", message, options);
+    this.closeCode = closeCode;
+  }
+}

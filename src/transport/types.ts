@@ -212,3 +212,12 @@ export interface Transport {
   /** Open a connection. Rejects with `ConnectionRefusedError` when nobody listens. */
   connect(options: ConnectOptions): Promise<Connection>;
 }
+
+/**
+ * A connection of the WebSocket transport (`./websocket`): a
+ * {@link Connection} that also says which subprotocol the handshake agreed on.
+ */
+export interface WebSocketConnection extends Connection {
+  /** The subprotocol (`Sec-WebSocket-Protocol`) agreed on, `""` for none. */
+  readonly protocol: string;
+}
