@@ -56,6 +56,12 @@ test("mysql2: query, execute with placeholders, DDL, errors with real codes", as
     assert.equal(await codes("SELECT nope FROM people"), "1054 42S22");
     assert.equal(await codes("USE nope"), "1049 42000");
     assert.equal(await codes("INSERT INTO people VALUES (1, 'again', 0)"), "1062 23000");
+    // Drivers prepare DDL and SET too: every statement of the subset can be prepared.
+    await conn.execute("CREATE TABLE prepared (a BIGINT, b TEXT)");
+    await conn.execute("SET @tag = ?", ["t1"]);
+    await conn.execute("INSERT INTO prepared VALUES (?, @tag)", [2n ** 60n]);
+    const [prepared] = await conn.execute("SELECT a, b FROM prepared WHERE b = ?", ["t1"]);
+    assert.deepEqual(prepared, [{ a: 2 ** 60, b: "t1" }]);
     const [after] = await conn.query("SELECT 2 AS two");
     assert.deepEqual(after, [{ two: 2 }], "the connection carries on after errors");
   } finally {

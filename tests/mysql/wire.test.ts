@@ -226,3 +226,48 @@ test("a client proposing another auth plugin is switched to mysql_native_passwor
   const ok = await readPacket(raw);
   assert.deepEqual([ok.seq, ok.payload[0]], [4, 0x00]);
 });
+
+test("COM_FIELD_LIST lists a table's columns; COM_STMT_PREPARE / EXECUTE (binary rows, NULLs) / RESET / CLOSE", async () => {
+  await using running = await server();
+  await using raw = await login(running.port);
+  const query = async (sql: string) => {
+    await raw.write(packet(0, command(0x03, sql)));
+    return await readPacket(raw);
+  };
+  await query("CREATE DATABASE d");
+  await raw.write(packet(0, command(0x02, "d"))); // COM_INIT_DB
+  assert.equal((await readPacket(raw)).payload[0], 0x00);
+  await query("CREATE TABLE t (id INT, name VARCHAR(10))");
+  await query("INSERT INTO t VALUES (1, NULL), (2, 'two')");
+  await raw.write(packet(0, Uint8Array.from([0x04, ...encoder.encode("t\0")])));
+  const fields = [await readPacket(raw), await readPacket(raw), await readPacket(raw)];
+  assert.deepEqual(fields.map((p) => p.seq), [1, 2, 3]);
+  assert.equal(fields[2]!.payload[0], 0xfe, "then the end (0xFE OK with DEPRECATE_EOF)");
+  assert.ok(new TextDecoder().decode(fields[1]!.payload).includes("name"));
+
+  await raw.write(packet(0, command(0x16, "SELECT id, name FROM t WHERE id = ?")));
+  const prepared = await readPacket(raw);
+  assert.equal(prepared.payload[0], 0x00);
+  const id = new DataView(prepared.payload.buffer, prepared.payload.byteOffset).getUint32(1, true);
+  assert.equal(prepared.payload[7]! | (prepared.payload[8]! << 8), 1, "one parameter");
+  await readPacket(raw); // the parameter's definition
+  const execute = (value: number) =>
+    packet(0, Uint8Array.from([0x17, id, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 0, value, 0, 0, 0]));
+  await raw.write(execute(1));
+  const reply = [];
+  for (let i = 0; i < 5; i++) reply.push(await readPacket(raw)); // count, 2 columns, row, OK
+  const row = reply[3]!.payload;
+  assert.equal(row[0], 0x00, "a binary row");
+  assert.equal(row[1]! & (1 << 3), 1 << 3, "name (column 1) is NULL: bit 1 + 2 of the bitmap");
+  assert.deepEqual([...row.subarray(2, 6)], [1, 0, 0, 0], "id as a 4-byte INT");
+  await raw.write(packet(0, Uint8Array.of(0x1a, id, 0, 0, 0))); // COM_STMT_RESET
+  assert.equal((await readPacket(raw)).payload[0], 0x00);
+  await raw.write(packet(0, Uint8Array.of(0x19, id, 0, 0, 0))); // COM_STMT_CLOSE: no reply
+  await raw.write(execute(2));
+  const gone = await readPacket(raw);
+  assert.equal(
+    gone.payload[1]! | (gone.payload[2]! << 8),
+    1243,
+    "unknown statement after the close",
+  );
+});
