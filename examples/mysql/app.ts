@@ -411,11 +411,20 @@ export function mysqlApp(options: MysqlOptions = {}): MysqlServer {
       ctx.state.statements.delete(new PacketReader(request.payload, 1).uint(4));
     })
     .route(Command.STMT_RESET, (request, ctx) => {
-      const prepared = ctx.state.statements.get(new PacketReader(request.payload, 1).uint(4));
-      prepared?.longData.clear();
-      return prepared
-        ? ok(ctx.state)
-        : errPacket(1243, "HY000", "Unknown prepared statement handler given to mysqld_stmt_reset");
+      try {
+        const prepared = ctx.state.statements.get(new PacketReader(request.payload, 1).uint(4));
+        if (prepared === undefined) {
+          throw new SqlError(
+            1243,
+            "HY000",
+            "Unknown prepared statement handler given to mysqld_stmt_reset",
+          );
+        }
+        prepared.longData.clear();
+        return ok(ctx.state);
+      } catch (error) {
+        return errOf(error);
+      }
     })
     .fallback((request) => errPacket(1047, "08S01", `Unknown command ${request.id}`));
 

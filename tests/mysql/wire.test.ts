@@ -6,6 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { nativePasswordToken } from "../../examples/mysql/auth.ts";
 import { mysqlApp } from "../../examples/mysql/app.ts";
 import { Fragmenter } from "../../src/fragment/fragmenter.ts";
@@ -270,4 +271,23 @@ test("COM_FIELD_LIST lists a table's columns; COM_STMT_PREPARE / EXECUTE (binary
     1243,
     "unknown statement after the close",
   );
+});
+
+test("random packets after login, for every command byte, never take the server down", async () => {
+  await using running = await server();
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 0, max: 0x20 }),
+      fc.uint8Array({ maxLength: 40 }),
+      async (code, body) => {
+        await using raw = await login(running.port);
+        await raw.write(packet(0, Uint8Array.from([code, ...body])));
+        await raw.write(packet(0, command(0x0e))); // and a ping behind it
+      },
+    ),
+    { numRuns: 60 },
+  );
+  await using fresh = await login(running.port);
+  await fresh.write(packet(0, command(0x03, "SELECT 1")));
+  assert.equal((await readPacket(fresh)).payload[0], 1, "a fresh connection is served");
 });
