@@ -210,6 +210,7 @@ export function textOf(value: Exclude<SqlValue, null>): string {
   return typeof value === "string" ? value : String(value);
 }
 
+// deno-lint-ignore no-control-regex -- every code point below 0x80, control characters included
 const ASCII = /^[\x00-\x7f]*$/;
 const rowEncoder = new TextEncoder();
 const lenencSize = (n: number) => n < 0xfb ? 1 : n < 0x1_0000 ? 3 : n < 0x100_0000 ? 4 : 9;
