@@ -12,7 +12,8 @@
 // (taskset; the machine has 2 cores), brokers one after another, each freshly started; each
 // scenario warms up 1 s and measures --seconds. Deliveries/s is what the subscribers received;
 // latency is publish → deliver (the sender's clock in the payload, same process); CPU per
-// delivery is the broker's utime+stime over the measured window / deliveries; RSS is the
+// delivery is the broker's utime+stime over the measured window / deliveries (and broker CPU %
+// the same over the window's length: below 100, the broker was not the bottleneck); RSS is the
 // broker's VmRSS after the scenario (for idle: with every client connected, minus nothing).
 // mosquitto runs with its defaults plus set_tcp_nodelay true, aedes with TCP_NODELAY on its
 // sockets (both default to Nagle on; Wireframe's transports set TCP_NODELAY).
@@ -160,7 +161,10 @@ function runLoad(broker, scenario) {
       if (code !== 0) return reject(new Error(`load ${scenario} on ${broker.key} exited ${code}`));
       const result = JSON.parse(line);
       result.rssMiB = rss / 1024;
-      if (ticks !== undefined) result.cpuUsPerDelivery = (ticks * 10_000) / result.deliveries;
+      if (ticks !== undefined) {
+        result.cpuUsPerDelivery = (ticks * 10_000) / result.deliveries;
+        result.cpuPercent = ticks / result.seconds; // ticks are 10 ms: per second, that is percent
+      }
       resolve(result);
     });
   });
