@@ -24,10 +24,21 @@ for (const name of ["deno", "bun", "node"]) {
 const { FORCE_COLOR: _forced, ...inherited } = process.env;
 const env = { ...inherited, NO_COLOR: "1" };
 
+/**
+ * The most one runtime's run may take: a run still going then (a test that never ends, a file
+ * whose process never exits) is killed and counts as failed, so CI stays inside its 90 minutes.
+ */
+const RUN_LIMIT_MS = 30 * 60 * 1000;
+
 /** Run a command, echo its output live, and return { code, output }. */
 function run(cmd, args) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    const watchdog = setTimeout(() => {
+      process.stderr.write(`\n${cmd} still running after ${RUN_LIMIT_MS / 60000} min: killed\n`);
+      child.kill("SIGKILL");
+    }, RUN_LIMIT_MS);
+    child.on("close", () => clearTimeout(watchdog));
     let output = "";
     const tee = (stream, sink) =>
       stream.on("data", (chunk) => {
@@ -64,11 +75,14 @@ const nodeTargets = paths.map((path) =>
 );
 console.log("== node --test ==");
 // Node runs .ts files by stripping their types (on by default from Node 23.6). The timeout bounds
-// each test as Bun's does (Node's default is none: a hung test would hang the run).
+// each test as Bun's does (Node's default is none: a hung test would hang the run), and
+// --test-force-exit ends a file's process once its tests are done, as Bun does, even if a handle
+// left open would keep it alive (Deno's sanitizers report those as failures).
 const node = await run(bin("node"), [
   "--test",
   "--test-reporter=spec",
   "--test-timeout=120000",
+  "--test-force-exit",
   ...nodeTargets,
 ]);
 const nodePassed = count(node.output, /^\u2139 pass (\d+)$/gm);
