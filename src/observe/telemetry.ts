@@ -403,6 +403,7 @@ export class ConnectionTelemetry implements PushTelemetry {
     const code = (error as { code?: unknown } | null)?.code;
     if (code !== undefined) this.span.setAttribute(ATTR.errorCode, String(code));
     if (tooLarge) this.span.addEvent(EVENT.frameRejected, { [ATTR.rejectReason]: "too-large" });
+    if (error === undefined) return; // a failed preamble: its outcome says it
     this.span.setAttribute(ATTR.errorType, errorName(error));
     this.span.recordException(error instanceof Error ? error : String(error));
   }
