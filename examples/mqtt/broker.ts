@@ -10,7 +10,8 @@
  * and `--deny-publish FILTER` (repeatable), `--max-inflight N` (default 32),
  * `--max-queued N` (default 1000), `--max-packet-size BYTES` (default 1 MiB),
  * `--connect-timeout-ms MS` (default 10000), `--drain-timeout-ms MS`
- * (default 30000), `--tls-cert FILE --tls-key FILE` (PEM: MQTT over TLS
+ * (default 30000), `--max-connections N` (default 100000),
+ * `--tls-cert FILE --tls-key FILE` (PEM: MQTT over TLS
  * only, as on port 8883; Deno then needs `--allow-read` too). SIGINT/SIGTERM
  * shut down gracefully and exit 0.
  *
@@ -62,6 +63,7 @@ if (import.meta.main) {
         "max-packet-size": { type: "string", default: "1048576" },
         "connect-timeout-ms": { type: "string", default: "10000" },
         "drain-timeout-ms": { type: "string", default: "30000" },
+        "max-connections": { type: "string", default: "100000" },
         ...tlsArgs,
       },
     }));
@@ -79,5 +81,8 @@ if (import.meta.main) {
   });
   const port = integer("port", values.port, 0, 65_535);
   const tls = tlsFromArgs(values);
-  await serveUntilSignal(new WireframeServer(app), values.hostname, port, undefined, tls);
+  // Above the server's default (10,000): a broker holds many idle clients.
+  const maxConnections = integer("max-connections", values["max-connections"], 1, 1_000_000);
+  const server = new WireframeServer(app, { maxConnections });
+  await serveUntilSignal(server, values.hostname, port, undefined, tls);
 }
