@@ -62,7 +62,7 @@ export interface MysqlOptions {
   readonly password?: string;
   /** A database created empty at start. Default "test". */
   readonly database?: string;
-  /** Largest LOAD DATA file accepted, in bytes. Default 256 MiB. */
+  /** Largest LOAD DATA file accepted, in bytes. Default: no limit (it is inserted as it arrives). */
   readonly maxInfileBytes?: number;
 }
 
@@ -130,7 +130,7 @@ const errOf = (error: unknown): Uint8Array => {
 export function mysqlApp(options: MysqlOptions = {}): MysqlServer {
   const user = options.user ?? "root";
   const password = options.password ?? "";
-  const maxInfile = options.maxInfileBytes ?? 256 * MiB;
+  const maxInfile = options.maxInfileBytes ?? Number.POSITIVE_INFINITY;
   const engine = new Engine(new Catalog([options.database ?? "test"]));
   const live = new Set<MysqlConnection>();
 
@@ -197,12 +197,20 @@ export function mysqlApp(options: MysqlOptions = {}): MysqlServer {
       return;
     }
     yield localInfileRequest(request.file);
-    const chunks: Uint8Array[] = [];
+    // Packets until the empty one, inserted as they come: a file of any size in flat memory.
+    const loader = request.loader();
+    const text = new TextDecoder();
     let total = 0;
+    let failure: unknown;
     for await (const packet of ctx.receive({ timeoutMs: 60_000 })) {
       if (packet.payload.length === 0) break; // the end of the file
       total += packet.payload.length;
-      if (total <= maxInfile) chunks.push(packet.payload.slice());
+      if (failure !== undefined || total > maxInfile) continue; // read on to the end, then answer
+      try {
+        loader.push(text.decode(packet.payload, { stream: true }));
+      } catch (error) {
+        failure = error;
+      }
     }
     if (total === 0) {
       yield errPacket(
@@ -216,15 +224,11 @@ export function mysqlApp(options: MysqlOptions = {}): MysqlServer {
       yield errPacket(1153, "08S01", `Got a packet bigger than 'max_allowed_packet' bytes`);
       return;
     }
-    const bytes = new Uint8Array(total);
-    let offset = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, offset);
-      offset += chunk.length;
-    }
     let done;
     try {
-      done = request.insert(decoder.decode(bytes));
+      if (failure !== undefined) throw failure;
+      loader.push(text.decode());
+      done = loader.end();
     } catch (error) {
       yield errOf(error);
       return;

@@ -217,11 +217,11 @@ export interface Done {
   readonly info: string;
 }
 
-/** LOAD DATA LOCAL INFILE: the server must ask for `file` and insert it. */
+/** LOAD DATA LOCAL INFILE: the server must ask for `file` and feed it to a loader. */
 export interface LoadRequest {
   readonly kind: "load-data";
   readonly file: string;
-  readonly insert: (text: string) => Done;
+  readonly loader: () => RowLoader;
 }
 
 /** What a statement produced. */
@@ -441,8 +441,7 @@ export class Engine {
         return {
           kind: "load-data",
           file: statement.file,
-          insert: (text) =>
-            loadRows(table, text, fieldsTerminatedBy, linesTerminatedBy, ignoreLines),
+          loader: () => new RowLoader(table, fieldsTerminatedBy, linesTerminatedBy, ignoreLines),
         };
       }
     }
@@ -676,37 +675,64 @@ function likePattern(like: string): RegExp {
   return new RegExp(`^${body}$`, "i");
 }
 
-/** Insert the rows of a LOAD DATA file; bad or short rows are warnings, as MySQL's non-strict load. */
-function loadRows(
-  table: Table,
-  text: string,
-  fields: string,
-  lines: string,
-  ignore: number,
-): Done {
-  const records = text.split(lines);
-  if (records.at(-1) === "") records.pop();
-  let inserted = 0, skipped = 0, warnings = 0;
-  records.slice(ignore).forEach((record, r) => {
-    const cells = record.split(fields);
-    if (cells.length !== table.columns.length) warnings++;
-    const values = table.columns.map((_, i) => {
+/** Inserts the records of a LOAD DATA file as its text arrives, in pieces of any size. */
+export class RowLoader {
+  readonly #table: Table;
+  readonly #fields: string;
+  readonly #lines: string;
+  #ignore: number;
+  #pending = "";
+  #records = 0;
+  #inserted = 0;
+  #skipped = 0;
+  #warnings = 0;
+
+  constructor(table: Table, fields: string, lines: string, ignore: number) {
+    this.#table = table;
+    this.#fields = fields;
+    this.#lines = lines;
+    this.#ignore = ignore;
+  }
+
+  /** The next piece of the file: its complete records are inserted now. */
+  push(text: string): void {
+    const records = (this.#pending + text).split(this.#lines);
+    this.#pending = records.pop()!;
+    for (const record of records) this.#record(record);
+  }
+
+  /** The end of the file (a last record without a terminator counts): the OK's numbers. */
+  end(): Done {
+    if (this.#pending !== "") this.#record(this.#pending);
+    this.#pending = "";
+    return ok(
+      this.#inserted,
+      0,
+      `Records: ${this.#inserted + this.#skipped}  Deleted: 0  Skipped: ${this.#skipped}  ` +
+        `Warnings: ${this.#warnings}`,
+      this.#warnings,
+    );
+  }
+
+  #record(record: string): void {
+    if (this.#ignore > 0) {
+      this.#ignore--;
+      return;
+    }
+    const columns = this.#table.columns;
+    const cells = record.split(this.#fields);
+    if (cells.length !== columns.length) this.#warnings++;
+    const values = columns.map((_, i) => {
       const cell = cells[i];
       return cell === undefined || cell === "\\N" ? null : cell;
     });
     try {
-      table.insert(values, r + 1);
-      inserted++;
+      this.#table.insert(values, ++this.#records);
+      this.#inserted++;
     } catch (error) {
       if (!(error instanceof SqlError)) throw error;
-      skipped++;
-      warnings++;
+      this.#skipped++;
+      this.#warnings++;
     }
-  });
-  return ok(
-    inserted,
-    0,
-    `Records: ${inserted + skipped}  Deleted: 0  Skipped: ${skipped}  Warnings: ${warnings}`,
-    warnings,
-  );
+  }
 }
