@@ -62,6 +62,8 @@ export interface MysqlOptions {
   readonly password?: string;
   /** A database created empty at start. Default "test". */
   readonly database?: string;
+  /** Time a client has to authenticate, in ms (MariaDB's `connect_timeout`). Default 10,000. */
+  readonly handshakeTimeoutMs?: number;
   /** Largest LOAD DATA file accepted, in bytes. Default: no limit (it is inserted as it arrives). */
   readonly maxInfileBytes?: number;
 }
@@ -246,7 +248,7 @@ export function mysqlApp(options: MysqlOptions = {}): MysqlServer {
     })
     .serializer(mysqlSerializer)
     .phases({ initial: "auth" })
-    .timeouts({ handshakeMs: 10_000 })
+    .timeouts({ handshakeMs: options.handshakeTimeoutMs ?? 10_000 })
     .onConnectionSetup((info) => {
       const conn: MysqlConnection = {
         scramble: newScramble(),

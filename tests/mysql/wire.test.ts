@@ -291,3 +291,15 @@ test("random packets after login, for every command byte, never take the server 
   await fresh.write(packet(0, command(0x03, "SELECT 1")));
   assert.equal((await readPacket(fresh)).payload[0], 1, "a fresh connection is served");
 });
+
+test("a client that does not authenticate in time gets ERR 1159, then the close", async () => {
+  const { app } = mysqlApp({ password: "pw", handshakeTimeoutMs: 50 });
+  await using running = await serve(app.logger(captureLogger().logger));
+  await using raw = await RawClient.connect(running.port);
+  assert.equal((await readPacket(raw)).seq, 0, "the greeting");
+  const err = await readPacket(raw); // then silence: the server gives up
+  assert.equal(err.payload[0], 0xff);
+  assert.equal(err.payload[1]! | (err.payload[2]! << 8), 1159);
+  assert.equal((await raw.readEnd()).how, "eof");
+  assert.equal(running.server.stats().timeouts, 1);
+});
