@@ -1,4 +1,5 @@
-// Micro-benchmarks of framing: `deno bench bench/codec_bench.ts`.
+// Micro-benchmarks of framing: `deno bench bench/codec_bench.ts`, or under mitata on any runtime:
+// `node bench/mitata.ts bench/codec_bench.ts` (or `bun`, or `deno run -A`).
 //
 // Every iteration moves 1 MiB of frame bodies (16384 × 64 B, 256 × 4 KiB or
 // 1 × 1 MiB) plus a 4-byte header per frame, so MB/s = wire bytes per
@@ -12,6 +13,7 @@ import {
   LengthDelimitedCodec,
   LineCodec,
 } from "../src/codec/mod.ts";
+import { bench } from "./_bench.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -68,7 +70,7 @@ for (const { label, size, straddle } of SIZES) {
   const bodies = bodiesOf(size);
   const wire = concat(bodies.map((b) => codec.encode(b)));
   const group = `decode ${label}`;
-  Deno.bench({
+  bench({
     name: `decode ${label} frames: all in one chunk`,
     group,
     baseline: true,
@@ -80,7 +82,7 @@ for (const { label, size, straddle } of SIZES) {
   });
   for (const chunkSize of straddle) {
     const chunks = chunksOf(wire, chunkSize);
-    Deno.bench({
+    bench({
       name: `decode ${label} frames: ${kib(chunkSize)} chunks (straddling)`,
       group,
       fn() {
@@ -92,7 +94,7 @@ for (const { label, size, straddle } of SIZES) {
   }
   if (size <= 4 * KiB) {
     const chunks = chunksOf(wire, 64 * KiB);
-    Deno.bench({
+    bench({
       name: `decode ${label} frames: FrameDecoder stream, 64 KiB chunks`,
       group,
       async fn() {
@@ -106,7 +108,7 @@ for (const { label, size } of SIZES) {
   const bodies = bodiesOf(size);
   const target = new Uint8Array(bodies.reduce((n, b) => n + codec.encodedLength(b), 0));
   const group = `encode ${label}`;
-  Deno.bench({
+  bench({
     name: `encode ${label} frames: encode() per frame`,
     group,
     baseline: true,
@@ -114,7 +116,7 @@ for (const { label, size } of SIZES) {
       for (const body of bodies) sink += codec.encode(body).length;
     },
   });
-  Deno.bench({
+  bench({
     name: `encode ${label} frames: encodeInto() one coalesced buffer`,
     group,
     fn() {
@@ -124,7 +126,7 @@ for (const { label, size } of SIZES) {
     },
   });
   if (size <= 4 * KiB) {
-    Deno.bench({
+    bench({
       name: `encode ${label} frames: FrameEncoder stream`,
       group,
       async fn() {
@@ -154,7 +156,7 @@ for (const size of [16, 64]) {
     ['DelimiterCodec (";")', semicolon, concat(bodies.map((b) => semicolon.encode(b)))],
   ];
   for (const [name, framing, wire] of cases) {
-    Deno.bench({
+    bench({
       name: `decode ${size} B: ${name}, all in one chunk`,
       group,
       baseline: framing === codec,
@@ -165,7 +167,7 @@ for (const size of [16, 64]) {
       },
     });
     const chunks = chunksOf(wire, 64 * KiB);
-    Deno.bench({
+    bench({
       name: `decode ${size} B: ${name}, 64 KiB chunks (straddling)`,
       group,
       fn() {
@@ -175,7 +177,7 @@ for (const size of [16, 64]) {
       },
     });
     if (framing === lineCodec) {
-      Deno.bench({
+      bench({
         name: `decode ${size} B: ${name}, one chunk, decodeSpans`,
         group,
         fn() {
@@ -185,7 +187,7 @@ for (const size of [16, 64]) {
         },
       });
       const small = chunksOf(wire, 1500);
-      Deno.bench({
+      bench({
         name: `decode ${size} B: ${name}, 1500 B chunks (straddling)`,
         group,
         fn() {
@@ -204,7 +206,7 @@ for (const size of [16, 64]) {
     ][]
   ) {
     const target = new Uint8Array(bodies.reduce((n, b) => n + framing.encodedLength(b), 0));
-    Deno.bench({
+    bench({
       name: `encode ${size} B: ${name}, encodedLength + encodeInto one coalesced buffer`,
       group: encodeGroup,
       baseline: framing === codec,
@@ -218,7 +220,7 @@ for (const size of [16, 64]) {
       },
     });
     if (framing.encodeCheckedInto === undefined) continue;
-    Deno.bench({
+    bench({
       name:
         `encode ${size} B: ${name}, encodedLength + encodeCheckedInto (the FrameWriter's calls)`,
       group: encodeGroup,

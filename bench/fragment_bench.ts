@@ -1,4 +1,5 @@
-// Micro-benchmarks of fragmentation: `deno bench -A bench/fragment_bench.ts`.
+// Micro-benchmarks of fragmentation: `deno bench -A bench/fragment_bench.ts`, or under mitata on
+// any runtime: `node bench/mitata.ts bench/fragment_bench.ts` (or `bun`, or `deno run -A`).
 //
 // Split (Fragmenter) and re-assemble (Reassembler) one 64 MiB message, and
 // 10,000 messages of 1 KiB, with LenFlag32K (32,767-byte fragments) and
@@ -15,6 +16,7 @@ import {
   MuxFragmentStrategy,
   Reassembler,
 } from "../src/fragment/mod.ts";
+import { bench } from "./_bench.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -61,7 +63,7 @@ function streamOf(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
 for (const { label: work, messages } of WORKLOADS) {
   for (const { label, strategy } of STRATEGIES) {
     const fragmenter = new Fragmenter(strategy, { maxMessageSize: LIMITS.maxMessageSize });
-    Deno.bench({
+    bench({
       name: `split ${work}: ${label}`,
       group: `split ${work}`,
       baseline: label === "LenFlag32K",
@@ -73,7 +75,7 @@ for (const { label: work, messages } of WORKLOADS) {
   if (messages.length > 1) {
     // Floors for splitting small messages: copy each into a shared slab (what
     // Fragmenter does, minus headers), or into a buffer of its own.
-    Deno.bench({
+    bench({
       name: `split ${work}: floor: slab subarray + set, no header`,
       group: `split ${work}`,
       fn() {
@@ -87,7 +89,7 @@ for (const { label: work, messages } of WORKLOADS) {
         }
       },
     });
-    Deno.bench({
+    bench({
       name: `split ${work}: floor: new Uint8Array + set per message`,
       group: `split ${work}`,
       fn() {
@@ -101,7 +103,7 @@ for (const { label: work, messages } of WORKLOADS) {
   }
   for (const { label, strategy } of STRATEGIES) {
     const fragments = fragmentsOf(strategy, messages);
-    Deno.bench({
+    bench({
       name: `reassemble ${work}: ${label} (${fragments.length.toLocaleString("en")} fragments)`,
       group: `reassemble ${work}`,
       baseline: label === "LenFlag32K",
@@ -115,7 +117,7 @@ for (const { label: work, messages } of WORKLOADS) {
   if (messages.length === 1) {
     // The floor for any fresh 64 MiB message: allocate it and copy it once.
     const message = messages[0]!;
-    Deno.bench({
+    bench({
       name: `reassemble ${work}: floor: allocate + copy ${work} once`,
       group: `reassemble ${work}`,
       fn() {
@@ -128,7 +130,7 @@ for (const { label: work, messages } of WORKLOADS) {
   const { label, strategy } = STRATEGIES[0]!;
   const fragments = fragmentsOf(strategy, messages);
   const adapter = new FragmentAdapter(strategy, LIMITS);
-  Deno.bench({
+  bench({
     name: `reassemble ${work}: ${label} via FragmentAdapter.inbound() stream`,
     group: `reassemble ${work}`,
     async fn() {

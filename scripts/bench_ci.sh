@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The benchmarks in CI, short and bounded (about 3 minutes in all): their tables are printed for
+# The benchmarks in CI, short and bounded (about 5 minutes in all): their tables are printed for
 # the record, never asserted, and a benchmark that fails or overruns its bound is reported and
 # skipped. This script always exits 0: CI must not fail on a noisy machine.
-#   - micro: `deno bench` on bench/*_bench.ts that use Deno.bench (codec, fragmentation);
+#   - micro: the *_bench.ts files (codec, fragmentation) under `deno bench`, and the same files
+#     under mitata (bench/mitata.ts, its short sampling) on Bun and Node.js;
 #   - macro: bench/echo (raw vs Wireframe echo servers, 2 s per cell, one rep) and
 #     bench/push (throughput, latency, broadcast; small counts) on Deno, Bun and Node.js.
 # Needs node_modules/.bin first on PATH (as .ci/run sets it).
@@ -22,7 +23,10 @@ bounded() {
   fi
 }
 
-bounded 150 "deno bench (micro)" deno bench --allow-all bench/codec_bench.ts bench/fragment_bench.ts
+micro=(bench/codec_bench.ts bench/fragment_bench.ts)
+bounded 150 "deno bench (micro)" deno bench --allow-all "${micro[@]}"
+bounded 120 "mitata (micro) on bun" bun bench/mitata.ts --short "${micro[@]}"
+bounded 120 "mitata (micro) on node" node bench/mitata.ts --short "${micro[@]}"
 bounded 180 "bench/echo, 2 s per cell" node bench/echo/run.mjs --seconds 2 --reps 1 --idle 0 \
   --runtimes deno,bun,node --servers raw,wireframe --scenarios load
 push_args=(--frames 20000 --connections 200 --broadcasts 5)
