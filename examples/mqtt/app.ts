@@ -78,6 +78,26 @@ export interface MqttAppOptions extends MqttBrokerOptions {
    * user name or password) or 5 (not authorized). Default: accept all.
    */
   authenticate?: (credentials: Credentials) => number | Promise<number>;
+  /** Cluster mode's hooks (see `cluster.ts`); none for a single node. */
+  cluster?: MqttClusterHooks;
+}
+
+/** What cluster mode needs to hear from the app. */
+export interface MqttClusterHooks {
+  /**
+   * A CONNECT for `clientId` was accepted, before its session is looked up:
+   * take the session over from another node (closing its connection there)
+   * and put it in this broker's store.
+   */
+  takeSession(clientId: string): Promise<void>;
+  /**
+   * `clientId` is connected here, with this will: keep it where a survivor
+   * can find it. The CONNACK waits for it, so an acknowledged will is never
+   * lost with this node. Never rejects.
+   */
+  connected(clientId: string, connectionId: number, will: Message | undefined): Promise<void>;
+  /** That connection of `clientId` ended (its will, if any, was published or discarded). */
+  ended(clientId: string, connectionId: number): void;
 }
 
 /** Per-connection state. */
@@ -171,6 +191,8 @@ export function mqttApp(options: MqttAppOptions = {}): MqttApp {
       }
       if (code !== ConnectReturnCode.accepted) return await refuse(code);
     }
+    // In cluster mode, the session (and its live connection) may be on another node.
+    await options.cluster?.takeSession(clientId);
     // [MQTT-3.1.4-2]: a live connection with this id is closed; its will goes out.
     let session = broker.sessions.get(clientId);
     if (session?.link !== undefined) {
@@ -196,6 +218,7 @@ export function mqttApp(options: MqttAppOptions = {}): MqttApp {
     };
     ctx.state.session = session;
     ctx.state.will = packet.will;
+    await options.cluster?.connected(clientId, ctx.connectionId, packet.will);
     // [MQTT-3.1.2-24]: no packet within one and a half keepalive periods closes the connection.
     // The idle timeout expires between its value and 1.25 × it after the last packet, so
     // 1.2 × keepalive closes between 1.2 and 1.5 keepalive periods: never later than the rule.
@@ -231,6 +254,7 @@ export function mqttApp(options: MqttAppOptions = {}): MqttApp {
         if (session.clean) broker.endSession(session); // [MQTT-3.1.2-6]
       }
       releaseWill(state); // the peer went away (reset, EOF) without DISCONNECT
+      options.cluster?.ended(session.clientId, info.connectionId);
     })
     .withProtocol({
       phaseViolation: () => undefined, // MQTT answers nothing: the connection just closes

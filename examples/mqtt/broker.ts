@@ -12,8 +12,10 @@
  * `--connect-timeout-ms MS` (default 10000), `--drain-timeout-ms MS`
  * (default 30000), `--max-connections N` (default 100000),
  * `--tls-cert FILE --tls-key FILE` (PEM: MQTT over TLS
- * only, as on port 8883; Deno then needs `--allow-read` too). SIGINT/SIGTERM
- * shut down gracefully and exit 0.
+ * only, as on port 8883; Deno then needs `--allow-read` too), `--redis
+ * redis://HOST:PORT` (cluster mode: join the other brokers on that Redis, see
+ * `cluster.ts`; `--heartbeat-ms MS`, default 1000, is the node heartbeat).
+ * SIGINT/SIGTERM shut down gracefully and exit 0.
  *
  * @module
  */
@@ -22,6 +24,7 @@ import { parseArgs } from "node:util";
 import { WireframeServer } from "@wireframe/wireframe";
 import { serveUntilSignal, tlsArgs, tlsFromArgs } from "../_cli.ts";
 import { mqttApp } from "./app.ts";
+import { MqttCluster } from "./cluster.ts";
 import { checkTopicFilter } from "./topics.ts";
 
 function fail(message: string): never {
@@ -64,13 +67,21 @@ if (import.meta.main) {
         "connect-timeout-ms": { type: "string", default: "10000" },
         "drain-timeout-ms": { type: "string", default: "30000" },
         "max-connections": { type: "string", default: "100000" },
+        redis: { type: "string" },
+        "heartbeat-ms": { type: "string", default: "1000" },
         ...tlsArgs,
       },
     }));
   } catch (err) {
     fail((err as Error).message);
   }
-  const { app } = mqttApp({
+  // Cluster mode: join the other brokers on this Redis (see cluster.ts).
+  const cluster = values.redis === undefined ? undefined : await MqttCluster.start({
+    url: values.redis,
+    heartbeatMs: integer("heartbeat-ms", values["heartbeat-ms"], 10, 600_000),
+  }).catch((err) => fail(`--redis ${values.redis}: ${(err as Error).message}`));
+  const { app, broker } = mqttApp({
+    ...cluster?.appOptions(),
     denySubscribe: filters("deny-subscribe", values["deny-subscribe"]),
     denyPublish: filters("deny-publish", values["deny-publish"]),
     maxInflight: integer("max-inflight", values["max-inflight"], 1, 65_535),
@@ -81,8 +92,15 @@ if (import.meta.main) {
   });
   const port = integer("port", values.port, 0, 65_535);
   const tls = tlsFromArgs(values);
+  await cluster?.attach(broker);
   // Above the server's default (10,000): a broker holds many idle clients.
   const maxConnections = integer("max-connections", values["max-connections"], 1, 1_000_000);
   const server = new WireframeServer(app, { maxConnections });
-  await serveUntilSignal(server, values.hostname, port, undefined, tls);
+  // In cluster mode the connections' wills go out through the bus before it closes.
+  const beforeShutdown = cluster &&
+    (async () => {
+      await server.shutdown({ timeoutMs: 5_000 });
+      await cluster.close();
+    });
+  await serveUntilSignal(server, values.hostname, port, beforeShutdown, tls);
 }

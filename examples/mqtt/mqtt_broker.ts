@@ -40,6 +40,12 @@ export interface MqttBrokerOptions {
   denyPublish?: readonly string[];
   /** Where sessions live. Default: in memory. */
   sessionStore?: SessionStore;
+  /**
+   * Called with every message published here (by a client or a will), after
+   * local delivery: cluster mode hands it to the other nodes, which deliver it
+   * with `publishFromPeer()` (see `cluster.ts`).
+   */
+  relay?: (message: Message) => void;
 }
 
 /** Counters of a broker. */
@@ -109,6 +115,7 @@ export class MqttBroker {
   readonly #subscriptions = new TopicTrie<Session, QoS>();
   readonly #denySubscribe: readonly string[];
   readonly #denyPublish: readonly string[];
+  readonly #relay: ((message: Message) => void) | undefined;
 
   /**
    * Create a broker.
@@ -131,6 +138,7 @@ export class MqttBroker {
     this.#denySubscribe = options.denySubscribe ?? [];
     this.#denyPublish = options.denyPublish ?? [];
     this.sessions = options.sessionStore ?? new MemorySessionStore();
+    this.#relay = options.relay;
   }
 
   /** Number of topic filters with subscribers. */
@@ -151,6 +159,16 @@ export class MqttBroker {
   /** Accept a message from a client (or a will): retain it if asked, and deliver it. */
   publish(received: Message): void {
     this.stats.published++;
+    const message = this.#publishHere(received);
+    this.#relay?.(message);
+  }
+
+  /** A message another node of the cluster accepted: retain it if asked, deliver it here. */
+  publishFromPeer(message: Message): void {
+    this.#publishHere(message);
+  }
+
+  #publishHere(received: Message): Message {
     if (received.retain) this.retained.retain(received);
     // A QoS 1/2 message may wait in sessions (in flight, queued): keep its own copy of the
     // payload rather than a view that would pin the whole socket chunk it arrived in.
@@ -158,7 +176,7 @@ export class MqttBroker {
       ? { ...received, payload: received.payload.slice() }
       : received;
     const topic = message.topic;
-    if (this.#denySubscribe.some((denied) => topicMatches(denied, topic))) return;
+    if (this.#denySubscribe.some((denied) => topicMatches(denied, topic))) return message;
     const out = new Outgoing(message, false); // [MQTT-3.3.1-9]: RETAIN 0 to current subscribers
     let single: Map<Session, QoS> | undefined;
     let merged: Map<Session, QoS> | undefined;
@@ -177,10 +195,11 @@ export class MqttBroker {
       }
     });
     const targets = merged ?? single;
-    if (targets === undefined) return;
+    if (targets === undefined) return message;
     for (const [session, granted] of targets) {
       this.#deliver(session, out, Math.min(granted, message.qos) as QoS);
     }
+    return message;
   }
 
   /** Send `session` the retained messages `filter` matches, with RETAIN 1 [MQTT-3.3.1-8]. */
