@@ -143,7 +143,7 @@ test(
           OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
           OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpPort}`,
           OTEL_METRIC_EXPORT_INTERVAL: "200",
-        OTEL_BSP_SCHEDULE_DELAY: "100",
+          OTEL_BSP_SCHEDULE_DELAY: "100",
           OTEL_SERVICE_NAME: "wireframe-echo-test",
         },
       },
