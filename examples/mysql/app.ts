@@ -371,13 +371,22 @@ export function mysqlApp(options: MysqlOptions = {}): MysqlServer {
       const conn = ctx.state;
       try {
         const { statement, params } = parse(decoder.decode(request.payload.subarray(1)));
+        // A query's columns, as its execution would send them: rows are made lazily, so
+        // running it with NULL parameters costs nothing; DDL and SET have none (and run later).
+        const columns = statement.kind === "select" || statement.kind.startsWith("show-")
+          ? (engine.execute(session(ctx), statement, new Array(params).fill(null)) as {
+            columns: readonly Column[];
+          }).columns
+          : [];
         const id = conn.nextStatementId++;
         conn.statements.set(id, { statement, params, types: [], longData: new Map() });
         const param: Column = { name: "?", type: ColumnType.VAR_STRING };
-        const defs = params > 0
-          ? [...Array.from({ length: params }, () => columnDefinition(param)), ...columnsEnd(conn)]
-          : [];
-        return [prepareOk(id, 0, params), ...defs];
+        const block = (defs: Uint8Array[]) => defs.length > 0 ? [...defs, ...columnsEnd(conn)] : [];
+        return [
+          prepareOk(id, columns.length, params),
+          ...block(Array.from({ length: params }, () => columnDefinition(param))),
+          ...block(columns.map(columnDefinition)),
+        ];
       } catch (error) {
         return errOf(error);
       }

@@ -250,8 +250,9 @@ test("COM_FIELD_LIST lists a table's columns; COM_STMT_PREPARE / EXECUTE (binary
   const prepared = await readPacket(raw);
   assert.equal(prepared.payload[0], 0x00);
   const id = new DataView(prepared.payload.buffer, prepared.payload.byteOffset).getUint32(1, true);
+  assert.equal(prepared.payload[5]! | (prepared.payload[6]! << 8), 2, "two columns");
   assert.equal(prepared.payload[7]! | (prepared.payload[8]! << 8), 1, "one parameter");
-  await readPacket(raw); // the parameter's definition
+  for (let i = 0; i < 1 + 2; i++) await readPacket(raw); // the parameter's and the columns' definitions
   const execute = (value: number) =>
     packet(0, Uint8Array.from([0x17, id, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 0, value, 0, 0, 0]));
   await raw.write(execute(1));
