@@ -44,6 +44,9 @@ const published = {
   // stripping by default); the root package.json's engines is the dev tools' bootstrap (Node 20).
   engines: { node: ">=24.2" },
   dependencies: manifest.dependencies,
+  // @redis/client: optional, only RedisBus (./cluster) loads it.
+  peerDependencies: manifest.peerDependencies,
+  peerDependenciesMeta: manifest.peerDependenciesMeta,
 };
 writeFileSync(join(dist, "package.json"), `${JSON.stringify(published, null, 2)}\n`);
 for (const file of ["README.md", "LICENSE", "CHANGELOG.md"]) {
