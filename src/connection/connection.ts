@@ -298,6 +298,7 @@ export class ConnectionTask<S> {
       this.drain();
     });
     this.#inbound = inbound;
+    if (this.telemetry.recording) inbound.watchReassembly(this.telemetry);
     // The bytes that followed the preamble are the first read, unless a drain came first.
     if (this.#state.phase === "opening") this.#state.to("handling");
     try {

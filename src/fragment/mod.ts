@@ -69,5 +69,5 @@ export {
   MuxFragmentStrategy,
 } from "./mux.ts";
 export { Fragmenter } from "./fragmenter.ts";
-export { Reassembler } from "./reassembler.ts";
+export { Reassembler, type ReassemblyWatcher } from "./reassembler.ts";
 export { FragmentAdapter, type FragmentInboundOptions } from "./adapter.ts";

@@ -25,6 +25,16 @@ import type { FragmentStrategy, SingleFragmentCodec } from "./types.ts";
 
 const OWNER = "Reassembler";
 
+/** What a {@link Reassembler} reports to an observer (tracing), when one is set. */
+export interface ReassemblyWatcher {
+  /** A message's first fragment arrived and more are to come. */
+  started(msgId: number): void;
+  /** A message held across fragments is complete (`bytes`: its length). */
+  completed(msgId: number, bytes: number): void;
+  /** A partial message was dropped because its re-assembly timed out. */
+  evicted(msgId: number): void;
+}
+
 /**
  * Re-assembles fragment bodies into messages, one reassembler per connection.
  * Synchronous: the connection calls {@link Reassembler.push} per fragment with
@@ -71,6 +81,7 @@ export class Reassembler {
   #charged = 0;
   #now = -Infinity;
   #failure: FragmentError | undefined;
+  #watcher: ReassemblyWatcher | undefined;
 
   /**
    * Create a reassembler for one connection.
@@ -83,6 +94,11 @@ export class Reassembler {
     this.strategy = strategy;
     this.#single = singleFragmentOf(OWNER, strategy);
     this.limits = resolveReassemblyOptions(OWNER, options);
+  }
+
+  /** Tell `watcher` when messages start, complete and are evicted (one watcher; tracing). */
+  watch(watcher: ReassemblyWatcher): void {
+    this.#watcher = watcher;
   }
 
   /** Payload bytes held in partial messages. */
@@ -185,6 +201,7 @@ export class Reassembler {
       oldest ??= partial;
       count++;
       this.#free(partial);
+      this.#watcher?.evicted(partial.msgId);
     }
     if (oldest !== undefined) {
       this.#violation(
@@ -237,6 +254,7 @@ export class Reassembler {
     if (seq < partial.nextSeq) return; // a duplicate
     if (this.#now - partial.firstAt >= limits.reassemblyTimeoutMs) {
       this.#free(partial);
+      this.#watcher?.evicted(msgId);
       const age = this.#now - partial.firstAt;
       throw new ReassemblyTimeoutError(msgId, age, limits.reassemblyTimeoutMs);
     }
@@ -257,6 +275,7 @@ export class Reassembler {
     if (meta.isFinal) {
       const message = partial.finish(payload);
       this.#free(partial);
+      this.#watcher?.completed(msgId, message.length);
       return emit(message);
     }
     this.#hold(partial, payload);
@@ -294,6 +313,7 @@ export class Reassembler {
     const partial = new PartialMessage(msgId, this.#now, totalLen, limits.maxMessageSize);
     this.#partials.set(msgId, partial);
     this.#hold(partial, payload);
+    this.#watcher?.started(msgId);
   }
 
   #hold(partial: PartialMessage, payload: Uint8Array): void {

@@ -494,6 +494,26 @@ export class ConnectionTelemetry implements PushTelemetry {
     this.event(EVENT.conversationEnded);
   }
 
+  // --- re-assembly's reports (a ReassemblyWatcher; only set while the span records) ---
+
+  /** A fragmented message began. */
+  started(msgId: number): void {
+    this.event(EVENT.reassemblyStarted, { [ATTR.fragmentMessageId]: msgId });
+  }
+
+  /** A fragmented message completed. */
+  completed(msgId: number, bytes: number): void {
+    this.event(EVENT.reassemblyCompleted, {
+      [ATTR.fragmentMessageId]: msgId,
+      [ATTR.messageBytes]: bytes,
+    });
+  }
+
+  /** A partial message timed out. */
+  evicted(msgId: number): void {
+    this.event(EVENT.reassemblyEvicted, { [ATTR.fragmentMessageId]: msgId });
+  }
+
   /** The outbound bytes crossed a water mark (`above`: the high one, else back to the low one). */
   backPressure(above: boolean, bytes: number): void {
     if (!this.recording) return;

@@ -40,6 +40,9 @@ export type EventKey =
   | "preamble"
   | "conversationStarted"
   | "conversationEnded"
+  | "reassemblyStarted"
+  | "reassemblyCompleted"
+  | "reassemblyEvicted"
   | "commandEnd";
 
 /** Names of the events recorded on the connection and request spans. */
@@ -66,6 +69,12 @@ export const EVENT: Readonly<Record<EventKey, string>> = Object.freeze({
   conversationStarted: "wireframe.conversation.started",
   /** The command that held a conversation ended. */
   conversationEnded: "wireframe.conversation.ended",
+  /** A fragmented message's first fragment arrived; re-assembly holds it. */
+  reassemblyStarted: "wireframe.reassembly.started",
+  /** A fragmented message is complete. */
+  reassemblyCompleted: "wireframe.reassembly.completed",
+  /** A partial message was dropped: its re-assembly timed out. */
+  reassemblyEvicted: "wireframe.reassembly.evicted",
   /** The protocol's `onCommandEnd` ran (on the request span). */
   commandEnd: "wireframe.command.end",
 });
@@ -97,7 +106,9 @@ export type AttrKey =
   | "phase"
   | "timeoutReason"
   | "timeoutMs"
-  | "outboundBytes";
+  | "outboundBytes"
+  | "fragmentMessageId"
+  | "messageBytes";
 
 /** Attribute names. */
 export const ATTR: Readonly<Record<AttrKey, string>> = Object.freeze({
@@ -129,6 +140,8 @@ export const ATTR: Readonly<Record<AttrKey, string>> = Object.freeze({
   timeoutReason: "wireframe.timeout.reason",
   timeoutMs: "wireframe.timeout.ms",
   outboundBytes: "wireframe.outbound.bytes",
+  fragmentMessageId: "wireframe.fragment.message_id",
+  messageBytes: "wireframe.message.bytes",
 });
 
 /** The keys of {@link METRIC}. */

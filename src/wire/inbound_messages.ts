@@ -6,7 +6,7 @@
  * @module
  */
 import type { FrameCodec, FrameDecoderState } from "../codec/types.ts";
-import { Reassembler } from "../fragment/reassembler.ts";
+import { Reassembler, type ReassemblyWatcher } from "../fragment/reassembler.ts";
 import type { FragmentationSpec } from "./fragmentation_spec.ts";
 
 /** Bytes in, whole message bodies out (frames, or re-assembled messages). */
@@ -62,6 +62,11 @@ export class InboundMessages {
     } finally {
       this.#arm();
     }
+  }
+
+  /** Report re-assembly's messages started, completed and evicted (without fragmentation: none). */
+  watchReassembly(watcher: ReassemblyWatcher): void {
+    this.#reassembler?.watch(watcher);
   }
 
   /** Bytes held by re-assembly for messages not complete yet (0 without fragmentation). */

@@ -9,6 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { WireframeClient } from "../../src/client/client.ts";
+import { LenFlag32K } from "../../src/fragment/mod.ts";
 import { ServerTelemetry } from "../../src/observe/telemetry.ts";
 import { newCounters } from "../../src/observe/stats.ts";
 import { ATTR, EVENT, METRIC, METRIC_UNIT, SPAN } from "../../src/observe/telemetry_names.ts";
@@ -258,4 +259,27 @@ test("a handler's conversation is marked on its request span: started, then ende
     [EVENT.conversationStarted, EVENT.conversationEnded],
   );
   assert.ok(names.indexOf(EVENT.conversationEnded) < names.indexOf(EVENT.commandEnd));
+});
+
+test("a message re-assembled from fragments is marked on the connection span: started, then completed", async () => {
+  const otel = inMemoryOtel();
+  const strategy = () => new LenFlag32K({ maxFragmentPayload: 40 });
+  const app = quietApp().fragmentation(strategy()).route(ECHO, (request) => request.payload);
+  await using running = await serve(app, { telemetry: { tracerProvider: otel.tracerProvider } });
+  const client = await WireframeClient.connect({
+    port: running.port,
+    fragmentation: { strategy: strategy() },
+  });
+  const payload = new Uint8Array(100).fill(7);
+  assert.deepEqual((await client.request(ECHO, payload)).payload, payload);
+  await client.close();
+  await running.server.shutdown({ timeoutMs: 1_000 });
+  const connection = otel.spans().find((s) => s.name === SPAN.connection)!;
+  const events = connection.events.filter((e) => e.name.startsWith("wireframe.reassembly"));
+  assert.deepEqual(events.map((e) => e.name), [
+    EVENT.reassemblyStarted,
+    EVENT.reassemblyCompleted,
+  ]);
+  assert.ok((events[1]!.attributes?.[ATTR.messageBytes] as number) > payload.length);
+  assert.equal(running.server.stats().framesReceived, 1);
 });
