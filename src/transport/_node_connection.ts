@@ -19,7 +19,7 @@
  *
  * @module
  */
-import type { Socket } from "node:net";
+import type { NodeSocket } from "./_node_api.ts";
 import { socketError } from "./_runtime_errors.ts";
 import { StreamConnection } from "./_stream_connection.ts";
 import { ConnectionResetError, type TransportError } from "./errors.ts";
@@ -65,7 +65,7 @@ export class NodeConnection extends StreamConnection {
   override readonly localAddr: NetAddr;
   override readonly remoteAddr: NetAddr;
 
-  readonly #socket: Socket;
+  readonly #socket: NodeSocket;
   /** The write waiting for Node's callback; rejected if the connection dies first. */
   #pendingWrite: ((err: TransportError) => void) | undefined;
   #paused = true;
@@ -74,7 +74,7 @@ export class NodeConnection extends StreamConnection {
    * Wrap `socket`, which must be connected, created with `allowHalfOpen`,
    * and paused (`pauseOnConnect`, or a client socket nobody read from yet).
    */
-  constructor(socket: Socket) {
+  constructor(socket: NodeSocket) {
     super({ highWaterMark: READ_HIGH_WATER_MARK, size: (chunk) => chunk.byteLength });
     this.#socket = socket;
     socket.setNoDelay(true);

@@ -29,11 +29,19 @@ export async function runtimeTransport(): Promise<Transport> {
   // moot; both also define `process.versions.node`, so Node.js comes last.
   if ("Deno" in globalThis) return (await import("./deno.ts")).denoTransport;
   if ("Bun" in globalThis) return (await import("./bun.ts")).bunTransport;
-  if (isNode()) return (await import("./node.ts")).nodeTransport;
+  if (isNode()) {
+    // Not a literal: a Deno app type-checking us would follow a literal import into node.ts and
+    // need node:net's types (@types/node) in its own node_modules, for a module it never loads.
+    const node: { nodeTransport: Transport } = await import(NODE_TRANSPORT);
+    return node.nodeTransport;
+  }
   throw new UnsupportedRuntimeError(
     "no TCP transport for this runtime (need Deno, Bun or Node.js)",
   );
 }
+
+/** The Node.js transport's module, relative to this one. */
+const NODE_TRANSPORT = "./node.ts";
 
 /** Whether this is Node.js (checked after Deno and Bun, which mimic it). */
 function isNode(): boolean {
