@@ -61,6 +61,17 @@ export function yieldToEventLoop(): Promise<void> {
   return park;
 }
 
+/**
+ * Resolve on the next turn of the event loop (`setImmediate`, else a 0 ms
+ * timer): for a loop that wants what other callbacks produce meanwhile, as a
+ * writer coalescing the frames of a producer that is still going.
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) =>
+    setImmediateFn !== undefined ? setImmediateFn(resolve) : setTimeout(resolve, 0)
+  );
+}
+
 /** Event-loop turns seen so far (advanced by {@link watchTurns}' immediate). */
 let turn = 0;
 let turnWatched = false;
