@@ -1,6 +1,6 @@
 /**
  * Wireframe: build servers and clients for custom binary protocols over TCP —
- * MySQL-, MQTT-, Redis- or game-style — on Deno and Bun, with WHATWG streams.
+ * MySQL-, MQTT-, Redis- or game-style — on Deno, Bun and Node.js, with WHATWG streams.
  *
  * You declare framing, message ids and handlers; the library owns framing
  * limits, back-pressure, streaming responses, graceful shutdown and the
