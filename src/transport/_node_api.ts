@@ -26,3 +26,59 @@ export interface NodeSocket {
   end(callback: () => void): unknown;
   destroy(): unknown;
 }
+
+/** A `node:stream` Duplex, as `startTls` builds one over a connection's streams. */
+export interface NodeDuplex {
+  push(chunk: Uint8Array | null): boolean;
+  destroy(err?: Error): unknown;
+  once(event: "close", listener: () => void): unknown;
+}
+
+/** The callback a Duplex's `write`, `final` and `destroy` report through. */
+type Done = (err?: Error | null) => void;
+
+/** The options of `new Duplex()` that `startTls` passes. */
+export interface NodeDuplexOptions {
+  allowHalfOpen: boolean;
+  read(this: NodeDuplex): void;
+  write(this: NodeDuplex, chunk: Uint8Array, encoding: string, callback: Done): void;
+  final(this: NodeDuplex, callback: Done): void;
+  destroy(this: NodeDuplex, err: Error | null, callback: Done): void;
+}
+
+/** The slice of `node:stream`. */
+export interface NodeStreamModule {
+  Duplex: new (options: NodeDuplexOptions) => NodeDuplex;
+}
+
+/** A `node:tls` socket, with the events a handshake is waited on by. */
+export interface NodeTlsSocket extends NodeSocket {
+  once(event: "error", listener: (err: Error) => void): unknown;
+  once(event: "secure" | "secureConnect", listener: () => void): unknown;
+  off(event: "error", listener: (err: Error) => void): unknown;
+}
+
+/** The slice of `node:tls`. */
+export interface NodeTlsModule {
+  TLSSocket: new (
+    socket: NodeDuplex,
+    options: { isServer: true; secureContext: unknown },
+  ) => NodeTlsSocket;
+  createSecureContext(options: { cert: string; key: string }): unknown;
+  connect(options: {
+    socket: NodeDuplex;
+    ca?: string | string[];
+    servername?: string;
+    checkServerIdentity(host: string, cert: unknown): Error | undefined;
+  }): NodeTlsSocket;
+  checkServerIdentity(hostname: string, cert: unknown): Error | undefined;
+}
+
+/**
+ * Load a built-in module by a specifier the type checker does not follow
+ * (see the module doc); its type is the slice declared here.
+ */
+export function builtin<T>(name: "node:tls" | "node:stream"): Promise<T> {
+  const specifier: string = name;
+  return import(specifier);
+}

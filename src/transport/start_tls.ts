@@ -12,6 +12,12 @@
  *
  * @module
  */
+import {
+  builtin,
+  type NodeStreamModule,
+  type NodeTlsModule,
+  type NodeTlsSocket,
+} from "./_node_api.ts";
 import { errorMessage, NodeConnection } from "./_node_connection.ts";
 import { TlsError } from "./errors.ts";
 import type { Connection, NetAddr, TlsConnectOptions, TlsListenOptions } from "./types.ts";
@@ -57,8 +63,10 @@ export type StartTlsOptions = StartTlsServerOptions | StartTlsClientOptions;
  * request (`buffered`).
  */
 export async function startTls(conn: Connection, options: StartTlsOptions): Promise<Connection> {
-  const tls = await import("node:tls");
-  const { Duplex } = await import("node:stream");
+  // Loaded by name, typed by hand (_node_api.ts): a literal `node:` import would make a Deno app
+  // that type-checks any transport subpath need @types/node in its own node_modules.
+  const tls = await builtin<NodeTlsModule>("node:tls");
+  const { Duplex } = await builtin<NodeStreamModule>("node:stream");
   const reader = conn.readable.getReader();
   const writer = conn.writable.getWriter();
   let buffered = options.buffered?.byteLength ? options.buffered : undefined;
@@ -125,7 +133,7 @@ class UpgradedConnection extends NodeConnection {
   override readonly localAddr: NetAddr;
   override readonly remoteAddr: NetAddr;
 
-  constructor(socket: import("node:tls").TLSSocket, local: NetAddr, remote: NetAddr) {
+  constructor(socket: NodeTlsSocket, local: NetAddr, remote: NetAddr) {
     super(socket);
     this.localAddr = local;
     this.remoteAddr = remote;
