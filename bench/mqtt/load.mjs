@@ -30,9 +30,12 @@ const { values } = parseArgs({
     pairs: { type: "string", default: "100" },
     idle: { type: "string", default: "10000" },
     window: { type: "string", default: "64" },
+    // fanout across a cluster: subscribers round-robin over these ports (the publisher on --port)
+    "sub-ports": { type: "string" },
   },
 });
 const port = Number(values.port);
+const subPorts = values["sub-ports"]?.split(",").map(Number) ?? [port];
 const seconds = Number(values.seconds);
 const windowSize = Number(values.window);
 const now = () => performance.now();
@@ -78,8 +81,8 @@ function publishTemplate(topic, qos) {
 }
 
 /** A socket that calls onPacket(type, flags, body-buffer, bodyStart, bodyEnd) per whole packet. */
-function open(onPacket) {
-  const socket = net.connect({ host: "127.0.0.1", port });
+function open(onPacket, to = port) {
+  const socket = net.connect({ host: "127.0.0.1", port: to });
   socket.setNoDelay(true);
   let pending = null;
   socket.on("data", (chunk) => {
@@ -108,7 +111,7 @@ function open(onPacket) {
   return socket;
 }
 
-function connectClient(id, onPacket = () => {}) {
+function connectClient(id, onPacket = () => {}, to = port) {
   return new Promise((resolve, reject) => {
     let connected = false;
     const socket = open((type, flags, buf, start, end) => {
@@ -119,7 +122,7 @@ function connectClient(id, onPacket = () => {}) {
         return;
       }
       onPacket(type, flags, buf, start, end, socket);
-    });
+    }, to);
     socket.once("connect", () => socket.write(connectPacket(id)));
     socket.once("close", () => !connected && reject(new Error(`${id} closed before CONNACK`)));
   });
@@ -203,7 +206,7 @@ async function fanout() {
           lastSeen++;
           lastAt = now();
         }
-      }),
+      }, subPorts[i % subPorts.length]),
   );
   for (const s of subs) await subscribe(s, topic, 0);
   probe.socket = subs[subs.length - 1];

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { z } from "zod";
+import { intInRange, parseOptions } from "../_internal/options.ts";
 import type { Envelope } from "../codec/envelope.ts";
 import { PushError } from "../push/errors.ts";
 import type { PolicyPushResult, PushPolicy, PushPriority } from "../push/push_handle.ts";
@@ -70,6 +72,17 @@ export interface ClusterRegistryStats {
   /** Frames received from other nodes that could not be decoded, dropped. */
   malformed: number;
 }
+
+const optionsSchema = z.strictObject({
+  bus: z.custom<ClusterBus>((v) => typeof (v as ClusterBus)?.publish === "function", {
+    error: "must be a ClusterBus",
+  }),
+  sessions: z.custom<SessionRegistry>(
+    (v) => typeof (v as SessionRegistry)?.broadcast === "function",
+    { error: "must be a SessionRegistry" },
+  ),
+  timeoutMs: intInRange(1, 600_000).default(1_000),
+});
 
 const BROADCAST = "_wf.registry.broadcast";
 const PUSH = "_wf.registry.push";
@@ -152,11 +165,13 @@ export class ClusterRegistry {
    * broadcasts and listings for `sessions`.
    *
    * @param options the bus, this node's registry and the default timeout
+   * @throws {ConfigError} for an invalid option
    */
   constructor(options: ClusterRegistryOptions) {
-    this.#bus = options.bus;
-    this.#sessions = options.sessions;
-    this.#timeoutMs = options.timeoutMs ?? 1_000;
+    const parsed = parseOptions("ClusterRegistry", optionsSchema, options);
+    this.#bus = parsed.bus;
+    this.#sessions = parsed.sessions;
+    this.#timeoutMs = parsed.timeoutMs;
     this.#unsubscribe = [
       this.#bus.subscribe(BROADCAST, (message) => this.#broadcastHere(message)),
       this.#bus.respond(PUSH, (message) => this.#pushHere(message)),

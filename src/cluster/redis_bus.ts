@@ -58,6 +58,7 @@ interface RedisClient {
     bufferMode: true,
   ): Promise<void>;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
+  del(key: string): Promise<number>;
   duplicate(): RedisClient;
   destroy(): void;
 }
@@ -173,10 +174,11 @@ export class RedisBus {
       beat: async () => {
         await pub.set(claimKey, nodeId, { expiration: { type: "PX", value: ttl } });
       },
-      close: () => {
+      close: async () => {
+        // Give the node id back at once (a restart may reuse an explicit one).
+        if (pub.isReady) await pub.del(claimKey).catch(() => {});
         pub.destroy();
         sub.destroy();
-        return Promise.resolve();
       },
     };
     attached = true;

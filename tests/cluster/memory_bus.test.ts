@@ -6,10 +6,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  ClusterRegistry,
   ClusterRequestError,
   ClusterUnavailableError,
   MemoryBusHub,
 } from "../../src/cluster/mod.ts";
+import { ConfigError } from "../../src/error.ts";
+import { SessionRegistry } from "../../src/session/registry.ts";
 import { deadline, signal, waitFor } from "../e2e/_helpers.ts";
 
 test("while the hub is down nobody is declared down; a node that stays silent after it is back is", async () => {
@@ -54,4 +57,21 @@ test("gather with the hub down answers for this node only, and says so", async (
   const result = await a.gather("who", new Uint8Array(0));
   assert.equal(result.unavailable, true);
   assert.deepEqual([...result.replies.keys()], ["a"]);
+});
+
+test("bad options are a ConfigError naming the option", async () => {
+  const hub = new MemoryBusHub();
+  assert.throws(
+    () => hub.connect({ heartbeatMs: 0 }),
+    (e) => e instanceof ConfigError && e.option === "heartbeatMs",
+  );
+  assert.throws(
+    () => hub.connect({ nodeId: "a:b" }),
+    (e) => e instanceof ConfigError && e.option === "nodeId",
+  );
+  await using bus = hub.connect();
+  assert.throws(
+    () => new ClusterRegistry({ bus, sessions: new SessionRegistry(), timeoutMs: -1 }),
+    (e) => e instanceof ConfigError && e.option === "timeoutMs",
+  );
 });

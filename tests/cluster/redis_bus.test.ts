@@ -127,11 +127,14 @@ test("a node that closes says goodbye: the others see it down at once", async ()
   assert.deepEqual(a.nodes(), ["a"]);
 });
 
-test("a node id held by a live node is refused", async () => {
+test("a node id held by a live node is refused, and free again once that node closed", async () => {
   await using redis = await startRedis();
-  await using _a = await RedisBus.connect({ url: redis.url, nodeId: "same" });
+  const first = await RedisBus.connect({ url: redis.url, nodeId: "same" });
   await assert.rejects(
     RedisBus.connect({ url: redis.url, nodeId: "same" }),
     (e) => e instanceof NodeIdTakenError && e.nodeId === "same",
   );
+  await first.close();
+  await using again = await RedisBus.connect({ url: redis.url, nodeId: "same" });
+  assert.equal(again.nodeId, "same");
 });
