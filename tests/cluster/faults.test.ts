@@ -21,7 +21,8 @@ import {
 import { deadline, signal, waitFor } from "../e2e/_helpers.ts";
 import { startRedis } from "./_redis.ts";
 
-const HB = 50;
+// Short, to keep the tests short; 3 silent intervals (300 ms) still outlast a busy CI machine's stalls.
+const HB = 100;
 
 async function meet(bus: ClusterBus, id: string): Promise<void> {
   await waitFor(() => bus.nodes().includes(id), `${bus.nodeId} to see ${id}`);
