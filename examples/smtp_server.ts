@@ -8,7 +8,10 @@
  *   `503` for a command out of turn);
  * - `DATA` is a conversation: the handler reads the message's lines up to a
  *   lone `.` (`ctx.receive()`), then answers `250`;
- * - timeouts with a last word (`421`), and `500` for a line too long.
+ * - timeouts with a last word (`421`), and `500` for a line too long;
+ * - `STARTTLS` (with `smtpApp(mailbox, { startTls: true })` and a server that
+ *   listens with `startTls: { cert, key }`): `220`, then `ctx.upgradeTls()`,
+ *   then the session starts over, EHLO first (RFC 3207).
  *
  * Messages are kept in memory (`mailbox`), nothing is delivered.
  *
@@ -50,18 +53,34 @@ export interface Mail {
 interface Session {
   from: string | undefined;
   to: string[];
+  /** The connection went through STARTTLS. */
+  secure: boolean;
+}
+
+/** Options of {@link smtpApp}. */
+export interface SmtpOptions {
+  /**
+   * Offer `STARTTLS` in the EHLO reply and serve it (the server must listen
+   * with `startTls: { cert, key }`). Default false.
+   */
+  startTls?: boolean;
 }
 
 /** The app; `mailbox` receives every accepted message. */
-export function smtpApp(mailbox: Mail[] = []): WireframeApp<Session> {
+export function smtpApp(mailbox: Mail[] = [], options: SmtpOptions = {}): WireframeApp<Session> {
   // "MAIL FROM:<a@b>" and "RCPT TO:<a@b>": the path after the colon.
   const argument = (request: Envelope) => {
     const line = decoder.decode(request.payload);
     return line.slice(line.indexOf(":") + 1).trim();
   };
-  const hello = (request: Envelope, ctx: { enterPhase(name: string): void }) => {
+  const hello = (request: Envelope, ctx: { enterPhase(name: string): void; state: Session }) => {
     ctx.enterPhase("ready");
-    return reply(`250 hello ${decoder.decode(request.payload).slice(5).trim()}`);
+    const greeting = `hello ${decoder.decode(request.payload).slice(5).trim()}`;
+    // EHLO lists the extensions: STARTTLS until the session is secure.
+    if (options.startTls && !ctx.state.secure && verbOf(request) === "EHLO") {
+      return [reply(`250-${greeting}`), reply("250 STARTTLS")];
+    }
+    return reply(`250 ${greeting}`);
   };
   return new WireframeApp<Session>()
     .codec(new LineCodec({ maxFrameLength: 1000 })) // RFC 5321: 1000 octets with the CRLF
@@ -69,7 +88,7 @@ export function smtpApp(mailbox: Mail[] = []): WireframeApp<Session> {
     .routeKey(verbOf)
     .phases({ initial: "greeting" })
     .timeouts({ handshakeMs: 300_000, idleMs: 300_000 }) // RFC 5321 §4.5.3.2: minutes
-    .onConnectionSetup(() => ({ from: undefined, to: [] }))
+    .onConnectionSetup(() => ({ from: undefined, to: [], secure: false }))
     .withProtocol({
       greeting: () => reply("220 wireframe ESMTP ready"),
       phaseViolation: () => reply("503 5.5.1 say HELO first"),
@@ -109,6 +128,19 @@ export function smtpApp(mailbox: Mail[] = []): WireframeApp<Session> {
       ctx.state.from = undefined;
       ctx.state.to = [];
       yield reply(`250 2.0.0 queued as ${mailbox.length}`);
+    })
+    .route("STARTTLS", async function* (_request, ctx) {
+      if (!options.startTls || ctx.state.secure) {
+        yield reply(ctx.state.secure ? "503 5.5.1 TLS already active" : "502 5.5.1 no STARTTLS");
+        return;
+      }
+      yield reply("220 2.0.0 ready to start TLS"); // in plain text, before the handshake
+      await ctx.upgradeTls();
+      // RFC 3207 §4.2: forget what the client said before; it starts over with EHLO.
+      ctx.state.from = undefined;
+      ctx.state.to = [];
+      ctx.state.secure = true;
+      ctx.enterPhase("greeting");
     })
     .route("NOOP", () => reply("250 2.0.0 ok"))
     .route("QUIT", (_request, ctx) => {

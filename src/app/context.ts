@@ -7,6 +7,7 @@ import { INVALID_SPAN_CONTEXT, trace } from "@opentelemetry/api";
 import type { OtelSpan as Span } from "../observe/telemetry.ts";
 import type { PushHandle } from "../push/push_handle.ts";
 import type { NetAddr } from "../transport/types.ts";
+import { TlsError } from "../transport/errors.ts";
 import type { Envelope } from "../codec/envelope.ts";
 import { ConfigError } from "../error.ts";
 import type { PhaseSpec } from "./phases.ts";
@@ -95,6 +96,17 @@ export interface Context<S = undefined> extends ConnectionInfo {
    * @throws {ConfigError} unless an integer from 0 to 2^31−1
    */
   setIdleTimeout(ms: number): void;
+  /**
+   * Switch this connection to TLS now (STARTTLS): the frames this command
+   * sent so far (the "go ahead") reach the peer in plain text first, then
+   * the TLS handshake runs, and every byte after it is encrypted. Plain text
+   * the peer sent behind the request is discarded, never read as if it had
+   * come over TLS (RFC 3207 §4.2). Needs the server to listen with
+   * `startTls: { cert, key }`.
+   * @throws {TlsError} without `startTls`, when already upgraded, or when the
+   *   handshake fails (the connection then closes)
+   */
+  upgradeTls(): Promise<void>;
 }
 
 /** What a {@link ConnectionContext} is made from. */
@@ -113,6 +125,8 @@ export interface ConnectionContextInit {
   readonly timers?: ContextTimers | undefined;
   /** What `close()` does: the connection's graceful close (default: nothing). */
   readonly close?: (() => void) | undefined;
+  /** What `upgradeTls()` does (default: reject, the connection cannot upgrade). */
+  readonly upgradeTls?: (() => Promise<void>) | undefined;
   /** Where `span` comes from: the connection's telemetry (default: a non-recording span). */
   readonly spans?: { readonly currentSpan: Span } | undefined;
 }
@@ -142,6 +156,7 @@ export class ConnectionContext<S> implements Context<S> {
   readonly #phases: PhaseSpec | undefined;
   readonly #timers: ContextTimers | undefined;
   readonly #close: (() => void) | undefined;
+  readonly #upgradeTls: (() => Promise<void>) | undefined;
   readonly #spans: { readonly currentSpan: Span };
   #phase: string;
 
@@ -157,6 +172,7 @@ export class ConnectionContext<S> implements Context<S> {
     this.#phase = init.phases?.initial ?? "ready";
     this.#timers = init.timers;
     this.#close = init.close;
+    this.#upgradeTls = init.upgradeTls;
     this.#spans = init.spans ?? NO_SPANS;
   }
 
@@ -166,6 +182,13 @@ export class ConnectionContext<S> implements Context<S> {
 
   close(): void {
     this.#close?.();
+  }
+
+  upgradeTls(): Promise<void> {
+    if (this.#upgradeTls === undefined) {
+      return Promise.reject(new TlsError("this connection cannot upgrade to TLS"));
+    }
+    return this.#upgradeTls();
   }
 
   get phase(): string {

@@ -15,7 +15,8 @@ import { PushHandle } from "../push/push_handle.ts";
 import { PushQueues } from "../push/push_queues.ts";
 import { TokenBucket } from "../push/token_bucket.ts";
 import type { Response } from "../response.ts";
-import { TransportError } from "../transport/errors.ts";
+import { TlsError, TransportError } from "../transport/errors.ts";
+import { UpgradableConnection } from "../transport/upgradable_connection.ts";
 import type { Connection } from "../transport/types.ts";
 import { LoopBudget } from "../_internal/fairness.ts";
 import { GONE, type Gone, Interrupter } from "../_internal/interrupter.ts";
@@ -95,6 +96,8 @@ export class ConnectionTask<S> {
   /** The fault already counted and logged when it happened (a timeout). */
   #reported: unknown;
   #consecutiveMalformed = 0;
+  /** Set by an upgrade to TLS: the frames and bytes read with the request are plain text, dropped. */
+  #dropPipelined = false;
 
   constructor(conn: Connection, connectionId: number, config: ConnectionConfig<S>) {
     const { spec } = config;
@@ -164,6 +167,7 @@ export class ConnectionTask<S> {
           setIdle: (ms) => this.#timeouts.setIdle(ms),
         },
         close: () => this.#closeRequested(),
+        upgradeTls: () => this.#upgradeTls(),
         spans: this.telemetry,
       }),
     );
@@ -210,6 +214,21 @@ export class ConnectionTask<S> {
     this.#actor.dropQueued();
     this.#beginClose();
     this.#deadline.within(lingerMs);
+  }
+
+  /**
+   * `ctx.upgradeTls()`: the command's frames so far go out in plain text, then
+   * the handshake; the read loop, waiting on this command, reads through TLS
+   * next, and drops what the peer pipelined behind the request.
+   */
+  async #upgradeTls(): Promise<void> {
+    const conn = this.#conn;
+    if (!(conn instanceof UpgradableConnection)) {
+      throw new TlsError("ctx.upgradeTls() needs the server to listen with { startTls }");
+    }
+    await this.#out.flush();
+    this.#dropPipelined = true;
+    await conn.upgrade();
   }
 
   /** `ctx.close()`: `drain()`, except that a close asked for by setup still sends the greeting. */
@@ -354,6 +373,12 @@ export class ConnectionTask<S> {
       for (let i = 0; i < frames.length && !state.isClosing; i++) {
         const pending = this.#handleFrame(frames[i]!);
         if (pending) await pending;
+        if (this.#dropPipelined) { // an upgrade to TLS: what followed the request was plain text
+          this.#dropPipelined = false;
+          frames.length = 0;
+          inbound.discardPartialFrame();
+          decodeError = undefined;
+        }
       }
       const framesRead = frames.length;
       frames.length = 0;

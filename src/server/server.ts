@@ -15,6 +15,7 @@ import { WireframeBaseError } from "../error.ts";
 import { newCounters, type ServerStats, snapshotCounters } from "../observe/stats.ts";
 import { ServerTelemetry, type TelemetryOptions } from "../observe/telemetry.ts";
 import { runtimeTransport } from "../transport/runtime.ts";
+import { UpgradableConnection } from "../transport/upgradable_connection.ts";
 import type {
   Connection,
   Listener,
@@ -57,6 +58,12 @@ export interface ServeOptions {
    * them (Linux; Deno needs `--unstable-net`). See docs/guides/scaling.md.
    */
   reusePort?: boolean;
+  /**
+   * Let handlers switch their connection to TLS with `ctx.upgradeTls()`
+   * (STARTTLS), presenting this PEM certificate chain and key. Each
+   * connection then passes through one more stream hop each way.
+   */
+  startTls?: TlsListenOptions;
 }
 
 /** Options of {@link WireframeServer.shutdown}. */
@@ -104,6 +111,10 @@ const serveSchema = z.strictObject({
   // Checked by the transport, which knows what it supports.
   tls: z.custom<TlsListenOptions>().optional(),
   reusePort: z.boolean({ error: "must be a boolean" }).optional(),
+  startTls: z.strictObject({
+    cert: z.string().includes("-----BEGIN ", { error: "must be PEM text" }),
+    key: z.string().includes("-----BEGIN ", { error: "must be PEM text" }),
+  }, { error: "must be { cert, key }, PEM" }).optional(),
 });
 
 const ACCEPT_RETRY_MS = 100;
@@ -145,6 +156,8 @@ export class WireframeServer<S = undefined> {
   readonly #tasks = new Set<ConnectionTask<S>>();
   #listener: Listener | undefined;
   #listening = false;
+  /** The identity `ctx.upgradeTls()` presents, if the server listens with `startTls`. */
+  #startTls: TlsListenOptions | undefined;
   #acceptLoop: Promise<void> | undefined;
   #nextConnectionId = 1;
   #stopping = false;
@@ -179,7 +192,8 @@ export class WireframeServer<S = undefined> {
         this.#stopping ? "the server was shut down" : "the server is already listening",
       );
     }
-    const { tls, reusePort, ...address } = parseOptions("listen", serveSchema, options);
+    const { tls, reusePort, startTls, ...address } = parseOptions("listen", serveSchema, options);
+    this.#startTls = startTls;
     const where: ListenOptions = tls === undefined ? address : { ...address, tls };
     if (reusePort) where.reusePort = true; // only when asked: the memory transport refuses it
     const spec = appSpec(this.#app);
@@ -261,7 +275,8 @@ export class WireframeServer<S = undefined> {
     }
     let task: ConnectionTask<S>;
     try {
-      task = new ConnectionTask(conn, this.#nextConnectionId++, config);
+      const served = this.#startTls ? new UpgradableConnection(conn, this.#startTls) : conn;
+      task = new ConnectionTask(served, this.#nextConnectionId++, config);
     } catch (error) {
       // Whatever went wrong is this connection's alone: the accept loop carries on.
       countFault(counters, "internal");

@@ -11,7 +11,8 @@ import type { FragmentationSpec } from "./fragmentation_spec.ts";
 
 /** Bytes in, whole message bodies out (frames, or re-assembled messages). */
 export class InboundMessages {
-  readonly #decoder: FrameDecoderState;
+  #decoder: FrameDecoderState;
+  readonly #codec: FrameCodec;
   readonly #reassembler: Reassembler | undefined;
   readonly #onExpired: (error: unknown) => void;
   // Fragments go from the decoder straight into the re-assembler: no array,
@@ -39,6 +40,7 @@ export class InboundMessages {
     fragmentation: FragmentationSpec | undefined,
     onExpired: (error: unknown) => void,
   ) {
+    this.#codec = codec;
     this.#decoder = codec.createDecoder();
     this.#reassembler = fragmentation &&
       new Reassembler(fragmentation.strategy, fragmentation.limits);
@@ -77,6 +79,14 @@ export class InboundMessages {
   /** True while the decoder holds the beginning of a frame that is not complete yet. */
   get holdsPartialFrame(): boolean {
     return this.#decoder.buffered > 0;
+  }
+
+  /**
+   * Forget the bytes of a frame not complete yet (a fresh decoder): what a
+   * peer sent before a TLS upgrade must not be read as if it came after.
+   */
+  discardPartialFrame(): void {
+    this.#decoder = this.#codec.createDecoder();
   }
 
   /** At the peer's EOF: throws if a frame or a message is incomplete. */
