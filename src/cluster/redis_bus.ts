@@ -117,7 +117,9 @@ export class RedisBus {
     const allChannel = `${prefix}:all`;
     const nodeChannel = (id: string) => `${prefix}:node:${id}`;
     const claimKey = `${prefix}:nodeid:${nodeId}`;
-    const ttl = parsed.heartbeatMs * parsed.missedHeartbeats;
+    // One interval longer than the others wait before declaring this node down, so a restart
+    // with the same id comes after every node forgot the old one (and its message ids).
+    const ttl = parsed.heartbeatMs * (parsed.missedHeartbeats + 1);
     let attached = false;
     const linkChanged = (cause?: unknown) => {
       if (!attached) return;
