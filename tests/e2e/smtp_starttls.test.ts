@@ -142,3 +142,32 @@ class LineReader {
     this.#reader.releaseLock();
   }
 }
+
+test("a client that answers 220 with garbage instead of a handshake loses only its own connection", async () => {
+  await using smtp = await smtpServer();
+  const tcp = await runtimeTransport();
+  const bad = await tcp.connect({ port: smtp.port });
+  const lines = new LineReader(bad);
+  await lines.next(); // 220 greeting
+  await write(bad, "EHLO a\r\nSTARTTLS\r\n");
+  await lines.next();
+  await lines.next();
+  assert.equal(await lines.next(), "220 2.0.0 ready to start TLS");
+  await write(bad, "this is not a ClientHello\r\n");
+  assert.equal(await lines.next().catch(() => undefined), undefined, "the server hangs up");
+  bad.close();
+  // The server carries on: a new client gets its greeting and upgrades.
+  const good = await tcp.connect({ port: smtp.port });
+  const goodLines = new LineReader(good);
+  assert.equal(await goodLines.next(), "220 wireframe ESMTP ready");
+  await write(good, "EHLO c\r\nSTARTTLS\r\n");
+  await goodLines.next();
+  await goodLines.next();
+  assert.equal(await goodLines.next(), "220 2.0.0 ready to start TLS");
+  goodLines.release();
+  const secure = await startTls(good, { role: "client", ca: pki.ca, serverName: "localhost" });
+  const secureLines = new LineReader(secure);
+  await write(secure, "QUIT\r\n");
+  assert.equal(await secureLines.next(), "221 2.0.0 bye");
+  secure.close();
+});
