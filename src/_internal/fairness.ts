@@ -80,7 +80,7 @@ let turnWatched = false;
  * The current turn, making sure the next turn will be counted: at most one
  * immediate is pending for the whole process, however many loops ask.
  */
-function watchTurns(): number {
+export function watchTurns(): number {
   if (!turnWatched && setImmediateFn !== undefined) {
     turnWatched = true;
     setImmediateFn(() => {
@@ -89,6 +89,15 @@ function watchTurns(): number {
     });
   }
   return turn;
+}
+
+/**
+ * Whether the event loop is still in `since`, a turn from
+ * {@link watchTurns}: no macrotask has run in between. Without a
+ * `setImmediate` to count turns with, never.
+ */
+export function stillInTurn(since: number): boolean {
+  return setImmediateFn !== undefined && since === turn;
 }
 
 /**
