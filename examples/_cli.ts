@@ -71,12 +71,25 @@ export async function runExampleServer<S>(
   const extra: ExtraOptions = {};
   for (const name of Object.keys(extraDefaults)) extra[name] = String(values[name]);
   const tls = tlsFromArgs(values);
-  await serveUntilSignal(createServer(extra), String(values.hostname), port, beforeShutdown, tls);
+  // An example with a `starttls` option (on/off) upgrades with the identity instead (STARTTLS).
+  if (extra["starttls"] === "on" && tls === undefined) {
+    process.stderr.write("--starttls on needs --tls-cert and --tls-key\n");
+    process.exit(2);
+  }
+  const secure = tls && (extra["starttls"] === "on" ? { startTls: tls } : tls);
+  await serveUntilSignal(
+    createServer(extra),
+    String(values.hostname),
+    port,
+    beforeShutdown,
+    secure,
+  );
 }
 
 /**
  * Listen on `hostname:port` (TLS only, if `tls` is given: see
- * {@link tlsFromArgs}), print `listening on HOST:PORT`, and on SIGINT/SIGTERM
+ * {@link tlsFromArgs}; with `{ startTls }`, plain text that handlers may
+ * upgrade with `ctx.upgradeTls()`), print `listening on HOST:PORT`, and on SIGINT/SIGTERM
  * shut down gracefully (5 s, after `beforeShutdown`) and exit 0; for an
  * example that parses its own command line.
  */
@@ -85,9 +98,15 @@ export async function serveUntilSignal<S>(
   hostname: string,
   port: number,
   beforeShutdown: () => Promise<void> = async () => {},
-  tls?: TlsListenOptions,
+  tls?: TlsListenOptions | { startTls: TlsListenOptions },
 ): Promise<void> {
-  const addr = await server.listen(tls ? { hostname, port, tls } : { hostname, port });
+  const addr = await server.listen(
+    tls === undefined
+      ? { hostname, port }
+      : "startTls" in tls
+      ? { hostname, port, startTls: tls.startTls }
+      : { hostname, port, tls },
+  );
   process.stdout.write(`listening on ${addr.hostname}:${addr.port}\n`);
   // The first signal shuts down (bounded: 5 s); more during it are ignored, since Ctrl-C under a
   // launcher (npx, wireframe-ts) reaches the server twice: from the terminal and forwarded.

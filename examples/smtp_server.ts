@@ -15,7 +15,9 @@
  *
  * Messages are kept in memory (`mailbox`), nothing is delivered.
  *
- * Run: `deno run --allow-net examples/smtp_server.ts --port 2525`
+ * Run: `deno run --allow-net examples/smtp_server.ts --port 2525` (add
+ * `--allow-read --tls-cert FILE --tls-key FILE` for SMTPS, and `--starttls on`
+ * with them for STARTTLS instead)
  *  or: `bun examples/smtp_server.ts --port 2525`, then talk to it with
  * `nc -C 127.0.0.1 2525` (or `openssl s_client` once TLS exists).
  *
@@ -150,4 +152,12 @@ export function smtpApp(mailbox: Mail[] = [], options: SmtpOptions = {}): Wirefr
     .fallback(() => reply("500 5.5.2 command not recognized"));
 }
 
-if (import.meta.main) await runExampleServer(2525, () => new WireframeServer(smtpApp()));
+if (import.meta.main) {
+  // --starttls on --tls-cert FILE --tls-key FILE: plain SMTP that offers STARTTLS;
+  // --tls-cert/--tls-key alone: TLS from the first byte (SMTPS).
+  await runExampleServer(
+    2525,
+    ({ starttls }) => new WireframeServer(smtpApp([], { startTls: starttls === "on" })),
+    { starttls: "off" },
+  );
+}

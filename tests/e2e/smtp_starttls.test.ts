@@ -171,3 +171,38 @@ test("a client that answers 220 with garbage instead of a handshake loses only i
   assert.equal(await secureLines.next(), "221 2.0.0 bye");
   secure.close();
 });
+
+test("the SMTP example as a process with --starttls on: curl --ssl-reqd delivers through STARTTLS", async () => {
+  const { startExample } = await import("./_process.ts");
+  await using smtp = await startExample("smtp_server.ts", [
+    "--starttls",
+    "on",
+    "--tls-cert",
+    pki.certFile,
+    "--tls-key",
+    pki.keyFile,
+  ]);
+  const file = join(pki.dir, "process-mail.txt");
+  writeFileSync(file, "Subject: from a process\r\n\r\nhi\r\n");
+  const curl = (extra: string[]) =>
+    new Promise<string>((resolve) =>
+      execFile("curl", [
+        "--silent",
+        "--show-error",
+        "--max-time",
+        "20",
+        "--cacert",
+        pki.caFile,
+        ...extra,
+        `smtp://127.0.0.1:${smtp.port}`,
+        "--mail-from",
+        "a@example.org",
+        "--mail-rcpt",
+        "b@example.org",
+        "--upload-file",
+        file,
+      ], (error, _stdout, stderr) => resolve(error ? stderr || String(error) : "ok"))
+    );
+  assert.equal(await curl(["--ssl-reqd"]), "ok");
+  assert.equal(await smtp.terminate(), 0);
+});
