@@ -240,9 +240,9 @@ for (const scenario of scenarios) {
     }
   } else {
     console.log(
-      "| broker | deliveries/s | / aedes | / mosquitto | p50 µs | p99 µs | CPU µs/delivery | / aedes | / mosquitto | RSS MiB |",
+      "| broker | deliveries/s | / aedes | / mosquitto | p50 µs | p99 µs | CPU µs/delivery | / aedes | / mosquitto | broker CPU % | RSS MiB |",
     );
-    console.log("| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |");
+    console.log("| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |");
     for (const key of keys) {
       const rate = m(key, "perSecond"), cpu = m(key, "cpuUsPerDelivery");
       console.log(
@@ -251,7 +251,8 @@ for (const scenario of scenarios) {
             fmt(m(key, "p99Us"))
           } | ` +
           `${fmt(cpu, 2)} | ${ratio(cpu, m("aedes", "cpuUsPerDelivery"))} | ` +
-          `${ratio(cpu, m("mosquitto", "cpuUsPerDelivery"))} | ${fmt(m(key, "rssMiB"), 1)} |`,
+          `${ratio(cpu, m("mosquitto", "cpuUsPerDelivery"))} | ${fmt(m(key, "cpuPercent"))} | ` +
+          `${fmt(m(key, "rssMiB"), 1)} |`,
       );
     }
   }
