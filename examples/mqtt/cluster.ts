@@ -16,11 +16,17 @@
  *   subscriptions, messages in flight and queued, QoS 2 ids — which this
  *   node then resumes. A persistent session whose client is offline stays on
  *   the node it was last on, queueing what is published anywhere, until the
- *   client comes back (to any node). It lives in that node's memory: if
- *   that node dies, the session is lost (see docs/guides/scaling.md).
+ *   client comes back (to any node). It lives in that node's memory, and
+ *   in Redis as a snapshot (below; see docs/guides/scaling.md).
  * - **Wills**: each live connection's will is kept in the Redis hash
  *   `PREFIX:mqtt:wills:NODE`; when a node is declared down (no heartbeat
  *   for 3 intervals), the survivor that claims it publishes those wills.
+ * - **Surviving a node**: every heartbeat interval, each node writes the
+ *   persistent sessions that changed to the Redis hash
+ *   `PREFIX:mqtt:sessions:NODE`; the survivor that claims a dead node adopts
+ *   its sessions from there (subscriptions, queued and in-flight messages as
+ *   of the last snapshot) and goes on queueing for them, so their clients
+ *   find them on any node.
  *
  * @module
  */
@@ -34,10 +40,11 @@ import {
 import type { MqttClusterHooks } from "./app.ts";
 import type { MqttBroker } from "./mqtt_broker.ts";
 import type { Message, QoS } from "./packets.ts";
-import { Session } from "./sessions.ts";
+import { MemorySessionStore, Session, type SessionStore } from "./sessions.ts";
 
 const PUBLISH = "mqtt.publish";
 const TAKE = "mqtt.session.take";
+const HELD = "mqtt.session.held";
 
 /** Counters of cluster mode. */
 export interface MqttClusterStats {
@@ -47,8 +54,10 @@ export interface MqttClusterStats {
   sessionsTaken: number;
   /** Wills of dead nodes this node published. */
   willsOfDeadNodes: number;
-  /** Storage writes (retained, wills) that failed (Redis down). */
+  /** Storage writes (retained, wills, session snapshots) that failed (Redis down). */
   storeFailures: number;
+  /** Persistent sessions of dead nodes this node adopted. */
+  sessionsAdopted: number;
 }
 
 interface StoredMessage {
@@ -95,17 +104,27 @@ export class MqttCluster {
     sessionsTaken: 0,
     willsOfDeadNodes: 0,
     storeFailures: 0,
+    sessionsAdopted: 0,
   };
   readonly #kv: RedisKv;
   readonly #prefix: string;
   #broker: MqttBroker | undefined;
   /** clientId → the local connection whose will is stored. */
   readonly #willOwners = new Map<string, number>();
+  /** This node's sessions (the broker's store). */
+  readonly #sessions = new MemorySessionStore();
+  /** clientId → the snapshot last written to Redis. */
+  readonly #written = new Map<string, string>();
+  #snapshots: ReturnType<typeof setInterval> | undefined;
+  #flushing = false;
 
-  private constructor(bus: ClusterBus, kv: RedisKv, prefix: string) {
+  readonly #heartbeatMs: number;
+
+  private constructor(bus: ClusterBus, kv: RedisKv, prefix: string, heartbeatMs: number) {
     this.bus = bus;
     this.#kv = kv;
     this.#prefix = prefix;
+    this.#heartbeatMs = heartbeatMs;
   }
 
   /** Join the cluster on Redis at `url`. */
@@ -121,13 +140,18 @@ export class MqttCluster {
     });
     kv.on("error", () => {}); // counted where a write fails; the client reconnects
     await kv.connect();
-    return new MqttCluster(bus, kv, options.prefix ?? "wireframe");
+    return new MqttCluster(bus, kv, options.prefix ?? "wireframe", options.heartbeatMs ?? 1_000);
   }
 
-  /** The options to give `mqttApp`: the relay and the app hooks. */
-  appOptions(): { relay: (message: Message) => void; cluster: MqttClusterHooks } {
+  /** The options to give `mqttApp`: the relay, the session store and the app hooks. */
+  appOptions(): {
+    relay: (message: Message) => void;
+    sessionStore: SessionStore;
+    cluster: MqttClusterHooks;
+  } {
     return {
       relay: (message) => this.#relay(message),
+      sessionStore: this.#sessions,
       cluster: {
         takeSession: (clientId) => this.#takeSession(clientId),
         connected: (clientId, connectionId, will) => this.#connected(clientId, connectionId, will),
@@ -146,14 +170,20 @@ export class MqttCluster {
       if (m.origin === this.bus.nodeId) return; // delivered here already
       broker.publishFromPeer(fromStored(JSON.parse(decoder.decode(m.payload))));
     });
+    this.bus.respond(
+      HELD,
+      (m) => Uint8Array.of(this.#sessions.get(decoder.decode(m.payload)) ? 1 : 0),
+    );
     this.bus.respond(TAKE, (m) =>
       // Our own gather asks us too: the app handles a local session itself.
       json(m.origin === this.bus.nodeId ? null : this.#giveSession(decoder.decode(m.payload))));
-    this.bus.onNodeDown((event) => void this.#publishWillsOf(event.nodeId));
+    this.bus.onNodeDown((event) => void this.#takeOver(event.nodeId));
+    this.#snapshots = setInterval(() => void this.#flush(), this.#heartbeatMs);
   }
 
   /** Leave the cluster (this node's wills are discarded: a graceful stop published them). */
   async close(): Promise<void> {
+    clearInterval(this.#snapshots);
     await this.#kv.del(this.#willsKey(this.bus.nodeId)).catch(() => {});
     await this.bus.close();
     this.#kv.destroy();
@@ -165,6 +195,54 @@ export class MqttCluster {
 
   #willsKey(nodeId: string): string {
     return `${this.#prefix}:mqtt:wills:${nodeId}`;
+  }
+
+  #sessionsKey(nodeId: string): string {
+    return `${this.#prefix}:mqtt:sessions:${nodeId}`;
+  }
+
+  /** Write the persistent sessions that changed since the last snapshot; drop the gone ones. */
+  async #flush(): Promise<void> {
+    if (this.#flushing || this.bus.state !== "up") return;
+    this.#flushing = true;
+    const key = this.#sessionsKey(this.bus.nodeId);
+    try {
+      const seen = new Set<string>();
+      for (const session of this.#sessions.all()) {
+        if (session.clean) continue;
+        seen.add(session.clientId);
+        const snapshot = JSON.stringify(snapshotOf(session));
+        if (this.#written.get(session.clientId) === snapshot) continue;
+        await this.#kv.hSet(key, session.clientId, snapshot);
+        this.#written.set(session.clientId, snapshot);
+      }
+      for (const clientId of [...this.#written.keys()]) {
+        if (seen.has(clientId)) continue;
+        await this.#kv.hDel(key, clientId);
+        this.#written.delete(clientId);
+      }
+    } catch {
+      this.stats.storeFailures++; // tried again at the next interval
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  /** Put a handed-over or adopted session in this broker, subscriptions included. */
+  #install(clientId: string, given: GivenSession): void {
+    const broker = this.#broker!;
+    const local = broker.sessions.get(clientId);
+    if (local !== undefined) broker.endSession(local);
+    const session = new Session(clientId, false);
+    for (const [filter, qos] of given.subscriptions) broker.subscribe(session, filter, qos);
+    for (const entry of given.inflight) {
+      session.inflight.set(entry.packetId, { ...entry, message: fromStored(entry.message) });
+    }
+    for (const queued of given.queue) {
+      session.queue.push({ ...queued, message: fromStored(queued.message) });
+    }
+    for (const id of given.incoming) session.incoming.add(id);
+    broker.sessions.set(session);
   }
 
   #store(write: Promise<unknown>): void {
@@ -185,24 +263,12 @@ export class MqttCluster {
   }
 
   async #takeSession(clientId: string): Promise<void> {
-    const broker = this.#broker!;
     const result = await this.bus.gather(TAKE, encoder.encode(clientId));
     for (const [nodeId, reply] of result.replies) {
       if (nodeId === this.bus.nodeId) continue; // our own is already in the store
       const given = JSON.parse(decoder.decode(reply)) as GivenSession | null;
       if (given === null) continue;
-      const local = broker.sessions.get(clientId);
-      if (local !== undefined) broker.endSession(local);
-      const session = new Session(clientId, false);
-      for (const [filter, qos] of given.subscriptions) broker.subscribe(session, filter, qos);
-      for (const entry of given.inflight) {
-        session.inflight.set(entry.packetId, { ...entry, message: fromStored(entry.message) });
-      }
-      for (const queued of given.queue) {
-        session.queue.push({ ...queued, message: fromStored(queued.message) });
-      }
-      for (const id of given.incoming) session.incoming.add(id);
-      broker.sessions.set(session);
+      this.#install(clientId, given);
       this.stats.sessionsTaken++;
     }
   }
@@ -218,15 +284,9 @@ export class MqttCluster {
       session.link = undefined;
       old.close(); // as a local takeover: its will goes out
     }
-    const subscriptions = [...session.subscriptions]; // endSession() clears them
+    const given = snapshotOf(session); // before endSession(), which clears the subscriptions
     broker.endSession(session);
-    if (session.clean) return null;
-    return {
-      subscriptions,
-      inflight: [...session.inflight.values()].map((e) => ({ ...e, message: toStored(e.message) })),
-      queue: session.queue.map((q) => ({ ...q, message: toStored(q.message) })),
-      incoming: [...session.incoming],
-    };
+    return session.clean ? null : given;
   }
 
   async #connected(
@@ -253,9 +313,20 @@ export class MqttCluster {
     this.#store(this.#kv.hDel(this.#willsKey(this.bus.nodeId), clientId));
   }
 
-  async #publishWillsOf(nodeId: string): Promise<void> {
+  /** A node died: if this survivor wins the claim, adopt its sessions and publish its wills. */
+  async #takeOver(nodeId: string): Promise<void> {
     try {
-      if (!await this.bus.claim(`mqtt-wills:${nodeId}`, 60_000)) return; // another survivor does it
+      if (!await this.bus.claim(`mqtt-node-down:${nodeId}`, 60_000)) return; // another survivor does it
+      const sessionsKey = this.#sessionsKey(nodeId);
+      const sessions = await this.#kv.hGetAll(sessionsKey);
+      for (const [clientId, snapshot] of Object.entries(sessions)) {
+        // A client that came back elsewhere meanwhile has its session there already.
+        const held = await this.bus.gather(HELD, encoder.encode(clientId));
+        if ([...held.replies.values()].some((r) => r[0] === 1)) continue;
+        this.#install(clientId, JSON.parse(snapshot));
+        this.stats.sessionsAdopted++;
+      }
+      await this.#kv.del(sessionsKey);
       const key = this.#willsKey(nodeId);
       const wills = await this.#kv.hGetAll(key);
       await this.#kv.del(key);
@@ -282,4 +353,14 @@ interface GivenSession {
   }[];
   queue: { message: StoredMessage; qos: 1 | 2; retain: boolean }[];
   incoming: number[];
+}
+
+/** What a node hands over (or snapshots) of a persistent session. */
+function snapshotOf(session: Session): GivenSession {
+  return {
+    subscriptions: [...session.subscriptions],
+    inflight: [...session.inflight.values()].map((e) => ({ ...e, message: toStored(e.message) })),
+    queue: session.queue.map((q) => ({ ...q, message: toStored(q.message) })),
+    incoming: [...session.incoming],
+  };
 }

@@ -115,4 +115,9 @@ export class MemorySessionStore implements SessionStore {
   get size(): number {
     return this.#sessions.size;
   }
+
+  /** Every session (cluster mode snapshots the persistent ones). */
+  all(): IterableIterator<Session> {
+    return this.#sessions.values();
+  }
 }

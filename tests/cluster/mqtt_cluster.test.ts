@@ -187,3 +187,46 @@ test("Redis killed and restarted during a publish loop: no broker crashes, local
     await stop(nodes);
   }
 });
+
+test("a persistent session outlives its broker: a survivor adopts it from Redis, queues for it, and its client finds it", async () => {
+  await using redis = await startRedis();
+  const nodes = await brokers(redis.url, 2);
+  const [n1, n2] = nodes as [Broker, Broker];
+  const { createClient } = await import("@redis/client");
+  const kv = createClient({ url: redis.url });
+  await kv.connect();
+  try {
+    const away = await client(n1.url, { clientId: "durable", clean: false });
+    await away.subscribeAsync("d/#", { qos: 1 });
+    await away.endAsync();
+    await using pub = await client(n2.url, { clientId: "pub" });
+    await pub.publishAsync("d/1", "before", { qos: 1 });
+    // n1 snapshots its persistent sessions every heartbeat: wait until "before" is in Redis.
+    const holder = async (): Promise<string | undefined> => {
+      for (const name of await kv.keys("wireframe:mqtt:sessions:*")) {
+        if ((await kv.hGet(name, "durable"))?.includes(btoa("before"))) return name;
+      }
+      return undefined;
+    };
+    let n1Key: string | undefined;
+    for (let i = 0; (n1Key = await holder()) === undefined; i++) {
+      assert.ok(i < 100, "the session was never snapshotted");
+      await new Promise((resolve) => setTimeout(resolve, HB / 2));
+    }
+    process.kill(n1.proc.child.pid!, "SIGKILL");
+    // Once n1 is declared down, the survivor adopts the session (deleting n1's hash) and
+    // snapshots it under its own name.
+    for (let i = 0; (await kv.exists(n1Key)) === 1 || (await holder()) === undefined; i++) {
+      assert.ok(i < 100, "the session was never adopted");
+      await new Promise((resolve) => setTimeout(resolve, HB / 2));
+    }
+    await pub.publishAsync("d/2", "after", { qos: 1 }); // queued in the adopted session on n2
+    await using back = await client(n2.url, { clientId: "durable", clean: false });
+    assert.equal(back.connack.sessionPresent, true);
+    const got = await back.inbox.next(2, "both messages");
+    assert.deepEqual(got.map((m) => m.payload), ["before", "after"]);
+  } finally {
+    kv.destroy();
+    await stop(nodes);
+  }
+});
