@@ -29,6 +29,9 @@ class SingleFragment {
   }
 }
 
+/** A batch from this size on is written from a pooled buffer (see #flushLoop). */
+const POOL_FROM_BYTES = 4 * 1024;
+
 /** A batch smaller than this, after a write, waits one event-loop turn for more (see #flushLoop). */
 const COALESCE_BYTES = 16 * 1024;
 
@@ -368,7 +371,13 @@ export class FrameWriter {
         }
         wrote = true;
         const frames = this.#pending.length;
-        if (this.#pooled && buffer === undefined && this.#pendingBytes <= writeChunks.size) {
+        // Only a batch big enough to churn the allocator (a broadcast's 16 KiB
+        // frames) takes a pooled buffer: a small one is cheaper allocated to
+        // size, and an idle connection's one echo keeps no 64 KiB buffer alive.
+        if (
+          this.#pooled && buffer === undefined && this.#pendingBytes >= POOL_FROM_BYTES &&
+          this.#pendingBytes <= writeChunks.size
+        ) {
           buffer = writeChunks.take();
         }
         const chunk = this.#takePending(buffer);

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { defaultSerializer, type Envelope } from "../../src/codec/envelope.ts";
 import { LengthDelimitedCodec } from "../../src/codec/length_delimited.ts";
-import { LineCodec } from "../../src/codec/line.ts";
+import { concatBytes as concat } from "../../src/_internal/bytes.ts";
+import type { Serializer } from "../../src/codec/envelope.ts";
 import { writeChunks } from "../../src/_internal/chunk_pool.ts";
 import { FrameWriter } from "../../src/wire/frame_writer.ts";
 import { decodeWire } from "../connection/_actor.ts";
@@ -46,6 +47,9 @@ async function sendInBatches(writer: FrameWriter, batches: readonly Envelope[][]
   await writer.flush();
 }
 
+/** Batches from this size on are written from a pooled buffer (frame_writer.ts). */
+const POOL_FROM = 4 * 1024;
+
 const envelopes = fc.array(
   fc.array(
     fc.record({
@@ -58,13 +62,19 @@ const envelopes = fc.array(
   { minLength: 1, maxLength: 6 },
 );
 
-test("over a transport that releases written chunks, the batches reuse one buffer and arrive intact", async () => {
+test("over a transport that releases written chunks, the batches of 4 KiB or more reuse one buffer, and all arrive intact", async () => {
   await fc.assert(
     fc.asyncProperty(envelopes, async (batches) => {
       const { copies, buffers, stream } = recordingSink();
       await sendInBatches(writerOver(stream, true), batches);
       assert.deepEqual(decodeWire(copies), batches.flat().map(normalise));
-      assert.equal(new Set(buffers).size, 1, "every write came from the same pooled buffer");
+      const pooled = buffers.filter((_, i) => copies[i]!.length >= POOL_FROM);
+      assert.ok(new Set(pooled).size <= 1, "every big write came from the same pooled buffer");
+      buffers.forEach((buffer, i) => {
+        if (copies[i]!.length < POOL_FROM) {
+          assert.equal(buffer.byteLength, copies[i]!.length, "a small batch: a buffer to size");
+        }
+      });
     }),
     { numRuns: 50 },
   );
@@ -82,33 +92,49 @@ test("over a transport that keeps chunks (unset flag), every write has a buffer 
   );
 });
 
-test("a pooled buffer is zeroed before reuse: bytes a serializer skips are not the last batch's", async () => {
-  // A line codec over raw bodies: the second, shorter line must not carry the first one's tail.
-  const { copies, stream } = recordingSink();
+test("a pooled buffer is zeroed before reuse: a byte the serializer leaves unset is not the last batch's", async () => {
+  // A body of a flags byte left at zero (as a fresh buffer has it), then the payload.
+  const serializer: Serializer = {
+    encode: (e) => concat([Uint8Array.of(0), e.payload]),
+    decode: (body) => ({ id: body[0]!, payload: body.subarray(1) }),
+    encodedLength: (e) => 1 + e.payload.length,
+    encodeInto(e, target, offset) {
+      target.set(e.payload, offset + 1);
+      return 1 + e.payload.length;
+    },
+  };
+  const { copies, buffers, stream } = recordingSink();
   const writer = new FrameWriter({
     writer: stream.getWriter(),
-    codec: new LineCodec(),
-    serializer: { encode: (e) => e.payload, decode: (body) => ({ id: 0, payload: body }) },
+    codec: new LengthDelimitedCodec(),
+    serializer,
     transport: { close() {}, releasesWrittenChunks: true },
   });
-  await writer.send({ id: 0, payload: new TextEncoder().encode("a long first line") });
+  const payload = (size: number, byte: number) => new Uint8Array(size).fill(byte);
+  // Each batch sent within one tick: one write each.
+  writer.send({ id: 0, payload: payload(20, 0xff) });
+  writer.send({ id: 0, payload: payload(6000, 0xff) });
   await writer.flush();
-  await writer.send({ id: 0, payload: new TextEncoder().encode("short") });
+  writer.send({ id: 0, payload: payload(3, 1) });
+  writer.send({ id: 0, payload: payload(5000, 1) });
   await writer.flush();
-  assert.deepEqual(copies.map((c) => new TextDecoder().decode(c)), [
-    "a long first line\r\n",
-    "short\r\n",
-  ]);
+  assert.equal(buffers.length, 2);
+  assert.equal(new Set(buffers).size, 1, "both batches from one pooled buffer");
+  // The second batch's second flags byte sits where the first batch had payload bytes (0xff).
+  const decoder = new LengthDelimitedCodec().createDecoder();
+  const flags: number[] = [];
+  decoder.decode(copies[1]!, (body) => void flags.push(body[0]!));
+  assert.deepEqual(flags, [0, 0]);
 });
 
 test("a batch larger than a pooled buffer gets a buffer of its own, and a failed write's buffer is not reused", async () => {
   const broken = new Error("socket gone");
   const { buffers, stream } = recordingSink(broken);
   const writer = writerOver(stream, true);
-  writer.send(frame(1, 10));
+  writer.send(frame(1, POOL_FROM));
   await assert.rejects(writer.flush(), (e) => e === broken);
   const failedBuffer = buffers[0]!;
-  assert.equal(failedBuffer.byteLength, writeChunks.size, "the small batch was pooled");
+  assert.equal(failedBuffer.byteLength, writeChunks.size, "the batch was pooled");
   for (let i = 0; i < 40; i++) {
     assert.notEqual(writeChunks.take(), failedBuffer, "never handed out again");
   }
