@@ -43,11 +43,13 @@ export function parseOptions<S extends z.ZodType>(
   const issue = result.error.issues[0];
   const path = issue?.path.map(String).join(".") || "(options)";
   const got = issue ? valueAt(input, issue.path) : input;
+  const secret = issue?.path.some((key) => SECRET_OPTIONS.has(String(key))) ?? false;
   const rule = issue?.code === "unrecognized_keys"
     ? `is not a known option (known: ${knownKeys(schema)})`
     : issue?.message ?? "is invalid";
   const option = issue?.code === "unrecognized_keys" ? issue.keys.join(", ") : path;
-  throw new ConfigError(option, `${owner}: option "${option}" ${rule} (got ${show(got)})`);
+  const shown = secret ? REDACTED : show(got);
+  throw new ConfigError(option, `${owner}: option "${option}" ${rule} (got ${shown})`);
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
@@ -63,12 +65,38 @@ function knownKeys(schema: z.ZodType): string {
   return schema instanceof z.ZodObject ? Object.keys(schema.shape).join(", ") : "none";
 }
 
+/**
+ * Options whose values an error message must not repeat (they end up in logs):
+ * a TLS private key and its passphrase, a password. Nested too: a bad `tls`
+ * object is shown with its `key` redacted.
+ */
+const SECRET_OPTIONS: ReadonlySet<string> = new Set(["key", "passphrase", "password"]);
+const REDACTED = "[redacted]";
+/** Longer strings are cut in a message: a PEM certificate is no use there. */
+const SHOWN_STRING_LENGTH = 80;
+
+function shortened(text: string): string {
+  return text.length > SHOWN_STRING_LENGTH
+    ? `${text.slice(0, SHOWN_STRING_LENGTH)}… (${text.length} characters)`
+    : text;
+}
+
 function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "string") return JSON.stringify(shortened(value));
   if (typeof value === "bigint") return `${value}n`;
   if (typeof value === "object" && value !== null) {
     try {
-      return JSON.stringify(value);
+      return JSON.stringify(
+        value,
+        (key, nested) =>
+          SECRET_OPTIONS.has(key)
+            ? REDACTED
+            : typeof nested === "string"
+            ? shortened(nested)
+            : typeof nested === "bigint"
+            ? `${nested}n`
+            : nested,
+      );
     } catch {
       return Object.prototype.toString.call(value);
     }

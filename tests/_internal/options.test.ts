@@ -48,3 +48,32 @@ test("parseOptions rejects unknown keys and lists the known ones", () => {
     return true;
   });
 });
+
+test("parseOptions never repeats a secret in its message: a key or password is redacted, nested too", () => {
+  const tls = z.strictObject({
+    cert: z.string().startsWith("-----BEGIN"),
+    key: z.string().startsWith("-----BEGIN"),
+  });
+  const secrets = z.strictObject({ tls: tls.optional(), password: z.string().min(8).optional() });
+  const privateKey = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC-not-pem-but-secret";
+  const messageOf = (input: unknown): string => {
+    try {
+      parseOptions("Server.listen", secrets, input);
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      return error.message;
+    }
+    assert.fail("expected a ConfigError");
+  };
+  const badKey = messageOf({ tls: { cert: "-----BEGIN CERTIFICATE-----", key: privateKey } });
+  assert.match(badKey, /option "tls\.key" .*\(got \[redacted\]\)/);
+  // An unknown option inside tls shows the tls object: its key is redacted there too.
+  const pem = `-----BEGIN PRIVATE KEY-----${privateKey}`;
+  const unknown = messageOf({ tls: { cert: "-----BEGIN", key: pem, bogus: 1 } });
+  assert.match(unknown, /"key":"\[redacted\]"/);
+  assert.match(messageOf({ password: "short" }), /\(got \[redacted\]\)/);
+  for (const message of [badKey, unknown]) assert.ok(!message.includes(privateKey), message);
+  // A long value (a PEM certificate) is cut short.
+  const longCert = messageOf({ tls: { cert: "x".repeat(5000), key: "-----BEGIN" } });
+  assert.match(longCert, /… \(5000 characters\)/);
+});
