@@ -48,6 +48,6 @@ export function connectionConfig<S>(
     });
   });
   const deadLetters = spec.deadLetterStream &&
-    new DeadLetterSink(spec.deadLetterStream, spec.logger);
+    DeadLetterSink.for(spec.deadLetterStream, spec.logger);
   return Object.freeze({ spec, router, counters, deadLetters, telemetry });
 }

@@ -22,6 +22,9 @@ export interface DeadLetter {
 
 const LOG_EVERY_MS = 1_000;
 
+/** The sink of each dead-letter stream: a stream has one writer, shared by all who use it. */
+const SINKS = new WeakMap<WritableStream<DeadLetter>, DeadLetterSink>();
+
 /**
  * Offers dead letters to a user's `WritableStream` without waiting: when the
  * stream has no room (or has failed), the letter is counted as lost and the
@@ -40,9 +43,19 @@ export class DeadLetterSink {
    * @param logger where losses are reported
    */
   constructor(stream: WritableStream<DeadLetter>, logger: Logger) {
+    // One writer per stream: a second sink would find the stream locked.
+    SINKS.set(stream, this);
     this.#writer = stream.getWriter();
     this.#logger = logger;
     this.#writer.closed.catch(() => (this.#failed = true));
+  }
+
+  /**
+   * The sink of `stream`: the one already made for it (another server of the
+   * same app, say one on TCP and one on WebSocket), else a new one.
+   */
+  static for(stream: WritableStream<DeadLetter>, logger: Logger): DeadLetterSink {
+    return SINKS.get(stream) ?? new DeadLetterSink(stream, logger);
   }
 
   /** Letters that could not be delivered to the dead-letter stream. */

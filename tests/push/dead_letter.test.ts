@@ -8,6 +8,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type DeadLetter, DeadLetterSink } from "../../src/push/dead_letter.ts";
 import { captureLogger, deadline } from "../e2e/_helpers.ts";
+import { appSpec, WireframeApp } from "../../src/app/app.ts";
+import { WireframeServer } from "../../src/server/server.ts";
+import { memoryTransport } from "../../src/transport/memory.ts";
 import { jam, pushRig, settle, small } from "./_server.ts";
 
 /** A DLQ stream that accepts one letter and never finishes writing it. */
@@ -120,4 +123,21 @@ test("a force-close that discards queued pushes is logged with their count", asy
   assert.deepEqual(warns.map((r) => r.fields), [
     { connectionId: rig.handle.connectionId, discarded: 6, deadLettered: true },
   ]);
+});
+
+test("one app served by two servers (say TCP and WebSocket) shares its dead-letter stream", async () => {
+  const letters: DeadLetter[] = [];
+  const app = new WireframeApp()
+    .logger(captureLogger().logger)
+    .deadLetterQueue(new WritableStream<DeadLetter>({ write: (l) => void letters.push(l) }));
+  await using tcp = new WireframeServer(app);
+  await using memory = new WireframeServer(app, { transport: memoryTransport });
+  await tcp.listen({ hostname: "127.0.0.1", port: 0 }); // the second listen found the stream locked
+  await memory.listen({ port: 0 });
+  const stream = appSpec(app).deadLetterStream!;
+  assert.equal(
+    DeadLetterSink.for(stream, captureLogger().logger),
+    DeadLetterSink.for(stream, captureLogger().logger),
+  );
+  assert.deepEqual(letters, []);
 });
