@@ -46,13 +46,17 @@ export type ExtraOptions = Record<string, string>;
 /**
  * Parse the command line, start `createServer(...)`'s server, announce it,
  * and shut it down on SIGINT/SIGTERM (after `beforeShutdown`, e.g. a last
- * word pushed to idle connections).
+ * word pushed to idle connections). With `tlsMode: "upgrade"` the
+ * `--tls-cert`/`--tls-key` identity is for `ctx.upgradeTls()` only (the
+ * server listens in plain text with `startTls`, as a MySQL server does);
+ * `createServer` is told whether one was given.
  */
 export async function runExampleServer<S>(
   defaultPort: number,
-  createServer: (extra: ExtraOptions) => WireframeServer<S>,
+  createServer: (extra: ExtraOptions, tls: boolean) => WireframeServer<S>,
   extraDefaults: ExtraOptions = {},
   beforeShutdown: () => Promise<void> = async () => {},
+  tlsMode: "tls" | "upgrade" = "tls",
 ): Promise<void> {
   const options: Record<string, { type: "string"; default?: string }> = {
     hostname: { type: "string", default: "127.0.0.1" },
@@ -76,9 +80,10 @@ export async function runExampleServer<S>(
     process.stderr.write("--starttls on needs --tls-cert and --tls-key\n");
     process.exit(2);
   }
-  const secure = tls && (extra["starttls"] === "on" ? { startTls: tls } : tls);
+  const upgrade = tlsMode === "upgrade" || extra["starttls"] === "on";
+  const secure = tls && (upgrade ? { startTls: tls } : tls);
   await serveUntilSignal(
-    createServer(extra),
+    createServer(extra, tls !== undefined),
     String(values.hostname),
     port,
     beforeShutdown,
