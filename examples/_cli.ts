@@ -1,7 +1,8 @@
 /**
  * The command line shared by the example servers: `--hostname` (default
  * 127.0.0.1), `--port` (0 picks a free one), `--tls-cert FILE --tls-key FILE`
- * (PEM; then the server speaks TLS only); prints `listening on HOST:PORT`
+ * (PEM; then the server speaks TLS only, or, for an example that upgrades
+ * in place such as the MySQL one, listens with `startTls`); prints `listening on HOST:PORT`
  * once ready; SIGINT/SIGTERM shut down gracefully and exit 0.
  *
  * @module
