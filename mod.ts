@@ -67,7 +67,7 @@ export type {
   TeardownHook,
 } from "./src/app/app_options.ts";
 export { type AppDataKey, appDataKey, MissingAppDataError } from "./src/app/app_data.ts";
-export type { ConnectionInfo, Context } from "./src/app/context.ts";
+export type { ConnectionInfo, Context, UpgradeTlsOptions } from "./src/app/context.ts";
 export {
   type PhaseOptions,
   PhaseViolationError,

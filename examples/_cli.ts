@@ -1,7 +1,8 @@
 /**
  * The command line shared by the example servers: `--hostname` (default
  * 127.0.0.1), `--port` (0 picks a free one), `--tls-cert FILE --tls-key FILE`
- * (PEM; then the server speaks TLS only); prints `listening on HOST:PORT`
+ * (PEM; then the server speaks TLS only, or, for an example that upgrades
+ * in place such as the MySQL one, listens with `startTls`); prints `listening on HOST:PORT`
  * once ready; SIGINT/SIGTERM shut down gracefully and exit 0.
  *
  * @module
@@ -46,13 +47,17 @@ export type ExtraOptions = Record<string, string>;
 /**
  * Parse the command line, start `createServer(...)`'s server, announce it,
  * and shut it down on SIGINT/SIGTERM (after `beforeShutdown`, e.g. a last
- * word pushed to idle connections).
+ * word pushed to idle connections). With `tlsMode: "upgrade"` the
+ * `--tls-cert`/`--tls-key` identity is for `ctx.upgradeTls()` only (the
+ * server listens in plain text with `startTls`, as a MySQL server does);
+ * `createServer` is told whether one was given.
  */
 export async function runExampleServer<S>(
   defaultPort: number,
-  createServer: (extra: ExtraOptions) => WireframeServer<S>,
+  createServer: (extra: ExtraOptions, tls: boolean) => WireframeServer<S>,
   extraDefaults: ExtraOptions = {},
   beforeShutdown: () => Promise<void> = async () => {},
+  tlsMode: "tls" | "upgrade" = "tls",
 ): Promise<void> {
   const options: Record<string, { type: "string"; default?: string }> = {
     hostname: { type: "string", default: "127.0.0.1" },
@@ -76,9 +81,10 @@ export async function runExampleServer<S>(
     process.stderr.write("--starttls on needs --tls-cert and --tls-key\n");
     process.exit(2);
   }
-  const secure = tls && (extra["starttls"] === "on" ? { startTls: tls } : tls);
+  const upgrade = tlsMode === "upgrade" || extra["starttls"] === "on";
+  const secure = tls && (upgrade ? { startTls: tls } : tls);
   await serveUntilSignal(
-    createServer(extra),
+    createServer(extra, tls !== undefined),
     String(values.hostname),
     port,
     beforeShutdown,

@@ -25,7 +25,7 @@ import {
 } from "@wireframe/wireframe";
 import { FragmentError } from "@wireframe/wireframe/fragment";
 import { CodecError } from "@wireframe/wireframe/codec";
-import { newScramble, parseHandshakeResponse, verifyNativePassword } from "./auth.ts";
+import { isSslRequest, newScramble, parseHandshakeResponse, verifyNativePassword } from "./auth.ts";
 import { MalformedPacketError, PacketReader } from "./bytes.ts";
 import { Catalog, Engine, type Result, Session } from "./engine.ts";
 import { mysqlPacketCodec } from "./packet_codec.ts";
@@ -66,6 +66,14 @@ export interface MysqlOptions {
   readonly handshakeTimeoutMs?: number;
   /** Largest LOAD DATA file accepted, in bytes. Default: no limit (it is inserted as it arrives). */
   readonly maxInfileBytes?: number;
+  /**
+   * Offer TLS (CLIENT_SSL): a client's SSLRequest upgrades the connection
+   * with `ctx.upgradeTls()`, so the server must listen with `startTls`.
+   * Default false.
+   */
+  readonly tls?: boolean;
+  /** Refuse logins that are not over TLS (ERR 3159), as `--require-secure-transport`. Default false. */
+  readonly requireSecureTransport?: boolean;
 }
 
 /** A statement prepared on one connection. */
@@ -88,6 +96,8 @@ export interface MysqlConnection {
   nextStatementId: number;
   /** True while a command runs (a shutdown notice goes to idle connections only). */
   busy: boolean;
+  /** True once the connection is TLS (after an SSLRequest). */
+  secure: boolean;
   readonly ctx: { readonly push: Context<MysqlConnection>["push"] };
 }
 
@@ -135,6 +145,7 @@ export function mysqlApp(options: MysqlOptions = {}): MysqlServer {
   const maxInfile = options.maxInfileBytes ?? Number.POSITIVE_INFINITY;
   const engine = new Engine(new Catalog([options.database ?? "test"]));
   const live = new Set<MysqlConnection>();
+  const offered = options.tls ? SERVER_CAPABILITIES | Capability.SSL : SERVER_CAPABILITIES;
 
   const ok = (conn: MysqlConnection, init: Partial<Parameters<typeof okPacket>[0]> = {}) =>
     okPacket(
@@ -257,6 +268,7 @@ export function mysqlApp(options: MysqlOptions = {}): MysqlServer {
         statements: new Map(),
         nextStatementId: 1,
         busy: false,
+        secure: false,
         ctx: { push: info.push },
       };
       live.add(conn);
@@ -270,6 +282,7 @@ export function mysqlApp(options: MysqlOptions = {}): MysqlServer {
           connectionId: ctx.connectionId,
           scramble: ctx.state.scramble,
           status: Status.AUTOCOMMIT,
+          capabilities: offered,
         }),
       phaseViolation: () => errPacket(1043, "08S01", "Bad handshake"),
       closingFrames: (error) =>
@@ -289,6 +302,22 @@ export function mysqlApp(options: MysqlOptions = {}): MysqlServer {
     })
     .route(AUTH, async function* (request, ctx) {
       const conn = ctx.state;
+      // SSLRequest (sequence id 1): TLS now, its ClientHello is right behind; the full
+      // HandshakeResponse follows over TLS (sequence id 2) and is routed here again.
+      if (options.tls && !conn.secure && isSslRequest(request.payload)) {
+        await ctx.upgradeTls({ pipelined: "keep" });
+        conn.secure = true;
+        return;
+      }
+      if (options.requireSecureTransport && !conn.secure) {
+        yield errPacket(
+          3159,
+          "HY000",
+          "Connections using insecure transport are prohibited while --require_secure_transport=ON.",
+        );
+        ctx.close();
+        return;
+      }
       let response;
       try {
         response = parseHandshakeResponse(request.payload);
@@ -297,7 +326,7 @@ export function mysqlApp(options: MysqlOptions = {}): MysqlServer {
         ctx.close();
         return;
       }
-      conn.capabilities = response.capabilities & SERVER_CAPABILITIES;
+      conn.capabilities = response.capabilities & offered;
       let token = response.authResponse;
       if (response.authPlugin !== undefined && response.authPlugin !== "mysql_native_password") {
         yield authSwitchRequest(conn.scramble);

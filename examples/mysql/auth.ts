@@ -65,6 +65,17 @@ export function parseHandshakeResponse(payload: Uint8Array): HandshakeResponse {
   };
 }
 
+/**
+ * Whether `payload` is an SSLRequest: the first 32 bytes of
+ * HandshakeResponse41 alone (capabilities with CLIENT_SSL, max packet size,
+ * charset, 23 zero bytes), after which the client starts TLS at once.
+ */
+export function isSslRequest(payload: Uint8Array): boolean {
+  if (payload.length !== 32) return false;
+  const capabilities = new PacketReader(payload).uint(4);
+  return (capabilities & Capability.SSL) !== 0;
+}
+
 /** 20 random bytes without NUL (the handshake carries the scramble NUL-terminated). */
 export function newScramble(): Uint8Array {
   const bytes = new Uint8Array(randomBytes(20));

@@ -291,13 +291,16 @@ export interface HandshakeInit {
   /** 20 bytes. */
   readonly scramble: Uint8Array;
   readonly status: number;
+  /** The capabilities offered (default {@link SERVER_CAPABILITIES}; with TLS, `| Capability.SSL`). */
+  readonly capabilities?: number;
 }
 
 /** Protocol::HandshakeV10, the server's first packet. */
 export function handshakeV10(init: HandshakeInit): Uint8Array {
+  const offered = init.capabilities ?? SERVER_CAPABILITIES;
   return new PacketWriter(96).u8(10).nulText(init.serverVersion).uint(init.connectionId, 4)
-    .bytes(init.scramble.subarray(0, 8)).u8(0).uint(SERVER_CAPABILITIES & 0xffff, 2)
-    .u8(UTF8MB4).uint(init.status, 2).uint(SERVER_CAPABILITIES >>> 16, 2)
+    .bytes(init.scramble.subarray(0, 8)).u8(0).uint(offered & 0xffff, 2)
+    .u8(UTF8MB4).uint(init.status, 2).uint(offered >>> 16, 2)
     .u8(init.scramble.length + 1).bytes(new Uint8Array(10)).bytes(init.scramble.subarray(8))
     .u8(0).nulText("mysql_native_password").finish();
 }

@@ -97,16 +97,31 @@ export interface Context<S = undefined> extends ConnectionInfo {
    */
   setIdleTimeout(ms: number): void;
   /**
-   * Switch this connection to TLS now (STARTTLS): the frames this command
-   * sent so far (the "go ahead") reach the peer in plain text first, then
-   * the TLS handshake runs, and every byte after it is encrypted. Plain text
-   * the peer sent behind the request is discarded, never read as if it had
-   * come over TLS (RFC 3207 §4.2). Needs the server to listen with
-   * `startTls: { cert, key }`.
+   * Switch this connection to TLS now (STARTTLS, MySQL's SSLRequest): the
+   * frames this command sent so far (the "go ahead") reach the peer in plain
+   * text first, then the TLS handshake runs, and every byte after it is
+   * encrypted. What the peer sent behind the request is discarded by default,
+   * never read as if it had come over TLS (RFC 3207 §4.2); with
+   * `{ pipelined: "keep" }` it is the start of the handshake (a MySQL client
+   * sends its ClientHello right behind its SSLRequest). Needs the server to
+   * listen with `startTls: { cert, key }`.
    * @throws {TlsError} without `startTls`, when already upgraded, or when the
    *   handshake fails (the connection then closes)
+   * @throws {ConfigError} with `pipelined: "keep"` when the app's codec cannot
+   *   hand back the bytes its decoder holds (no `stop()` / `takeBuffered()`)
    */
-  upgradeTls(): Promise<void>;
+  upgradeTls(options?: UpgradeTlsOptions): Promise<void>;
+}
+
+/** Options of {@link Context.upgradeTls}. */
+export interface UpgradeTlsOptions {
+  /**
+   * The bytes the peer sent behind the upgrade request: `"drop"` (default;
+   * STARTTLS, where they are plain text an attacker may have injected) or
+   * `"keep"`: they are TLS already, fed to the handshake in order, none lost
+   * (MySQL's and PostgreSQL's SSLRequest, whose clients do not wait).
+   */
+  readonly pipelined?: "drop" | "keep";
 }
 
 /** What a {@link ConnectionContext} is made from. */
@@ -126,7 +141,7 @@ export interface ConnectionContextInit {
   /** What `close()` does: the connection's graceful close (default: nothing). */
   readonly close?: (() => void) | undefined;
   /** What `upgradeTls()` does (default: reject, the connection cannot upgrade). */
-  readonly upgradeTls?: (() => Promise<void>) | undefined;
+  readonly upgradeTls?: ((options?: UpgradeTlsOptions) => Promise<void>) | undefined;
   /** Where `span` comes from: the connection's telemetry (default: a non-recording span). */
   readonly spans?: { readonly currentSpan: Span } | undefined;
 }
@@ -156,7 +171,7 @@ export class ConnectionContext<S> implements Context<S> {
   readonly #phases: PhaseSpec | undefined;
   readonly #timers: ContextTimers | undefined;
   readonly #close: (() => void) | undefined;
-  readonly #upgradeTls: (() => Promise<void>) | undefined;
+  readonly #upgradeTls: ((options?: UpgradeTlsOptions) => Promise<void>) | undefined;
   readonly #spans: { readonly currentSpan: Span };
   #phase: string;
 
@@ -184,11 +199,11 @@ export class ConnectionContext<S> implements Context<S> {
     this.#close?.();
   }
 
-  upgradeTls(): Promise<void> {
+  upgradeTls(options?: UpgradeTlsOptions): Promise<void> {
     if (this.#upgradeTls === undefined) {
       return Promise.reject(new TlsError("this connection cannot upgrade to TLS"));
     }
-    return this.#upgradeTls();
+    return this.#upgradeTls(options);
   }
 
   get phase(): string {

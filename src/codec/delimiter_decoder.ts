@@ -9,6 +9,7 @@
 import type { DelimiterSet } from "./delimiter_set.ts";
 import { FrameTooLargeError, UnterminatedFrameError } from "./errors.ts";
 import type { FrameDecoderState, FrameSpanSink } from "./types.ts";
+import { concatBytes } from "../_internal/bytes.ts";
 
 type FrameSink = (frame: Uint8Array) => void;
 
@@ -36,6 +37,10 @@ export class DelimiterDecoder implements FrameDecoderState {
   #held = 0;
   #failed = false;
   #error: unknown;
+  /** stop() was called from emit: the decode call returns after this frame. */
+  #stopping = false;
+  /** What #parts holds is the undecoded rest of a chunk after a stop, not a partial frame. */
+  #stopped = false;
 
   constructor(set: DelimiterSet) {
     this.#set = set;
@@ -62,9 +67,25 @@ export class DelimiterDecoder implements FrameDecoderState {
     );
   }
 
+  stop(): void {
+    this.#stopping = true;
+  }
+
+  takeBuffered(): Uint8Array {
+    if (this.#failed) throw this.#error;
+    const parts = this.#parts;
+    const bytes = parts.length === 1 ? parts[0]! : concatBytes(parts);
+    this.#parts = [];
+    this.#held = 0;
+    this.#stopped = this.#stopping = false;
+    return bytes;
+  }
+
   // Exactly one of `emit` (views) and `emitSpan` (spans) is given.
   #decode(chunk: Uint8Array, emit: FrameSink | undefined, emitSpan: FrameSpanSink | undefined) {
     if (this.#failed) throw this.#error;
+    // The rest a stop left is decoded first, as the start of this chunk.
+    if (this.#stopped) chunk = concatBytes([this.takeBuffered(), chunk]);
     if (chunk.length === 0) return;
     try {
       this.#scan(chunk, emit, emitSpan);
@@ -124,7 +145,14 @@ export class DelimiterDecoder implements FrameDecoderState {
         if (emitSpan !== undefined) emitSpan(frame, 0, size);
         else emit!(frame);
       }
-      if (end === len) return;
+      if (end === len) return void (this.#stopping = false);
+      if (this.#stopping) {
+        this.#stopping = false;
+        this.#parts = [chunk.subarray(end)];
+        this.#held = len - end;
+        this.#stopped = true;
+        return;
+      }
       pos = from = end;
     }
   }

@@ -11,6 +11,7 @@ import {
   InvalidFrameLengthError,
 } from "./errors.ts";
 import type { FrameDecoderState, FrameSpanSink } from "./types.ts";
+import { concatBytes } from "../_internal/bytes.ts";
 
 /**
  * Where a frame's length is and what it counts: the settings of a
@@ -84,6 +85,10 @@ export class LengthDelimitedDecoder implements FrameDecoderState {
   #frameLength = -1; // of the partial frame, once its length field has been read
   #failed = false;
   #error: unknown;
+  /** stop() was called from emit: the decode call returns after this frame. */
+  #stopping = false;
+  /** What #parts holds is the undecoded rest of a chunk after a stop, not a partial frame. */
+  #stopped = false;
 
   constructor(c: LengthFieldLayout) {
     this.#c = c;
@@ -107,9 +112,26 @@ export class LengthDelimitedDecoder implements FrameDecoderState {
     this.#decode(chunk, undefined, emit);
   }
 
+  stop(): void {
+    this.#stopping = true;
+  }
+
+  takeBuffered(): Uint8Array {
+    if (this.#failed) throw this.#error;
+    const parts = this.#parts;
+    const bytes = parts.length === 1 ? parts[0]! : concatBytes(parts);
+    this.#parts = [];
+    this.#held = 0;
+    this.#frameLength = -1;
+    this.#stopped = this.#stopping = false;
+    return bytes;
+  }
+
   // Exactly one of `emit` (views) and `emitSpan` (spans) is given.
   #decode(chunk: Uint8Array, emit: FrameSink | undefined, emitSpan: FrameSpanSink | undefined) {
     if (this.#failed) throw this.#error;
+    // The rest a stop left is decoded first, as the start of this chunk.
+    if (this.#stopped) chunk = concatBytes([this.takeBuffered(), chunk]);
     if (chunk.length === 0) return;
     try {
       const pos = this.#held === 0 ? 0 : this.#resume(chunk, emit, emitSpan);
@@ -149,6 +171,7 @@ export class LengthDelimitedDecoder implements FrameDecoderState {
           emit!(new Uint8Array(buffer, byteOffset + pos + this.#strip, frameLength - this.#strip));
         }
         pos += frameLength;
+        if (this.#stopping) return this.#stopAt(chunk, pos);
       } while (len - pos >= this.#header);
     }
     if (pos < len) this.#hold(chunk.subarray(pos), -1);
@@ -175,7 +198,17 @@ export class LengthDelimitedDecoder implements FrameDecoderState {
     this.#frameLength = -1;
     if (emitSpan !== undefined) emitSpan(frame, 0, frame.length);
     else emit!(frame);
+    if (this.#stopping) return this.#stopAt(chunk, need), -1;
     return need;
+  }
+
+  // After a stop: hold chunk[pos..] undecoded.
+  #stopAt(chunk: Uint8Array, pos: number): void {
+    this.#stopping = false;
+    if (pos === chunk.length) return;
+    this.#parts = [chunk.subarray(pos)];
+    this.#held = chunk.length - pos;
+    this.#stopped = true;
   }
 
   #absorb(chunk: Uint8Array): -1 {

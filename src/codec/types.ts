@@ -41,8 +41,26 @@ export interface FrameDecoderState {
    * `IncompleteHeaderError` or `IncompleteFrameError`.
    */
   finish(): void;
-  /** Bytes currently held for a partial frame. */
+  /** Bytes currently held: a partial frame, or the rest of a chunk after {@link FrameDecoderState.stop}. */
   readonly buffered: number;
+  /**
+   * Optional, with {@link FrameDecoderState.takeBuffered}: called from inside
+   * `emit`, it makes the decode call return after the frame being emitted.
+   * The rest of the chunk is not decoded (no frame of it is emitted, no
+   * framing error raised for it): it is held, and the next decode call
+   * decodes it before its own chunk (an empty chunk will do). A connection
+   * that may switch to TLS decodes one message at a time this way, so the
+   * bytes behind the upgrade request are never read as frames.
+   */
+  stop?(): void;
+  /**
+   * Optional: hand back every byte held and not emitted — a partial frame,
+   * or the rest of a chunk after {@link FrameDecoderState.stop} — in stream
+   * order, exactly as they arrived, and forget them: the decoder is then as
+   * new. Used to give the bytes behind a TLS upgrade request to the
+   * handshake. Throws the decoder's error if it has failed.
+   */
+  takeBuffered?(): Uint8Array;
 }
 
 /**

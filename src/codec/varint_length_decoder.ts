@@ -12,6 +12,7 @@ import {
   MalformedLengthError,
 } from "./errors.ts";
 import type { FrameDecoderState } from "./types.ts";
+import { concatBytes } from "../_internal/bytes.ts";
 
 /** The settings of a `VarintLengthCodec`, which implements this (declared here to avoid an import loop). */
 export interface VarintFraming {
@@ -40,6 +41,10 @@ export class VarintLengthDecoder implements FrameDecoderState {
   #frameLength = NEED_MORE; // of the partial frame, once its length field is read
   #error: unknown = undefined;
   #failed = false;
+  /** stop() was called from emit: the decode call returns after this frame. */
+  #stopping = false;
+  /** What #parts holds is the undecoded rest of a chunk after a stop, not a partial frame. */
+  #stopped = false;
 
   constructor(c: VarintFraming) {
     this.#c = c;
@@ -49,8 +54,25 @@ export class VarintLengthDecoder implements FrameDecoderState {
     return this.#held;
   }
 
+  stop(): void {
+    this.#stopping = true;
+  }
+
+  takeBuffered(): Uint8Array {
+    if (this.#failed) throw this.#error;
+    const parts = this.#parts;
+    const bytes = parts.length === 1 ? parts[0]! : concatBytes(parts);
+    this.#parts = [];
+    this.#held = 0;
+    this.#frameLength = NEED_MORE;
+    this.#stopped = this.#stopping = false;
+    return bytes;
+  }
+
   decode(chunk: Uint8Array, emit: FrameSink): void {
     if (this.#failed) throw this.#error;
+    // The rest a stop left is decoded first, as the start of this chunk.
+    if (this.#stopped) chunk = concatBytes([this.takeBuffered(), chunk]);
     if (chunk.length === 0) return;
     try {
       const pos = this.#held === 0 ? 0 : this.#resume(chunk, emit);
@@ -88,7 +110,17 @@ export class VarintLengthDecoder implements FrameDecoderState {
       }
       emit(new Uint8Array(buffer, byteOffset + pos, frameLength));
       pos += frameLength;
+      if (this.#stopping) return this.#stopAt(chunk, pos);
     }
+  }
+
+  // After a stop: hold chunk[pos..] undecoded.
+  #stopAt(chunk: Uint8Array, pos: number): void {
+    this.#stopping = false;
+    if (pos === chunk.length) return;
+    this.#parts = [chunk.subarray(pos)];
+    this.#held = chunk.length - pos;
+    this.#stopped = true;
   }
 
   // Continue the held partial frame; returns where the rest of chunk starts, or -1.
@@ -117,6 +149,7 @@ export class VarintLengthDecoder implements FrameDecoderState {
     this.#held = 0;
     this.#frameLength = NEED_MORE;
     emit(frame);
+    if (this.#stopping) return this.#stopAt(chunk, need), NEED_MORE;
     return need;
   }
 

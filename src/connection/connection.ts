@@ -16,6 +16,8 @@ import { PushQueues } from "../push/push_queues.ts";
 import { TokenBucket } from "../push/token_bucket.ts";
 import type { Response } from "../response.ts";
 import { TlsError, TransportError } from "../transport/errors.ts";
+import { ConfigError } from "../error.ts";
+import type { UpgradeTlsOptions } from "../app/context.ts";
 import { UpgradableConnection } from "../transport/upgradable_connection.ts";
 import type { Connection } from "../transport/types.ts";
 import { LoopBudget } from "../_internal/fairness.ts";
@@ -167,7 +169,7 @@ export class ConnectionTask<S> {
           setIdle: (ms) => this.#timeouts.setIdle(ms),
         },
         close: () => this.#closeRequested(),
-        upgradeTls: () => this.#upgradeTls(),
+        upgradeTls: (options) => this.#upgradeTls(options),
         spans: this.telemetry,
       }),
     );
@@ -219,16 +221,31 @@ export class ConnectionTask<S> {
   /**
    * `ctx.upgradeTls()`: the command's frames so far go out in plain text, then
    * the handshake; the read loop, waiting on this command, reads through TLS
-   * next, and drops what the peer pipelined behind the request.
+   * next. What the peer sent behind the request is dropped, or with
+   * `pipelined: "keep"` fed to the handshake: the read loop decodes one
+   * message at a time until the upgrade (see #serve), so those bytes are
+   * still undecoded in the decoder.
    */
-  async #upgradeTls(): Promise<void> {
+  async #upgradeTls(options: UpgradeTlsOptions | undefined): Promise<void> {
     const conn = this.#conn;
     if (!(conn instanceof UpgradableConnection)) {
       throw new TlsError("ctx.upgradeTls() needs the server to listen with { startTls }");
     }
+    const keep = options?.pipelined === "keep";
+    const inbound = this.#inbound;
+    if (keep && !inbound?.canHandBack) {
+      throw new ConfigError(
+        "codec",
+        'ctx.upgradeTls({ pipelined: "keep" }): the codec\'s decoder cannot hand back the bytes ' +
+          "behind the request (it has no stop() and takeBuffered())",
+      );
+    }
     await this.#out.flush();
-    this.#dropPipelined = true;
-    await conn.upgrade();
+    let buffered: Uint8Array | undefined;
+    if (keep) buffered = inbound!.takeBuffered();
+    else this.#dropPipelined = true;
+    await conn.upgrade(buffered);
+    if (inbound) inbound.oneAtATime = false; // no second upgrade: whole chunks again
   }
 
   /** `ctx.close()`: `drain()`, except that a close asked for by setup still sends the greeting. */
@@ -317,6 +334,8 @@ export class ConnectionTask<S> {
       this.drain();
     });
     this.#inbound = inbound;
+    // Until an upgrade, no byte behind a request is decoded before the request is handled.
+    inbound.oneAtATime = this.#conn instanceof UpgradableConnection && !this.#conn.upgraded;
     if (this.telemetry.recording) inbound.watchReassembly(this.telemetry);
     // The bytes that followed the preamble are the first read, unless a drain came first.
     if (this.#state.phase === "opening") this.#state.to("handling");
@@ -342,6 +361,8 @@ export class ConnectionTask<S> {
     // once, would otherwise keep this loop on microtasks for good.
     const budget = new LoopBudget();
     let chunk: Uint8Array | undefined = leftover;
+    // Bytes a one-at-a-time decode left (see #serve) are decoded next, not read (or counted) again.
+    let undecoded = false;
     while (true) {
       if (chunk === undefined) {
         if (state.phase === "handling") state.to("reading");
@@ -364,7 +385,7 @@ export class ConnectionTask<S> {
       } catch (error) {
         decodeError = error;
       }
-      const bytesRead = chunk.length;
+      const bytesRead = undecoded ? 0 : chunk.length;
       chunk = undefined;
       this.#config.counters.bytesReceived += bytesRead;
       this.#config.counters.framesReceived += frames.length;
@@ -383,6 +404,8 @@ export class ConnectionTask<S> {
       const framesRead = frames.length;
       frames.length = 0;
       if (decodeError !== undefined) throw decodeError;
+      chunk = inbound.takeUndecoded();
+      undecoded = chunk !== undefined;
       const slice = budget.spend(bytesRead, framesRead);
       if (slice) await slice;
     }

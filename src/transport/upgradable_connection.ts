@@ -83,10 +83,13 @@ export class UpgradableConnection implements Connection {
    * does: the command that asked is in flight, its frames flushed). Writes
    * made meanwhile wait and go out encrypted.
    *
+   * @param buffered bytes already read that belong to TLS (a ClientHello the
+   *   peer sent behind its request): the handshake reads them first
+   *
    * @throws {TlsError} if it was upgraded already, or the handshake failed
    *   (the connection is closed then)
    */
-  async upgrade(): Promise<void> {
+  async upgrade(buffered?: Uint8Array): Promise<void> {
     if (this.#upgraded || this.#switching) throw new TlsError("the connection is TLS already");
     const { promise, resolve } = Promise.withResolvers<void>();
     this.#switching = promise;
@@ -94,7 +97,7 @@ export class UpgradableConnection implements Connection {
       if (this.#writing) await this.#writing.catch(() => {});
       this.#reader.releaseLock();
       this.#writer.releaseLock();
-      const upgraded = await startTls(this.#raw, { role: "server", ...this.#identity });
+      const upgraded = await startTls(this.#raw, { role: "server", ...this.#identity, buffered });
       this.#inner = upgraded;
       this.#reader = upgraded.readable.getReader();
       this.#writer = upgraded.writable.getWriter();

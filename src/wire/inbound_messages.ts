@@ -29,6 +29,16 @@ export class InboundMessages {
     this.#emitFragment(fragment, 0, fragment.length);
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
+  /** Stop the decoder after each message (see {@link InboundMessages.oneAtATime}). */
+  #oneAtATime = false;
+  /** The last decode call stopped after a message: the decoder holds bytes not decoded yet. */
+  #stopped = false;
+  #sink: (message: Uint8Array) => void = () => {};
+  readonly #emitOne = (message: Uint8Array): void => {
+    this.#decoder.stop!();
+    this.#stopped = true;
+    this.#sink(message);
+  };
 
   /**
    * @param codec the frame codec
@@ -53,6 +63,11 @@ export class InboundMessages {
    * fault have been emitted.
    */
   decode(chunk: Uint8Array, emit: (message: Uint8Array) => void): void {
+    this.#stopped = false;
+    if (this.#oneAtATime) {
+      this.#sink = emit;
+      emit = this.#emitOne;
+    }
     if (this.#reassembler === undefined) return this.#decoder.decode(chunk, emit);
     this.#now = -1;
     this.#emit = emit;
@@ -64,6 +79,45 @@ export class InboundMessages {
     } finally {
       this.#arm();
     }
+  }
+
+  /**
+   * Whether the codec's decoder can stop after a frame and hand back the
+   * bytes it holds (`stop()` and `takeBuffered()`), as a TLS upgrade that
+   * keeps the bytes behind its request needs.
+   */
+  get canHandBack(): boolean {
+    return typeof this.#decoder.stop === "function" &&
+      typeof this.#decoder.takeBuffered === "function";
+  }
+
+  /**
+   * Emit at most one message per {@link InboundMessages.decode} call, the
+   * rest of the chunk left undecoded ({@link InboundMessages.takeUndecoded}):
+   * while a connection may still switch to TLS, no byte behind a request is
+   * read as a frame before the request is handled. Needs
+   * {@link InboundMessages.canHandBack}; ignored without it.
+   */
+  set oneAtATime(on: boolean) {
+    this.#oneAtATime = on && this.canHandBack;
+  }
+
+  /** After a decode call that stopped after a message: the bytes it left, to decode next. */
+  takeUndecoded(): Uint8Array | undefined {
+    if (!this.#stopped) return undefined;
+    this.#stopped = false;
+    const rest = this.#decoder.takeBuffered!();
+    return rest.length > 0 ? rest : undefined;
+  }
+
+  /**
+   * Every byte the decoder holds and has not emitted, in order, and forget
+   * them; `undefined` if the codec cannot hand them back.
+   */
+  takeBuffered(): Uint8Array | undefined {
+    if (!this.canHandBack) return undefined;
+    this.#stopped = false;
+    return this.#decoder.takeBuffered!();
   }
 
   /** Report re-assembly's messages started, completed and evicted (without fragmentation: none). */
@@ -86,6 +140,7 @@ export class InboundMessages {
    * peer sent before a TLS upgrade must not be read as if it came after.
    */
   discardPartialFrame(): void {
+    this.#stopped = false;
     this.#decoder = this.#codec.createDecoder();
   }
 
