@@ -1,7 +1,7 @@
 // FrameWriter's pooled write buffers: over a transport that lets go of written
 // chunks, big batches are encoded into one reused buffer and small ones carved
 // out of a shared slab; over any other, every batch is a buffer of its own (the
-// memory transport hands chunks to the peer).
+// memory transport copies chunks into its pipe, but a transport may hand them on).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
