@@ -282,13 +282,13 @@ export function mqttApp(options: MqttAppOptions = {}): MqttApp {
       }
       const id = packet.packetId!;
       if (packet.qos === 1) {
-        if (allowed) broker.publish(packet);
+        if (allowed) broker.publish(packet, request.payload);
         return encodeAck(PUBACK, id);
       }
       // QoS 2, delivered on PUBLISH and once per packet id until PUBREL [MQTT-4.3.3-2].
       if (!session.incoming.has(id)) {
         session.incoming.add(id);
-        if (allowed) broker.publish(packet);
+        if (allowed) broker.publish(packet, request.payload);
       }
       return encodeAck(PUBREC, id);
     })

@@ -18,10 +18,12 @@ import {
   encodeAck,
   type EncodedPublish,
   encodePublish,
+  forwardPublish,
   type Message,
   PUBLISH,
   PUBREL,
   type QoS,
+  setPacketId,
   withPacketId,
 } from "./packets.ts";
 import { RetainedStore } from "./retained.ts";
@@ -70,15 +72,25 @@ export interface MqttBrokerStats {
 
 const frame = (payload: Uint8Array): Envelope => ({ id: PUBLISH, payload });
 
+// One options object each, not one per push.
+const HIGH = { priority: "high" } as const;
+const LOW = { priority: "low" } as const;
+const LOW_DROP = { priority: "low", policy: "drop-if-full" } as const;
+
 /** One message on its way out, encoded at most once per QoS. */
 class Outgoing {
   readonly message: Message;
   readonly retain: boolean;
   #byQos: (EncodedPublish | undefined)[] = [undefined, undefined, undefined];
 
-  constructor(message: Message, retain: boolean) {
+  /**
+   * @param encoded the message's PUBLISH at its own QoS, if it is at hand
+   *   (see `forwardPublish`)
+   */
+  constructor(message: Message, retain: boolean, encoded?: EncodedPublish) {
     this.message = message;
     this.retain = retain;
+    if (encoded !== undefined) this.#byQos[message.qos] = encoded;
   }
 
   encoded(qos: QoS): EncodedPublish {
@@ -88,6 +100,18 @@ class Outgoing {
       qos,
       this.retain,
     );
+  }
+
+  /**
+   * The PUBLISH for one subscriber at QoS 1/2, with its packet id: a copy of
+   * the encoding, or for the `last` subscriber the encoding itself (one copy
+   * fewer; one-to-one traffic copies nothing per delivery).
+   */
+  withId(qos: QoS, id: number, dup: boolean, last: boolean): Uint8Array {
+    const encoded = this.encoded(qos);
+    if (!last) return withPacketId(encoded, id, dup);
+    this.#byQos[qos] = undefined; // given away: a later caller would encode again
+    return setPacketId(encoded, id, dup);
   }
 }
 
@@ -156,10 +180,16 @@ export class MqttBroker {
     return !this.#denySubscribe.some((denied) => filterWithin(filter, denied));
   }
 
-  /** Accept a message from a client (or a will): retain it if asked, and deliver it. */
-  publish(received: Message): void {
+  /**
+   * Accept a message from a client (or a will): retain it if asked, and deliver it.
+   *
+   * @param received the message
+   * @param packet the PUBLISH it arrived in (a whole packet, checked by
+   *   `decodePublish`), if it did: its subscribers' PUBLISH is a copy of it
+   */
+  publish(received: Message, packet?: Uint8Array): void {
     this.stats.published++;
-    const message = this.#publishHere(received);
+    const message = this.#publishHere(received, packet);
     this.#relay?.(message);
   }
 
@@ -168,16 +198,29 @@ export class MqttBroker {
     this.#publishHere(message);
   }
 
-  #publishHere(received: Message): Message {
+  #publishHere(received: Message, packet?: Uint8Array): Message {
     if (received.retain) this.retained.retain(received);
     // A QoS 1/2 message may wait in sessions (in flight, queued): keep its own copy of the
-    // payload rather than a view that would pin the whole socket chunk it arrived in.
-    const message = received.qos > 0
-      ? { ...received, payload: received.payload.slice() }
-      : received;
+    // payload rather than a view that would pin the whole socket chunk it arrived in. One
+    // that came as a PUBLISH is copied once, as its subscribers' PUBLISH, and its payload is
+    // a view of that copy.
+    let message = received;
+    let encoded: EncodedPublish | undefined;
+    if (received.qos > 0) {
+      encoded = packet === undefined ? undefined : forwardPublish(packet);
+      message = {
+        topic: received.topic,
+        payload: encoded === undefined
+          ? received.payload.slice()
+          : encoded.frame.subarray(encoded.idOffset + 2),
+        qos: received.qos,
+        retain: received.retain,
+      };
+    }
     const topic = message.topic;
     if (this.#denySubscribe.some((denied) => topicMatches(denied, topic))) return message;
-    const out = new Outgoing(message, false); // [MQTT-3.3.1-9]: RETAIN 0 to current subscribers
+    // [MQTT-3.3.1-9]: RETAIN 0 to current subscribers
+    const out = new Outgoing(message, false, encoded);
     let single: Map<Session, QoS> | undefined;
     let merged: Map<Session, QoS> | undefined;
     this.#subscriptions.match(topic, (entries) => {
@@ -196,8 +239,9 @@ export class MqttBroker {
     });
     const targets = merged ?? single;
     if (targets === undefined) return message;
+    let left = targets.size;
     for (const [session, granted] of targets) {
-      this.#deliver(session, out, Math.min(granted, message.qos) as QoS);
+      this.#deliver(session, out, Math.min(granted, message.qos) as QoS, --left === 0);
     }
     return message;
   }
@@ -209,13 +253,13 @@ export class MqttBroker {
       const qos = Math.min(granted, message.qos) as QoS;
       const out = new Outgoing(message, true);
       if (qos > 0) {
-        this.#deliver(session, out, qos);
+        this.#deliver(session, out, qos, true);
         continue;
       }
       const link = session.link;
       if (link === undefined) return;
       try {
-        await link.push.push(frame(out.encoded(0).frame), { priority: "low" });
+        await link.push.push(frame(out.encoded(0).frame), LOW);
         this.stats.delivered++;
       } catch {
         return; // the connection closed
@@ -253,7 +297,7 @@ export class MqttBroker {
       if (entry.state === "pubrel") {
         link.push.push({ id: PUBREL, payload: encodeAck(PUBREL, entry.packetId) }).catch(ignore);
       } else {
-        this.#send(session, entry, new Outgoing(entry.message, entry.retain), true);
+        this.#send(session, entry, new Outgoing(entry.message, entry.retain), true, true);
       }
     }
     this.#drain(session);
@@ -272,17 +316,18 @@ export class MqttBroker {
     return true;
   }
 
-  #deliver(session: Session, out: Outgoing, qos: QoS): void {
+  /** `last`: no other subscriber gets `out` after this one (see `Outgoing.withId`). */
+  #deliver(session: Session, out: Outgoing, qos: QoS, last: boolean): void {
     const link = session.link;
     if (qos === 0) {
       if (link === undefined) return; // QoS 0 is not kept for an offline client
       const push = frame(out.encoded(0).frame);
-      const result = link.push.tryPush(push, { priority: "low" });
+      const result = link.push.tryPush(push, LOW);
       if (result === "queued") {
         this.stats.delivered++;
       } else if (result === "full") {
         // The drop policy: the frame goes to the dead-letter queue, counted there.
-        link.push.pushWithPolicy(push, { priority: "low", policy: "drop-if-full" })
+        link.push.pushWithPolicy(push, LOW_DROP)
           .then((r) => r === "queued" && this.stats.delivered++, ignore);
       }
       return;
@@ -297,7 +342,7 @@ export class MqttBroker {
         retain: out.retain,
         state: "publish",
       };
-      this.#send(session, entry, out, false);
+      this.#send(session, entry, out, false, last);
       return;
     }
     if (session.queue.length >= this.maxQueued) {
@@ -308,15 +353,15 @@ export class MqttBroker {
     session.queue.push({ message: out.message, qos, retain: out.retain });
   }
 
-  #send(session: Session, entry: InFlight, out: Outgoing, dup: boolean): void {
+  #send(session: Session, entry: InFlight, out: Outgoing, dup: boolean, last: boolean): void {
     session.inflight.set(entry.packetId, entry);
     const link = session.link;
     if (link === undefined) return;
-    const bytes = withPacketId(out.encoded(entry.qos), entry.packetId, dup);
+    const bytes = out.withId(entry.qos, entry.packetId, dup, last);
     this.stats.delivered++;
     // Not awaited: the window bounds what waits here. If the connection
     // closes first, the entry stays in flight and goes again on reconnect.
-    link.push.push(frame(bytes), { priority: "high" }).catch(ignore);
+    link.push.push(frame(bytes), HIGH).catch(ignore);
   }
 
   #drain(session: Session): void {
@@ -332,7 +377,7 @@ export class MqttBroker {
         retain: next.retain,
         state: "publish",
       };
-      this.#send(session, entry, new Outgoing(next.message, next.retain), false);
+      this.#send(session, entry, new Outgoing(next.message, next.retain), false, true);
     }
   }
 }

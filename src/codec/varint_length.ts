@@ -186,6 +186,16 @@ export class VarintLengthCodec implements FrameCodec {
     return frame.length;
   }
 
+  /**
+   * {@link VarintLengthCodec.encodeInto} without its checks, for a frame that
+   * `encodedLength` accepted and that has not changed since: a frame writer
+   * sizes each frame when it queues it, so the frame is checked once.
+   */
+  encodeCheckedInto(frame: Uint8Array, target: Uint8Array, offset: number): number {
+    target.set(frame, offset);
+    return frame.length;
+  }
+
   /** A checked copy of `frame`. Throws as {@link VarintLengthCodec.encodeInto}. */
   encode(frame: Uint8Array): Uint8Array {
     this.#check(frame);

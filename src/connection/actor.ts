@@ -148,7 +148,10 @@ export class OutboundActor {
       const high = this.#holding ? undefined : this.#queues.high.peek();
       const low = this.#holding ? undefined : this.#queues.low.peek();
       if (high !== undefined && (low === undefined || !this.#lowIsDue())) {
-        if (this.#highStreak++ === 0) this.#streakStartedAt = this.#options.clock();
+        // The clock only matters to a time slice (a clock read costs ~0.1 µs on Deno).
+        if (this.#highStreak++ === 0 && this.#options.timeSliceMs !== undefined) {
+          this.#streakStartedAt = this.#options.clock();
+        }
         this.#sendPush(this.#queues.take("high")!);
       } else if (low !== undefined) {
         this.#highStreak = 0;

@@ -12,6 +12,8 @@ import type { NetAddr } from "./types.ts";
 export class MemoryConnection extends StreamConnection {
   override readonly localAddr: NetAddr;
   override readonly remoteAddr: NetAddr;
+  /** The pipe copies what it accepts (`Pipe.write`): once a write resolves, its chunk is not kept. */
+  readonly releasesWrittenChunks = true;
 
   readonly #incoming: Pipe;
   readonly #outgoing: Pipe;

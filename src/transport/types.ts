@@ -74,9 +74,10 @@ export interface Connection {
   /**
    * True if the transport holds no reference to a chunk once its `write()`
    * has resolved (the bytes went to the kernel, or into a buffer of the
-   * runtime's own), so a writer may reuse the buffer for its next write. A
-   * transport that hands chunks on (the memory transport gives them to the
-   * peer's readable) leaves it unset: the default is that chunks are kept.
+   * runtime's own; the memory transport copies it into its pipe), so a
+   * writer may reuse the buffer for its next write. A transport that hands
+   * chunks on (to a peer's readable, say) leaves it unset: the default is that
+   * chunks are kept.
    */
   readonly releasesWrittenChunks?: boolean;
 }

@@ -142,6 +142,33 @@ describe("VarintLengthCodec", () => {
     assert.throws(() => codec.encodeInto(Uint8Array.of(0x30, 2, 9, 9), target, 0), RangeError);
   });
 
+  it("encodeCheckedInto (the writer's second step) writes what encodeInto does, for any frame encodedLength accepts", () => {
+    const codec = new VarintLengthCodec({ maxFrameLength: 300 });
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 400 }),
+        fc.nat(0xff),
+        fc.boolean(),
+        fc.nat(8),
+        (body, header, lie, offset) => {
+          const frame = packet([header], body);
+          if (lie && frame.length > 1) frame[1] = frame[1]! ^ 1; // a length field that is wrong
+          let size: number;
+          try {
+            size = codec.encodedLength(frame);
+          } catch {
+            return; // a frame it refuses is never handed to encodeCheckedInto
+          }
+          const checked = new Uint8Array(offset + size);
+          const plain = new Uint8Array(offset + size);
+          assert.equal(codec.encodeCheckedInto(frame, checked, offset), size);
+          assert.equal(codec.encodeInto(frame, plain, offset), size);
+          assert.deepEqual(checked, plain);
+        },
+      ),
+    );
+  });
+
   it("rejects options out of range, naming the option", () => {
     assert.throws(() => new VarintLengthCodec({ maxLengthBytes: 6 }), ConfigError);
     assert.throws(() => new VarintLengthCodec({ fixedHeaderLength: -1 }), ConfigError);

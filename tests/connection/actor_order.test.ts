@@ -103,6 +103,16 @@ test("time slice: a waiting low goes once the high streak has lasted timeSliceMs
   );
 });
 
+test("without a time slice the actor never reads its clock, however many highs it sends", async () => {
+  let reads = 0;
+  const wire = await wireOrder({ maxHighBeforeLow: 2, clock: () => ++reads }, ({ queues }) => {
+    for (let n = 1; n <= 4; n++) queues.tryPush(high(n), "high", true);
+    queues.tryPush(low(1), "low", true);
+  });
+  assert.deepEqual(wire, ["r0", "h1", "h2", "l1", "h3", "h4"]);
+  assert.equal(reads, 0);
+});
+
 test("the count bound and the time slice combine: whichever comes first lets a low go", async () => {
   let now = 0;
   const wire = await wireOrder({

@@ -6,9 +6,12 @@ import {
   decodePublish,
   decodeSubscribe,
   decodeUnsubscribe,
+  encodeAck,
   encodePublish,
   encodeSuback,
+  forwardPublish,
   MalformedPacketError,
+  setPacketId,
   withPacketId,
 } from "../../examples/mqtt/packets.ts";
 import { connectPacket, packet } from "./_helpers.ts";
@@ -86,6 +89,55 @@ test("strings: not UTF-8, or holding U+0000, are refused; a BOM is kept", () => 
   assert.throws(() => decodeSubscribe(packet(0x82, [0, 1, 0, 1, 0x00, 0])), MalformedPacketError);
   const bom = decodeSubscribe(packet(0x82, [0, 1, 0, 4, 0xef, 0xbb, 0xbf, 0x61, 0]));
   assert.equal(bom.subscriptions[0]!.filter, "\ufeffa");
+});
+
+test("strings: ASCII, UTF-8 and a string too long to be tried as ASCII decode alike", () => {
+  for (const text of ["a/b", "ä/€/😀", "t".repeat(64), "t".repeat(65), `${"t".repeat(70)}é`]) {
+    const bytes = new TextEncoder().encode(text);
+    const frame = packet(0x82, [0, 1, bytes.length >> 8, bytes.length & 0xff, ...bytes, 1]);
+    assert.equal(decodeSubscribe(frame).subscriptions[0]!.filter, text);
+  }
+  const nul = [...new TextEncoder().encode("t".repeat(70)), 0];
+  assert.throws(
+    () => decodeSubscribe(packet(0x82, [0, 1, 0, 71, ...nul, 0])),
+    MalformedPacketError,
+  );
+});
+
+test("forwardPublish: a copy with DUP and RETAIN cleared whose packet id setPacketId and withPacketId fill", () => {
+  const sent = setPacketId(encodePublish("a/b", Uint8Array.of(1, 2, 3), 2, true), 9, true);
+  const forwarded = forwardPublish(sent);
+  assert.notEqual(forwarded.frame.buffer, sent.buffer);
+  const copy = withPacketId(forwarded, 0x0102, false);
+  const own = setPacketId(forwarded, 0x0304, true);
+  assert.equal(own, forwarded.frame);
+  for (const [frame, id, dup] of [[copy, 0x0102, false], [own, 0x0304, true]] as const) {
+    const p = decodePublish(frame);
+    assert.deepEqual([p.topic, p.qos, p.retain, p.dup, p.packetId, [...p.payload]], [
+      "a/b",
+      2,
+      false,
+      dup,
+      id,
+      [1, 2, 3],
+    ]);
+  }
+  const p = decodePublish(sent);
+  assert.deepEqual(
+    [p.retain, p.dup, p.packetId],
+    [true, true, 9],
+    "the packet sent is left as it was",
+  );
+});
+
+test("acknowledgements are four bytes each, and one does not change another", () => {
+  const acks = [encodeAck(4, 1), encodeAck(6, 0x0203), encodeAck(7, 65535)];
+  assert.deepEqual(acks.map((a) => [...a]), [[0x40, 2, 0, 1], [0x62, 2, 2, 3], [
+    0x70,
+    2,
+    255,
+    255,
+  ]]);
 });
 
 test("SUBACK carries one code per filter after the packet id", () => {

@@ -127,6 +127,60 @@ test("QoS 2 from a publisher that resends with DUP is delivered once; PUBREC, PU
   assert.equal(sub.inbox.messages.length, 2);
 });
 
+test("a QoS 1 PUBLISH sent with DUP and RETAIN reaches each subscriber once, with DUP and RETAIN 0 and a packet id of its own; one subscribed at QoS 0 gets it without one", async () => {
+  await using b = await broker();
+  const subs = [];
+  for (const [name, qos] of [["s1", 1], ["s2", 1], ["s0", 0]] as const) {
+    const { raw } = await rawConnect(b.port, { clientId: name });
+    await raw.write(subscribePacket(1, "f/#", qos));
+    assert.equal((await readPacket(raw)).type, SUBACK);
+    subs.push(raw);
+  }
+  await using _s1 = subs[0]!, _s2 = subs[1]!, _s0 = subs[2]!;
+  const { raw: pub } = await rawConnect(b.port, { clientId: "pub" });
+  await using _pub = pub;
+  const publish = async (topic: string, text: string, id: number, flags = 0) => {
+    const p = publishPacket(topic, text, 1, id);
+    p[0]! |= flags;
+    await pub.write(p);
+    assert.deepEqual(await readPacket(pub), {
+      type: 4,
+      flags: 0,
+      body: Uint8Array.of(1, id & 0xff),
+    });
+  };
+  // s2 holds packet id 1 (unacknowledged), so s1 and s2 number the next messages differently.
+  await subs[1]!.write(subscribePacket(2, "g", 1));
+  assert.equal((await readPacket(subs[1]!)).type, SUBACK);
+  await publish("g", "held", 299);
+  assert.equal(parsePublish(await readPacket(subs[1]!)).id, 1);
+  // A first message, then one its sender marks as a resend (DUP) and to be retained.
+  await publish("f/é/x", "first", 300);
+  await publish("f/é/x", "resent", 301, 0x09);
+  for (const [raw, ids] of [[subs[0]!, [1, 2]], [subs[1]!, [2, 3]]] as const) {
+    const got = [await readPacket(raw), await readPacket(raw)];
+    assert.deepEqual(got.map((p) => [p.type, p.flags, parsePublish(p).topic]), [
+      [PUBLISH, 0x02, "f/é/x"],
+      [PUBLISH, 0x02, "f/é/x"],
+    ]);
+    assert.deepEqual(got.map((p) => [parsePublish(p).payload, parsePublish(p).id]), [
+      ["first", ids[0]],
+      ["resent", ids[1]],
+    ]);
+  }
+  for (const text of ["first", "resent"]) {
+    const p = await readPacket(subs[2]!);
+    assert.deepEqual([p.flags, parsePublish(p).payload, parsePublish(p).id], [0, text, undefined]);
+  }
+  // The retained copy keeps the payload and the topic, not the sender's DUP.
+  const { raw: late } = await rawConnect(b.port, { clientId: "late" });
+  await using _late = late;
+  await late.write(subscribePacket(2, "f/#", 1));
+  assert.equal((await readPacket(late)).type, SUBACK);
+  const kept = await readPacket(late);
+  assert.deepEqual([kept.flags, parsePublish(kept).payload], [0x03, "resent"]);
+});
+
 test("the in-flight window holds back QoS 1 beyond max-inflight; unacknowledged messages come again with DUP on reconnect", async () => {
   await using b = await broker({ maxInflight: 2 });
   const first = await rawConnect(b.port, { clientId: "slow", clean: false });

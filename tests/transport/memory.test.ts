@@ -8,6 +8,7 @@ import {
   memoryPair,
   memoryTransport,
 } from "../../src/transport/memory.ts";
+import { concatBytes as concat } from "../../src/_internal/bytes.ts";
 import { conformance } from "./_conformance.ts";
 import { macrotask, pattern, readAll, rejectsWith } from "./_util.ts";
 
@@ -31,6 +32,24 @@ test("memory: memoryPair validates bufferSize and rejects unknown options", () =
 
 test("memory: listen validates bufferSize", async () => {
   await assert.rejects(listen({ port: 0, bufferSize: 0 }), ConfigError);
+});
+
+test("memory: a written chunk is not kept once write() resolved: reusing it changes nothing the peer reads (releasesWrittenChunks)", async () => {
+  const [a, b] = memoryPair({ bufferSize: 16 });
+  assert.equal(a.releasesWrittenChunks, true);
+  const writer = a.writable.getWriter();
+  const received = readAll(b.readable);
+  const chunk = new Uint8Array(40); // more than the pipe holds: written in three pieces
+  for (let seed = 1; seed <= 3; seed++) {
+    chunk.set(pattern(0, 40, seed));
+    await writer.write(chunk); // resolves once every byte is in the pipe
+  }
+  chunk.fill(0);
+  await writer.close();
+  assert.deepEqual(
+    await received,
+    concat([pattern(0, 40, 1), pattern(0, 40, 2), pattern(0, 40, 3)]),
+  );
 });
 
 test("memory: write() waits once bufferSize bytes are in flight", async () => {

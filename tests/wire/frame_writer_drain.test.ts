@@ -68,6 +68,26 @@ test("a write that takes no bytes for drainTimeoutMs fails the writer with a Dra
   await assert.rejects(writer.flush(), (e) => e === failure);
 });
 
+test("a write that stalls after others completed fails the writer at the drain timeout too", async () => {
+  const { sink, writes, transport, closes } = stallingSink();
+  const writer = new FrameWriter({
+    writer: sink.getWriter(),
+    codec: new LengthDelimitedCodec(),
+    serializer: defaultSerializer,
+    drainTimeoutMs: 20,
+    transport,
+  });
+  // Three writes the peer takes at once (the timer is armed by the first), then one it never takes.
+  for (let i = 0; i < 4; i++) {
+    writer.send({ id: 1, payload: new Uint8Array(10) });
+    while (writes.length === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    if (i < 3) writes.shift()!.done();
+  }
+  const failure = await deadline(writer.flush().then(() => undefined, (e: unknown) => e), "drain");
+  assert.ok(failure instanceof DrainTimeoutError, `${failure}`);
+  assert.equal(closes(), 1);
+});
+
 test("the writer counts the bytes it holds, queued and in flight, in the connection's water marks", async () => {
   const { sink, writes, started } = stallingSink();
   const marks = new WaterMarks({ highWaterMark: 10_000, lowWaterMark: 1_000 });

@@ -1,6 +1,7 @@
 // FrameWriter's pooled write buffers: over a transport that lets go of written
-// chunks, batches are encoded into one reused buffer; over any other, every
-// batch is a buffer of its own (the memory transport hands chunks to the peer).
+// chunks, big batches are encoded into one reused buffer and small ones carved
+// out of a shared slab; over any other, every batch is a buffer of its own (the
+// memory transport copies chunks into its pipe, but a transport may hand them on).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -16,17 +17,19 @@ import { decodeWire } from "../connection/_actor.ts";
 function recordingSink(fail?: Error, writeTakes: "a turn" | "a microtask" | "no time" = "a turn") {
   const copies: Uint8Array[] = [];
   const buffers: ArrayBufferLike[] = [];
+  const offsets: number[] = [];
   const stream = new WritableStream<Uint8Array>({
     async write(chunk) {
       copies.push(chunk.slice());
       buffers.push(chunk.buffer);
+      offsets.push(chunk.byteOffset);
       // A socket write takes a while, or (Bun's, Deno's while the kernel has room) no time at all.
       if (writeTakes === "a turn") await new Promise((resolve) => setTimeout(resolve, 0));
       else if (writeTakes === "a microtask") await Promise.resolve();
       if (fail) throw fail;
     },
   });
-  return { copies, buffers, stream };
+  return { copies, buffers, offsets, stream };
 }
 
 function writerOver(stream: WritableStream<Uint8Array>, releasesWrittenChunks?: boolean) {
@@ -62,18 +65,23 @@ const envelopes = fc.array(
   { minLength: 1, maxLength: 6 },
 );
 
-test("over a transport that releases written chunks, the batches of 4 KiB or more reuse one buffer, and all arrive intact", async () => {
+test("over a transport that releases written chunks, the batches of 4 KiB or more reuse one buffer, smaller ones are carved from a shared slab, never the same bytes twice, and all arrive intact", async () => {
   await fc.assert(
     fc.asyncProperty(envelopes, async (batches) => {
-      const { copies, buffers, stream } = recordingSink();
+      const { copies, buffers, offsets, stream } = recordingSink();
       await sendInBatches(writerOver(stream, true), batches);
       assert.deepEqual(decodeWire(copies), batches.flat().map(normalise));
       const pooled = buffers.filter((_, i) => copies[i]!.length >= POOL_FROM);
       assert.ok(new Set(pooled).size <= 1, "every big write came from the same pooled buffer");
+      const carved = new Map<ArrayBufferLike, [number, number][]>();
       buffers.forEach((buffer, i) => {
-        if (copies[i]!.length < POOL_FROM) {
-          assert.equal(buffer.byteLength, copies[i]!.length, "a small batch: a buffer to size");
-        }
+        if (copies[i]!.length >= POOL_FROM) return;
+        assert.ok(!pooled.includes(buffer), "a small batch is not written from the pooled buffer");
+        assert.ok(buffer.byteLength > copies[i]!.length, "a small batch: a view of a slab");
+        const regions = carved.get(buffer) ?? [];
+        const [from, to] = [offsets[i]!, offsets[i]! + copies[i]!.length];
+        for (const [a, b] of regions) assert.ok(to <= a || from >= b, "regions never overlap");
+        carved.set(buffer, [...regions, [from, to]]);
       });
     }),
     { numRuns: 50 },
