@@ -14,6 +14,7 @@
  */
 import { type Context, WireframeApp, WireframeError, WireframeServer } from "@wireframe/wireframe";
 import { readU32, runExampleServer, u32 } from "./_cli.ts";
+import { isMain } from "./_main.ts";
 
 /** Message ids of the echo protocol. */
 export const ECHO = 1;
@@ -45,4 +46,4 @@ export async function startEchoServer(
   return server;
 }
 
-if (import.meta.main) await runExampleServer(7878, () => new WireframeServer(echoApp()));
+if (isMain(import.meta)) await runExampleServer(7878, () => new WireframeServer(echoApp()));

@@ -21,6 +21,7 @@
 import { WireframeApp, WireframeServer } from "@wireframe/wireframe";
 import { LenFlag32K, type ReassemblyOptions } from "@wireframe/wireframe/fragment";
 import { runExampleServer } from "./_cli.ts";
+import { isMain } from "./_main.ts";
 
 /** Largest frame body on the wire. */
 export const MAX_FRAME = 8192;
@@ -53,7 +54,7 @@ export function fragmentEchoApp(reassemblyTimeoutMs = 30_000): WireframeApp {
     .route(1, (request) => request.payload);
 }
 
-if (import.meta.main) {
+if (isMain(import.meta)) {
   await runExampleServer(7880, ({ "reassembly-timeout-ms": timeout }) => {
     const ms = Number(timeout);
     if (!Number.isInteger(ms) || ms < 1) {

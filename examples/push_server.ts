@@ -27,6 +27,7 @@ import {
   WireframeServer,
 } from "@wireframe/wireframe";
 import { readU32, runExampleServer, u32 } from "./_cli.ts";
+import { isMain } from "./_main.ts";
 
 /** Echo. */
 export const ECHO = 1;
@@ -90,4 +91,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-if (import.meta.main) await runExampleServer(7879, () => new WireframeServer(pushApp()));
+if (isMain(import.meta)) await runExampleServer(7879, () => new WireframeServer(pushApp()));

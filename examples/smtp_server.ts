@@ -32,6 +32,7 @@ import {
 } from "@wireframe/wireframe";
 import { FrameTooLargeError, LineCodec } from "@wireframe/wireframe/codec";
 import { runExampleServer } from "./_cli.ts";
+import { isMain } from "./_main.ts";
 
 /** One line in, one line out: the envelope of a text protocol is the line itself. */
 export const lineSerializer: Serializer = {
@@ -152,7 +153,7 @@ export function smtpApp(mailbox: Mail[] = [], options: SmtpOptions = {}): Wirefr
     .fallback(() => reply("500 5.5.2 command not recognized"));
 }
 
-if (import.meta.main) {
+if (isMain(import.meta)) {
   // --starttls on --tls-cert FILE --tls-key FILE: plain SMTP that offers STARTTLS;
   // --tls-cert/--tls-key alone: TLS from the first byte (SMTPS).
   await runExampleServer(

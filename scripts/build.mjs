@@ -40,9 +40,10 @@ const published = {
   type: "module",
   exports,
   bin,
-  // The floor: Promise.try (Node 24), import.meta.main (24.2: the examples and bin), type
-  // stripping by default); the root package.json's engines is the dev tools' bootstrap (Node 20).
-  engines: { node: ">=24.2" },
+  // The floor: type stripping on by default (Node 22.18; the package itself is JavaScript, but
+  // the README's floor is what is tested); the root package.json's engines is the dev tools'
+  // bootstrap (Node 20).
+  engines: { node: ">=22.18" },
   dependencies: manifest.dependencies,
   // @redis/client: optional, only RedisBus (./cluster) loads it.
   peerDependencies: manifest.peerDependencies,

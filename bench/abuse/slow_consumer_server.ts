@@ -12,13 +12,14 @@
 import { WireframeServer } from "@wireframe/wireframe";
 import { runExampleServer, u32 } from "../../examples/_cli.ts";
 import { pushApp } from "../../examples/push_server.ts";
+import { isMain } from "../../examples/_main.ts";
 
 /** Ask for the counters. */
 export const STATS = 20;
 /** The drain timeout this server runs with. */
 export const DRAIN_TIMEOUT_MS = 5_000;
 
-if (import.meta.main) {
+if (isMain(import.meta)) {
   await runExampleServer(0, () => {
     const server: WireframeServer = new WireframeServer(
       pushApp()

@@ -34,6 +34,7 @@ import {
   WireframeServer,
 } from "@wireframe/wireframe";
 import { type ClusterBus, ClusterRegistry, RedisBus } from "@wireframe/wireframe/cluster";
+import { isMain } from "../_main.ts";
 
 /** whoami */
 export const WHOAMI = 1;
@@ -87,7 +88,7 @@ export function pushNodeApp(bus: ClusterBus): { app: WireframeApp; registry: Clu
   return { app, registry };
 }
 
-if (import.meta.main) {
+if (isMain(import.meta)) {
   // Signals first: a SIGTERM that comes before the server is up still exits cleanly.
   let stop: () => void | Promise<void> = () => process.exit(0);
   let stopping = false;

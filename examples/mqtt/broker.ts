@@ -26,6 +26,7 @@ import { serveUntilSignal, tlsArgs, tlsFromArgs } from "../_cli.ts";
 import { mqttApp } from "./app.ts";
 import { MqttCluster } from "./cluster.ts";
 import { checkTopicFilter } from "./topics.ts";
+import { isMain } from "../_main.ts";
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -51,7 +52,7 @@ function filters(name: string, values: string[]): string[] {
   return values;
 }
 
-if (import.meta.main) {
+if (isMain(import.meta)) {
   let values;
   try {
     ({ values } = parseArgs({

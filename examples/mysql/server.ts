@@ -20,8 +20,9 @@ import process from "node:process";
 import { WireframeServer } from "@wireframe/wireframe";
 import { runExampleServer } from "../_cli.ts";
 import { mysqlApp, type MysqlServer } from "./app.ts";
+import { isMain } from "../_main.ts";
 
-if (import.meta.main) {
+if (isMain(import.meta)) {
   let mysql: MysqlServer | undefined;
   await runExampleServer(
     3306,

@@ -21,6 +21,7 @@
  */
 import { z } from "zod";
 import { intInRange, parseOptions } from "../_internal/options.ts";
+import { promiseTry } from "../_internal/promise_try.ts";
 import { connectedPair, type MemoryConnection } from "./_memory_connection.ts";
 import { DEFAULT_HOSTNAME, listenSchema, parsePlainConnect } from "./_options.ts";
 import { QueuedListener } from "./_queued_listener.ts";
@@ -137,7 +138,7 @@ function ephemeralAddr(hostname: string): NetAddr {
  * ```
  */
 export function listen(options: MemoryListenOptions): Promise<Listener> {
-  return Promise.try(listenNow, options);
+  return promiseTry(listenNow, options);
 }
 
 function listenNow(options: MemoryListenOptions): Listener {
@@ -165,7 +166,7 @@ function listenNow(options: MemoryListenOptions): Listener {
  * ```
  */
 export function connect(options: ConnectOptions): Promise<Connection> {
-  return Promise.try(connectNow, options);
+  return promiseTry(connectNow, options);
 }
 
 function connectNow(options: ConnectOptions): Connection {

@@ -41,6 +41,7 @@
  *
  * @module
  */
+import { promiseTry } from "../_internal/promise_try.ts";
 import { type ParsedListen, parseListen, parsePlainConnect } from "./_options.ts";
 import { listenError } from "./_runtime_errors.ts";
 import { connectWebSocket } from "./_websocket_client.ts";
@@ -91,7 +92,7 @@ export function websocketTransport(options: WebSocketTransportOptions = {}): Tra
   };
   return {
     listen: (listenOptions: ListenOptions): Promise<Listener> =>
-      Promise.try(async () => {
+      promiseTry(async () => {
         const parsed = parseListen("websocketTransport.listen", listenOptions);
         const make = await listenerFor();
         try {
@@ -103,7 +104,7 @@ export function websocketTransport(options: WebSocketTransportOptions = {}): Tra
         }
       }),
     connect: (connectOptions: ConnectOptions): Promise<Connection> =>
-      Promise.try(() => {
+      promiseTry(() => {
         const { hostname, port } = parsePlainConnect("websocketTransport.connect", connectOptions);
         return connectWebSocket(hostname, port, settings);
       }),

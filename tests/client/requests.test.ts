@@ -88,6 +88,10 @@ test("a request aborted by its signal rejects with the signal's reason; the late
   const client = await connectClient(running.port);
   try {
     const timeout = AbortSignal.timeout(20);
+    // That timer is unref'd and the memory transport holds no handle: on Node 22 nothing else
+    // would keep the event loop alive until it fires (the test would end "still pending").
+    const keepAlive = setInterval(() => {}, 60_000);
+    timeout.addEventListener("abort", () => clearInterval(keepAlive), { once: true });
     const late = client.request(2, text("late"), { signal: timeout });
     await deadline(started.promise, "handler started");
     await assert.rejects(late, (error: unknown) => {

@@ -31,11 +31,20 @@ const codec = new LengthDelimitedCodec({ maxFrameLength: 4096 });
 const strategy = new LenFlag32K({ maxFragmentPayload: 8 }); // every message in 8-byte fragments
 const app = new WireframeApp().codec(codec).fragmentation(strategy).route(1, (req) => req.payload);
 
-await using server = new WireframeServer(app);
-const { port } = await server.listen({ hostname: "127.0.0.1", port: 0 });
-await using client = await WireframeClient.connect({ port, codec, fragmentation: { strategy } });
-const reply = await client.request(1, new TextEncoder().encode("served by ../wireframe"));
-console.log(new TextDecoder().decode(reply.payload));
+// try/finally rather than \`await using\`, which Node.js 22 cannot parse.
+const server = new WireframeServer(app);
+try {
+  const { port } = await server.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = await WireframeClient.connect({ port, codec, fragmentation: { strategy } });
+  try {
+    const reply = await client.request(1, new TextEncoder().encode("served by ../wireframe"));
+    console.log(new TextDecoder().decode(reply.payload));
+  } finally {
+    await client.close();
+  }
+} finally {
+  await server.shutdown();
+}
 `;
 const EXPECTED = "served by ../wireframe\n";
 
