@@ -106,7 +106,9 @@ if (existsSync(node22Bin)) {
     "--test",
     "--test-reporter=spec",
     "--test-timeout=120000",
-    "--test-force-exit",
+    // No --test-force-exit here: Node 22's sometimes ends a file while tests of it are still to
+    // run, reporting neither them nor a failure (tests/codec/line_codec.test.ts with another file:
+    // 31 of 37 passed in 1 of 4 runs, 37 every time without it).
     ...nodeTargets,
   ]);
 } else if (process.env.CI === "true") {
