@@ -2,13 +2,15 @@
  * The span events that the scripted session in telemetry.test.ts does not
  * reach: a malformed frame dropped by the malformed-frame policy, a phase
  * change (on the request span of the handler that made it), and the preamble's outcome
- * (accepted, failed), each with its attribute, and the rejected-frames
+ * (accepted, failed), a partial message evicted by the re-assembly
+ * timeout, each with its attribute, and the rejected-frames
  * metric by reason. Event-driven: each test waits for replies and closes.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
 import { WireframeApp } from "../../src/app/app.ts";
+import { LenFlag32K } from "../../src/fragment/mod.ts";
 import { ATTR, EVENT, METRIC, SPAN } from "../../src/observe/telemetry_names.ts";
 import {
   concat,
@@ -118,3 +120,22 @@ for (const outcome of ["accepted", "failed"] as const) {
     assert.equal(connection.attributes[ATTR.preambleOutcome], outcome);
   });
 }
+
+test("a partial message the re-assembly timeout evicts is marked on the connection span: started, then evicted", async () => {
+  const otel = inMemoryOtel();
+  const app = quietApp()
+    .fragmentation(new LenFlag32K(), { reassemblyTimeoutMs: 20 })
+    .route(ECHO, (request) => request.payload);
+  await using running = await serve(app, { telemetry: { tracerProvider: otel.tracerProvider } });
+  await using raw = await RawClient.connect(running.port);
+  // A first fragment (final bit clear) of 5 payload bytes, and nothing more: the timer evicts it,
+  // which closes the connection (a protocol violation).
+  await raw.write(rawFrame(concat(Uint8Array.of(0x00, 0x05), Uint8Array.of(1, 2, 3, 4, 5))));
+  await raw.readEnd("the close after the eviction");
+  await running.server.shutdown({ timeoutMs: 1_000 });
+
+  const connection = otel.spans().find((s) => s.name === SPAN.connection)!;
+  const events = connection.events.filter((e) => e.name.startsWith("wireframe.reassembly"));
+  assert.deepEqual(events.map((e) => e.name), [EVENT.reassemblyStarted, EVENT.reassemblyEvicted]);
+  assert.equal(connection.attributes[ATTR.closeReason], "protocol-violation");
+});
