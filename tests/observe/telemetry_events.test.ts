@@ -9,7 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
-import { WireframeApp } from "../../src/app/app.ts";
+import type { WireframeApp } from "../../src/app/app.ts";
 import { LenFlag32K } from "../../src/fragment/mod.ts";
 import { ATTR, EVENT, METRIC, SPAN } from "../../src/observe/telemetry_names.ts";
 import {
