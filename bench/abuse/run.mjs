@@ -6,13 +6,18 @@
 //   node bench/abuse/run.mjs [--roots before=/work/base,after=/work/main]
 //     [--runtimes deno,bun] [--scenarios all | stream-starvation,bulk-fairness,
 //      idle-memory,churn,broadcast,slow-consumer,malformed] [--seconds F] [--quick]
-//     [--idle 3000] [--churn 10000] [--malformed 2000] [--no-pin] [--json FILE]
+//     [--idle 3000] [--churn 10000] [--malformed 2000] [--raw] [--no-pin]
+//     [--json FILE]
 //
 // Each root is a checkout of this repo; its server runs from that root
 // (cwd = root) with the deno/bun binaries of THIS repo's node_modules/.bin, so
 // only the source differs between roots. Every cell (scenario × runtime × root)
 // gets a fresh server process; the cells of one scenario run back to back so
-// roots are compared under the same machine conditions.
+// roots are compared under the same machine conditions. --raw adds one more
+// root, `raw`: bench/echo/raw_server.ts of THIS repo (the runtime's own socket
+// API, no library), in the scenarios it can serve (bulk-fairness, idle-memory,
+// churn; it only echoes id 1 and never rejects a frame), so those tables carry
+// the runtime's own floor next to the library's rows.
 //
 // Scenarios (the default windows; --seconds F multiplies the long ones):
 //   stream-starvation  5 clients read endless id-2 streams at full speed; after
@@ -98,6 +103,7 @@ const { values } = parseArgs({
     pin: { type: "boolean", default: true },
     // Node 20's parseArgs has no --no-<flag>, so it is an option of its own.
     "no-pin": { type: "boolean", default: false },
+    raw: { type: "boolean", default: false },
     json: { type: "string" },
   },
 });
@@ -123,6 +129,7 @@ const roots = values.roots.split(",").map((spec) => {
   const dir = resolve(at < 0 ? spec : spec.slice(at + 1));
   return { name: at < 0 ? basename(dir) : spec.slice(0, at), dir };
 });
+if (values.raw) roots.push({ name: "raw", dir: repo, raw: true });
 const runtimes = values.runtimes.split(",");
 
 // ---------------------------------------------------------------------------
@@ -396,6 +403,8 @@ async function connectAndEcho(port, cell, payload, timeoutMs = 10_000) {
 const ECHO_SERVER = "examples/echo_server.ts";
 const PUSH_SERVER = "examples/push_server.ts";
 const SLOW_CONSUMER_SERVER = "bench/abuse/slow_consumer_server.ts";
+// The --raw root's server: the same wire format for id 1, and no library.
+const RAW_SERVER = "bench/echo/raw_server.ts";
 
 /** 1. Endless streams vs a fresh connection, then SIGTERM with the streams still running. */
 async function streamStarvation(server, cell) {
@@ -801,6 +810,7 @@ const scenarios = [
   },
   {
     key: "bulk-fairness",
+    rawServer: RAW_SERVER,
     title: () =>
       `bulk-fairness: 64 connections × 512 KiB echo, 1 in flight each, ${windows.bulk} s; probe alongside`,
     file: ECHO_SERVER,
@@ -818,6 +828,7 @@ const scenarios = [
   },
   {
     key: "idle-memory",
+    rawServer: RAW_SERVER,
     title: () => `idle-memory: ${opt.idle} idle connections (one echo each)`,
     file: ECHO_SERVER,
     run: idleMemory,
@@ -832,6 +843,7 @@ const scenarios = [
   },
   {
     key: "churn",
+    rawServer: RAW_SERVER,
     title: () =>
       `churn: connect/echo 64 B/close, 50 at a time; ${opt.churnWarmup} warm-up, then 2 × ${opt.churn}`,
     file: ECHO_SERVER,
@@ -939,7 +951,7 @@ async function runCell(scenario, root, runtime) {
   const cell = { sockets: new Set(), processes: new Set() };
   let server;
   try {
-    server = await startServer(root.dir, runtime, scenario.file);
+    server = await startServer(root.dir, runtime, root.raw ? scenario.rawServer : scenario.file);
     Object.assign(row, { pid: server.pid, exe: server.exe, cpus: server.cpus });
     log(
       `${scenario.key} ${runtime} ${root.name}: pid ${server.pid} is ${server.exe}, cpus ${server.cpus}, port ${server.port}`,
@@ -1008,7 +1020,10 @@ for (const scenario of scenarios.filter((s) => wanted.includes(s.key))) {
   const rows = [];
   // Roots side by side within each runtime: the comparison that matters runs back to back.
   for (const runtime of runtimes) {
-    for (const root of roots) rows.push(await runCell(scenario, root, runtime));
+    for (const root of roots) {
+      if (root.raw && !scenario.rawServer) continue; // the raw server cannot play this one
+      rows.push(await runCell(scenario, root, runtime));
+    }
   }
   printTable(scenario, rows);
   results.push(...rows);
