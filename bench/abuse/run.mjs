@@ -6,8 +6,8 @@
 //   node bench/abuse/run.mjs [--roots before=/work/base,after=/work/main]
 //     [--runtimes deno,bun] [--scenarios all | stream-starvation,bulk-fairness,
 //      idle-memory,churn,broadcast,slow-consumer,malformed] [--seconds F] [--quick]
-//     [--idle 3000] [--churn 10000] [--malformed 2000] [--raw] [--no-pin]
-//     [--json FILE]
+//     [--idle 3000] [--churn 10000] [--churn-warmup 1000] [--malformed 2000]
+//     [--raw] [--no-pin] [--json FILE]
 //
 // Each root is a checkout of this repo; its server runs from that root
 // (cwd = root) with the deno/bun binaries of THIS repo's node_modules/.bin, so
@@ -31,7 +31,11 @@
 //                      for 10 s; round trips per connection; probe alongside.
 //   idle-memory        RSS per idle connection (3,000 that each did one echo).
 //   churn              connect/echo/close cycles, 50 at a time: RSS and fds
-//                      after 10,000 and 20,000 cycles vs a warmed baseline.
+//                      after 10,000 and 20,000 cycles vs a warmed baseline
+//                      (the RSS after --churn-warmup cycles). On Deno, V8
+//                      keeps growing its young generation (semi-spaces 8 ->
+//                      32 MiB) for the first few thousand cycles, a one-time
+//                      plateau: a longer warm-up puts it in the baseline.
 //   broadcast          push_server: 50 subscribers, one broadcaster keeping 4
 //                      16 KiB broadcasts in flight for 20 s; RSS growth (sampled
 //                      every 250 ms), broadcasts/s, deliveries per subscriber.
@@ -98,6 +102,7 @@ const { values } = parseArgs({
     seconds: { type: "string" },
     idle: { type: "string" },
     churn: { type: "string" },
+    "churn-warmup": { type: "string" },
     malformed: { type: "string" },
     quick: { type: "boolean", default: false },
     pin: { type: "boolean", default: true },
@@ -112,7 +117,7 @@ const opt = {
   scale: Number(values.seconds ?? (quick ? 0.2 : 1)),
   idle: Number(values.idle ?? (quick ? 500 : 3000)),
   churn: Number(values.churn ?? (quick ? 1000 : 10_000)),
-  churnWarmup: quick ? 200 : 1000,
+  churnWarmup: Number(values["churn-warmup"] ?? (quick ? 200 : 1000)),
   malformed: Number(values.malformed ?? (quick ? 300 : 2000)),
   pin: values.pin && !values["no-pin"],
   // SIGTERM → exit is never scaled: the grace period is the server's (5 s).
