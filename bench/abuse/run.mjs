@@ -6,13 +6,18 @@
 //   node bench/abuse/run.mjs [--roots before=/work/base,after=/work/main]
 //     [--runtimes deno,bun] [--scenarios all | stream-starvation,bulk-fairness,
 //      idle-memory,churn,broadcast,slow-consumer,malformed] [--seconds F] [--quick]
-//     [--idle 3000] [--churn 10000] [--malformed 2000] [--no-pin] [--json FILE]
+//     [--idle 3000] [--churn 10000] [--churn-warmup 1000] [--malformed 2000]
+//     [--raw] [--no-pin] [--json FILE]
 //
 // Each root is a checkout of this repo; its server runs from that root
 // (cwd = root) with the deno/bun binaries of THIS repo's node_modules/.bin, so
 // only the source differs between roots. Every cell (scenario × runtime × root)
 // gets a fresh server process; the cells of one scenario run back to back so
-// roots are compared under the same machine conditions.
+// roots are compared under the same machine conditions. --raw adds one more
+// root, `raw`: bench/echo/raw_server.ts of THIS repo (the runtime's own socket
+// API, no library), in the scenarios it can serve (bulk-fairness, idle-memory,
+// churn; it only echoes id 1 and never rejects a frame), so those tables carry
+// the runtime's own floor next to the library's rows.
 //
 // Scenarios (the default windows; --seconds F multiplies the long ones):
 //   stream-starvation  5 clients read endless id-2 streams at full speed; after
@@ -26,7 +31,11 @@
 //                      for 10 s; round trips per connection; probe alongside.
 //   idle-memory        RSS per idle connection (3,000 that each did one echo).
 //   churn              connect/echo/close cycles, 50 at a time: RSS and fds
-//                      after 10,000 and 20,000 cycles vs a warmed baseline.
+//                      after 10,000 and 20,000 cycles vs a warmed baseline
+//                      (the RSS after --churn-warmup cycles). On Deno, V8
+//                      keeps growing its young generation (semi-spaces 8 ->
+//                      32 MiB) for the first few thousand cycles, a one-time
+//                      plateau: a longer warm-up puts it in the baseline.
 //   broadcast          push_server: 50 subscribers, one broadcaster keeping 4
 //                      16 KiB broadcasts in flight for 20 s; RSS growth (sampled
 //                      every 250 ms), broadcasts/s, deliveries per subscriber.
@@ -93,11 +102,13 @@ const { values } = parseArgs({
     seconds: { type: "string" },
     idle: { type: "string" },
     churn: { type: "string" },
+    "churn-warmup": { type: "string" },
     malformed: { type: "string" },
     quick: { type: "boolean", default: false },
     pin: { type: "boolean", default: true },
     // Node 20's parseArgs has no --no-<flag>, so it is an option of its own.
     "no-pin": { type: "boolean", default: false },
+    raw: { type: "boolean", default: false },
     json: { type: "string" },
   },
 });
@@ -106,7 +117,7 @@ const opt = {
   scale: Number(values.seconds ?? (quick ? 0.2 : 1)),
   idle: Number(values.idle ?? (quick ? 500 : 3000)),
   churn: Number(values.churn ?? (quick ? 1000 : 10_000)),
-  churnWarmup: quick ? 200 : 1000,
+  churnWarmup: Number(values["churn-warmup"] ?? (quick ? 200 : 1000)),
   malformed: Number(values.malformed ?? (quick ? 300 : 2000)),
   pin: values.pin && !values["no-pin"],
   // SIGTERM → exit is never scaled: the grace period is the server's (5 s).
@@ -123,6 +134,7 @@ const roots = values.roots.split(",").map((spec) => {
   const dir = resolve(at < 0 ? spec : spec.slice(at + 1));
   return { name: at < 0 ? basename(dir) : spec.slice(0, at), dir };
 });
+if (values.raw) roots.push({ name: "raw", dir: repo, raw: true });
 const runtimes = values.runtimes.split(",");
 
 // ---------------------------------------------------------------------------
@@ -396,6 +408,8 @@ async function connectAndEcho(port, cell, payload, timeoutMs = 10_000) {
 const ECHO_SERVER = "examples/echo_server.ts";
 const PUSH_SERVER = "examples/push_server.ts";
 const SLOW_CONSUMER_SERVER = "bench/abuse/slow_consumer_server.ts";
+// The --raw root's server: the same wire format for id 1, and no library.
+const RAW_SERVER = "bench/echo/raw_server.ts";
 
 /** 1. Endless streams vs a fresh connection, then SIGTERM with the streams still running. */
 async function streamStarvation(server, cell) {
@@ -801,6 +815,7 @@ const scenarios = [
   },
   {
     key: "bulk-fairness",
+    rawServer: RAW_SERVER,
     title: () =>
       `bulk-fairness: 64 connections × 512 KiB echo, 1 in flight each, ${windows.bulk} s; probe alongside`,
     file: ECHO_SERVER,
@@ -818,6 +833,7 @@ const scenarios = [
   },
   {
     key: "idle-memory",
+    rawServer: RAW_SERVER,
     title: () => `idle-memory: ${opt.idle} idle connections (one echo each)`,
     file: ECHO_SERVER,
     run: idleMemory,
@@ -832,6 +848,7 @@ const scenarios = [
   },
   {
     key: "churn",
+    rawServer: RAW_SERVER,
     title: () =>
       `churn: connect/echo 64 B/close, 50 at a time; ${opt.churnWarmup} warm-up, then 2 × ${opt.churn}`,
     file: ECHO_SERVER,
@@ -939,7 +956,7 @@ async function runCell(scenario, root, runtime) {
   const cell = { sockets: new Set(), processes: new Set() };
   let server;
   try {
-    server = await startServer(root.dir, runtime, scenario.file);
+    server = await startServer(root.dir, runtime, root.raw ? scenario.rawServer : scenario.file);
     Object.assign(row, { pid: server.pid, exe: server.exe, cpus: server.cpus });
     log(
       `${scenario.key} ${runtime} ${root.name}: pid ${server.pid} is ${server.exe}, cpus ${server.cpus}, port ${server.port}`,
@@ -1008,7 +1025,10 @@ for (const scenario of scenarios.filter((s) => wanted.includes(s.key))) {
   const rows = [];
   // Roots side by side within each runtime: the comparison that matters runs back to back.
   for (const runtime of runtimes) {
-    for (const root of roots) rows.push(await runCell(scenario, root, runtime));
+    for (const root of roots) {
+      if (root.raw && !scenario.rawServer) continue; // the raw server cannot play this one
+      rows.push(await runCell(scenario, root, runtime));
+    }
   }
   printTable(scenario, rows);
   results.push(...rows);

@@ -60,16 +60,23 @@ export class DenoConnection extends StreamConnection {
     this.remoteAddr = toNetAddr(conn.remoteAddr);
   }
 
-  protected override async pull(): Promise<void> {
-    let n: number | null;
-    try {
-      n = await this.#conn.read(this.#scratch);
-    } catch (err) {
-      throw this.#ioError(err);
-    }
+  // The hooks chain onto Deno's own promises instead of being async
+  // functions: an async function adds a suspended frame and a promise of its
+  // own to every read and write, which a connection that does one echo pays
+  // for several times, and a parked read holds for as long as it is idle.
+
+  protected override pull(): Promise<void> {
+    return this.#conn.read(this.#scratch).then(this.#onRead, this.#onIoError);
+  }
+
+  readonly #onRead = (n: number | null): void => {
     if (this.readDone) return;
     this.push(n === null ? null : this.#take(n));
-  }
+  };
+
+  readonly #onIoError = (err: unknown): never => {
+    throw this.#ioError(err);
+  };
 
   /**
    * Hand out the bytes just read, and size the buffer for the next read. A
@@ -88,21 +95,21 @@ export class DenoConnection extends StreamConnection {
     return scratch.subarray(0, n);
   }
 
-  protected override async writeChunk(chunk: Uint8Array): Promise<void> {
-    try {
-      // conn.write may accept only part of the buffer when the socket is full.
-      for (let off = 0; off < chunk.byteLength;) off += await this.#conn.write(chunk.subarray(off));
-    } catch (err) {
-      throw this.#ioError(err);
-    }
+  protected override writeChunk(chunk: Uint8Array): Promise<void> {
+    return chunk.byteLength === 0 ? Promise.resolve() : this.#writeFrom(chunk, 0);
   }
 
-  protected override async sendEnd(): Promise<void> {
-    try {
-      await this.#conn.closeWrite();
-    } catch (err) {
-      throw this.#ioError(err);
-    }
+  /** Write `chunk` from `off` on: conn.write may take only part of it when the socket is full. */
+  #writeFrom(chunk: Uint8Array, off: number): Promise<void> {
+    const rest = off === 0 ? chunk : chunk.subarray(off);
+    return this.#conn.write(rest).then(
+      (n) => (off + n < chunk.byteLength ? this.#writeFrom(chunk, off + n) : undefined),
+      this.#onIoError,
+    );
+  }
+
+  protected override sendEnd(): Promise<void> {
+    return this.#conn.closeWrite().catch(this.#onIoError);
   }
 
   protected override releaseResource(): void {
