@@ -1,63 +1,148 @@
 /**
- * The lifecycle the Deno, Bun and in-memory connections share: the two
- * streams and their controllers, the read/write/failed/released state
- * machine, half-close, `close()` and the `closed` promise. A transport
+ * The lifecycle the Deno, Bun, Node, in-memory and WebSocket connections
+ * share: the read queue and the write queue, the read/write/failed/released
+ * state machine, half-close, `close()` and the `closed` promise. A transport
  * supplies only how bytes move (the hooks below).
+ *
+ * Who holds the bytes. The state machine is driven either directly, by the
+ * {@link ByteReader} and {@link ByteWriter} that `openByteIo()` hands the
+ * library's connection core (no web stream is built), or by the `readable`
+ * and `writable` streams, which are built on first access only and are thin
+ * adapters over the same queues. Each direction has one owner at a time:
+ *
+ * - opening direct I/O locks both directions; if `readable` / `writable` is
+ *   accessed while it holds them, the stream is built locked (`locked` is
+ *   true, `getReader()` throws) and unlocks when the direct side calls
+ *   `releaseLock()`;
+ * - once a stream was built, direct I/O of that direction is its reader or
+ *   writer (`getReader()` / `getWriter()`), with the stream's own locking.
  *
  * @module
  */
 import { ConnectionClosedError, ConnectionResetError, type TransportError } from "./errors.ts";
+import { type ByteIo, type ByteReader, type ByteWriter, openDirectIo } from "./_byte_io.ts";
 import type { Connection, NetAddr } from "./types.ts";
 
+type ReadResult = ReadableStreamReadResult<Uint8Array>;
+
+const DONE: ReadResult = Object.freeze({ done: true, value: undefined });
+
+/** A read waiting for a chunk. */
+interface WaitingRead {
+  resolve(result: ReadResult): void;
+  reject(error: unknown): void;
+}
+
+/** A write queued behind the one in flight. */
+interface QueuedWrite {
+  chunk: Uint8Array;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+const releasedError = (): TypeError => new TypeError("the reader or writer was released");
+const ignore = (): void => {};
+
 /**
- * A {@link Connection} whose streams are driven by a subclass. Invariants:
+ * A {@link Connection} whose bytes are moved by a subclass. Invariants:
  * a direction marked done is never touched again; once released, nothing
  * changes any more and `closed` has resolved (it never rejects).
  */
 export abstract class StreamConnection implements Connection {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
   abstract readonly localAddr: NetAddr;
   abstract readonly remoteAddr: NetAddr;
   readonly closed: Promise<void>;
 
   readonly #resolveClosed: () => void;
-  #readController!: ReadableStreamDefaultController<Uint8Array>;
-  #writeController!: WritableStreamDefaultController;
   /** Set once the connection is dead: what every later read/write rejects with. */
   #failure: TransportError | undefined;
   #readDone = false;
   #writeDone = false;
   #released = false;
 
+  // Read side: the read-ahead queue, with the stream semantics of a
+  // ReadableStream under the transport's queuing strategy.
+  readonly #highWaterMark: number;
+  readonly #size: ((chunk: Uint8Array) => number) | undefined;
+  #queue: Uint8Array[] = [];
+  #queuedSize = 0;
+  #waiting: WaitingRead[] = [];
+  /** What reads reject with once the read side failed (the queue is dropped then). */
+  #readError: unknown;
+  #pulling = false;
+  #pullAgain = false;
+  #readOwner: "none" | "direct" | "stream" = "none";
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #readController: ReadableStreamDefaultController<Uint8Array> | undefined;
+  /** The reader that keeps a stream built under direct I/O locked. */
+  #readableHold: ReadableStreamDefaultReader<Uint8Array> | undefined;
+
+  // Write side: one write in flight, the rest queued (a WritableStream's
+  // semantics with a high-water mark of one chunk).
+  #writes: QueuedWrite[] = [];
+  #writing: Promise<void> | undefined;
+  #pendingWrites = 0;
+  #closeWanted: { resolve(): void; reject(error: unknown): void } | undefined;
+  #closeRequested = false;
+  #writeClosed = false;
+  /** What writes reject with once the write side failed or was aborted. */
+  #writeError: unknown;
+  #writerClosed: PromiseWithResolvers<void> | undefined;
+  #writeOwner: "none" | "direct" | "stream" = "none";
+  #writable: WritableStream<Uint8Array> | undefined;
+  #writeController: WritableStreamDefaultController | undefined;
+  #writableHold: WritableStreamDefaultWriter<Uint8Array> | undefined;
+
   /**
-   * @param readableStrategy the readable's queuing strategy: how much a
-   *   transport reads ahead of the consumer is its own trade-off
+   * @param readableStrategy the read queue's strategy: how much a transport
+   *   reads ahead of the consumer is its own trade-off
    */
   constructor(readableStrategy: QueuingStrategy<Uint8Array>) {
     const { promise, resolve } = Promise.withResolvers<void>();
     this.closed = promise;
     this.#resolveClosed = resolve;
-    // `start` runs synchronously here, before the subclass sets its fields;
-    // `pull` and the sink methods only run later, once it has.
-    this.readable = new ReadableStream<Uint8Array>({
+    this.#highWaterMark = readableStrategy.highWaterMark ?? 1;
+    this.#size = readableStrategy.size;
+    // As a ReadableStream starts pulling once started: after the subclass
+    // constructor has set its fields.
+    if (this.#highWaterMark > 0) queueMicrotask(() => this.#pullIfWanted());
+  }
+
+  /** The read side as a web stream, built on first access (see the module comment). */
+  get readable(): ReadableStream<Uint8Array> {
+    if (this.#readable) return this.#readable;
+    const stream = new ReadableStream<Uint8Array>({
       start: (controller) => {
         this.#readController = controller;
       },
-      pull: () => this.pull(),
-      cancel: () => {
-        this.cancelRead();
-        this.#endRead();
-      },
-    }, readableStrategy);
-    this.writable = new WritableStream<Uint8Array>({
+      pull: (controller) =>
+        this.#read().then((result) => {
+          if (result.done) controller.close();
+          else controller.enqueue(result.value);
+        }),
+      cancel: () => this.#cancel(),
+    }, { highWaterMark: 0 });
+    this.#readable = stream;
+    if (this.#readOwner === "direct") this.#readableHold = stream.getReader();
+    else this.#readOwner = "stream";
+    return stream;
+  }
+
+  /** The write side as a web stream, built on first access (see the module comment). */
+  get writable(): WritableStream<Uint8Array> {
+    if (this.#writable) return this.#writable;
+    const stream = new WritableStream<Uint8Array>({
       start: (controller) => {
         this.#writeController = controller;
       },
       write: (chunk) => this.#write(chunk),
-      close: () => this.#closeWrite(),
-      abort: () => this.close(),
+      close: () => this.#close(),
+      abort: (reason) => this.#abort(reason),
     });
+    this.#writable = stream;
+    if (this.#writeOwner === "direct") this.#writableHold = stream.getWriter();
+    else this.#writeOwner = "stream";
+    return stream;
   }
 
   /** Reset before it was handed out: the listener skips it. */
@@ -67,6 +152,18 @@ export abstract class StreamConnection implements Connection {
 
   close(): void {
     this.terminate(new ConnectionClosedError());
+  }
+
+  /**
+   * Direct I/O for the connection core (`openByteIo`). Each direction
+   * whose stream was built already goes through that stream instead.
+   *
+   * @throws {TypeError} if a direction is locked already
+   */
+  [openDirectIo](): ByteIo {
+    const reader = this.#readable ? this.#readable.getReader() : this.#directReader();
+    const writer = this.#writable ? this.#writable.getWriter() : this.#directWriter();
+    return { reader, writer };
   }
 
   // --- hooks ---
@@ -102,9 +199,9 @@ export abstract class StreamConnection implements Connection {
     return this.#readDone;
   }
 
-  /** The readable's `desiredSize`: its high-water mark less what is queued (0 once over). */
+  /** The read queue's room: its high-water mark less what is queued (0 once over). */
   protected get desiredSize(): number {
-    return this.#readDone ? 0 : this.#readController.desiredSize ?? 0;
+    return this.#readDone ? 0 : this.#highWaterMark - this.#queuedSize;
   }
 
   /** Whether the connection is fully over and its resource released. */
@@ -120,12 +217,21 @@ export abstract class StreamConnection implements Connection {
   protected push(chunk: Uint8Array | null): boolean {
     if (this.#readDone) return false;
     if (chunk === null) {
-      this.#readController.close();
+      // Queued chunks are still read; the reads waiting (none, or the
+      // queue was empty) end now.
+      for (const read of this.#waiting.splice(0)) read.resolve(DONE);
       this.#endRead();
       return false;
     }
-    this.#readController.enqueue(chunk);
-    return (this.#readController.desiredSize ?? 0) <= 0;
+    const read = this.#waiting.shift();
+    if (read) {
+      read.resolve({ done: false, value: chunk });
+    } else {
+      this.#queue.push(chunk);
+      this.#queuedSize += this.#size ? this.#size(chunk) : 1;
+    }
+    this.#pullIfWanted();
+    return this.#highWaterMark - this.#queuedSize <= 0;
   }
 
   /** Our write side is over without a FIN (e.g. the peer is gone). */
@@ -148,29 +254,248 @@ export abstract class StreamConnection implements Connection {
   protected terminate(error: TransportError): void {
     if (this.#released) return;
     this.#failure = error;
-    if (!this.#readDone) this.#readController.error(error);
-    if (!this.#writeDone) this.#writeController.error(error);
+    if (!this.#readDone) this.#failRead(error);
+    if (!this.#writeDone) this.#failWrite(error);
     this.#readDone = this.#writeDone = true;
     this.#release();
   }
 
-  // --- stream plumbing ---
+  // --- read plumbing ---
 
-  #write(chunk: Uint8Array): Promise<void> {
-    if (this.#failure) throw this.#failure;
-    if (!(chunk instanceof Uint8Array)) {
-      throw new TypeError("Connection.writable accepts Uint8Array");
+  #directReader(): ByteReader {
+    if (this.#readOwner !== "none") throw new TypeError("the connection's read side is locked");
+    this.#readOwner = "direct";
+    let held = true;
+    return {
+      read: () => held ? this.#read() : Promise.reject(releasedError()),
+      cancel: () => held ? this.#cancel() : Promise.reject(releasedError()),
+      releaseLock: () => {
+        if (!held) return;
+        held = false;
+        for (const read of this.#waiting.splice(0)) read.reject(releasedError());
+        this.#readOwner = "none";
+        // A stream built meanwhile was kept locked for us: it is its own owner now.
+        if (this.#readableHold) {
+          this.#readableHold.releaseLock();
+          this.#readableHold = undefined;
+          this.#readOwner = "stream";
+        }
+      },
+    };
+  }
+
+  #read(): Promise<ReadResult> {
+    const chunk = this.#queue.shift();
+    if (chunk !== undefined) {
+      this.#queuedSize -= this.#size ? this.#size(chunk) : 1;
+      this.#pullIfWanted();
+      return Promise.resolve({ done: false, value: chunk });
     }
-    return this.writeChunk(chunk);
+    if (this.#readError !== undefined) return Promise.reject(this.#readError);
+    if (this.#readDone) return Promise.resolve(DONE);
+    const { promise, resolve, reject } = Promise.withResolvers<ReadResult>();
+    this.#waiting.push({ resolve, reject });
+    this.#pullIfWanted();
+    return promise;
   }
 
-  #closeWrite(): Promise<void> | void {
-    if (this.#failure) throw this.#failure;
-    const sent = this.sendEnd();
-    // A synchronous FIN ends the write side at once, not a microtask later.
-    if (sent === undefined) return this.endWrite();
-    return sent.then(() => this.endWrite());
+  #cancel(): Promise<void> {
+    if (this.#readError !== undefined) return Promise.reject(this.#readError);
+    if (this.#readDone && this.#queue.length === 0) return Promise.resolve();
+    this.#queue = [];
+    this.#queuedSize = 0;
+    for (const read of this.#waiting.splice(0)) read.resolve(DONE);
+    this.cancelRead();
+    this.#endRead();
+    return Promise.resolve();
   }
+
+  /** A ReadableStream's rule: pull while a read waits or the queue has room, one pull at a time. */
+  #pullIfWanted(): void {
+    if (this.#readDone) return;
+    if (this.#waiting.length === 0 && this.#highWaterMark - this.#queuedSize <= 0) return;
+    if (this.#pulling) {
+      this.#pullAgain = true;
+      return;
+    }
+    this.#pulling = true;
+    let pulled: Promise<void> | void;
+    try {
+      pulled = this.pull();
+    } catch (error) {
+      return this.#pullFailed(error);
+    }
+    if (pulled === undefined) this.#pulled();
+    else pulled.then(this.#pulled, this.#pullFailed);
+  }
+
+  readonly #pulled = (): void => {
+    this.#pulling = false;
+    if (!this.#pullAgain) return;
+    this.#pullAgain = false;
+    this.#pullIfWanted();
+  };
+
+  /** A failed pull fails the read side with its error (a transport failure already did). */
+  readonly #pullFailed = (error: unknown): void => {
+    this.#pulling = false;
+    if (this.#readDone) return;
+    this.#failRead(error);
+    this.#endRead();
+  };
+
+  #failRead(error: unknown): void {
+    this.#readError = error;
+    this.#queue = [];
+    this.#queuedSize = 0;
+    for (const read of this.#waiting.splice(0)) read.reject(error);
+    this.#readController?.error(error);
+  }
+
+  // --- write plumbing ---
+
+  #directWriter(): ByteWriter {
+    if (this.#writeOwner !== "none") throw new TypeError("the connection's write side is locked");
+    this.#writeOwner = "direct";
+    let held = true;
+    const conn = this; // the getters below see the writer as `this`
+    return {
+      write: (chunk) => held ? this.#write(chunk) : Promise.reject(releasedError()),
+      close: () => held ? this.#close() : Promise.reject(releasedError()),
+      abort: (reason) => held ? this.#abort(reason) : Promise.reject(releasedError()),
+      get closed() {
+        return held ? conn.#writerClosedPromise() : Promise.reject(releasedError());
+      },
+      get desiredSize() {
+        return conn.#writeDesiredSize();
+      },
+      releaseLock: () => {
+        if (!held) return;
+        held = false;
+        this.#writeOwner = "none";
+        if (this.#writableHold) {
+          this.#writableHold.releaseLock();
+          this.#writableHold = undefined;
+          this.#writeOwner = "stream";
+        }
+      },
+    };
+  }
+
+  /** A WritableStream's rule: writes run one at a time, in order, after which close runs. */
+  #write(chunk: Uint8Array): Promise<void> {
+    if (this.#writeError !== undefined) return Promise.reject(this.#writeError);
+    if (this.#closeRequested) return Promise.reject(new TypeError("the write side is closed"));
+    this.#pendingWrites++;
+    if (this.#writing === undefined) return this.#startWrite(chunk);
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    this.#writes.push({ chunk, resolve, reject });
+    return promise;
+  }
+
+  #startWrite(chunk: Uint8Array): Promise<void> {
+    let sent: Promise<void>;
+    try {
+      if (this.#failure) throw this.#failure;
+      if (!(chunk instanceof Uint8Array)) {
+        throw new TypeError("Connection.writable accepts Uint8Array");
+      }
+      sent = this.writeChunk(chunk);
+    } catch (error) {
+      sent = Promise.reject(error);
+    }
+    const writing = sent.then(this.#wrote, this.#writeFailed);
+    this.#writing = writing;
+    return writing;
+  }
+
+  readonly #wrote = (): void => {
+    this.#pendingWrites--;
+    this.#writing = undefined;
+    this.#next();
+  };
+
+  readonly #writeFailed = (error: unknown): never => {
+    this.#pendingWrites--;
+    this.#writing = undefined;
+    if (this.#writeError === undefined) this.#failWrite(error);
+    throw error;
+  };
+
+  /** Start what waits behind the write that just ended. */
+  #next(): void {
+    const queued = this.#writes.shift();
+    if (queued) {
+      this.#startWrite(queued.chunk).then(queued.resolve, queued.reject);
+      return;
+    }
+    const close = this.#closeWanted;
+    if (close) {
+      this.#closeWanted = undefined;
+      this.#runClose().then(close.resolve, close.reject);
+    }
+  }
+
+  #close(): Promise<void> {
+    if (this.#writeError !== undefined) return Promise.reject(this.#writeError);
+    if (this.#closeRequested) return Promise.reject(new TypeError("the write side is closed"));
+    this.#closeRequested = true;
+    if (this.#writing === undefined) return this.#runClose();
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    this.#closeWanted = { resolve, reject };
+    return promise;
+  }
+
+  async #runClose(): Promise<void> {
+    try {
+      if (this.#failure) throw this.#failure;
+      const sent = this.sendEnd();
+      // A synchronous FIN ends the write side at once, not a microtask later.
+      if (sent !== undefined) await sent;
+    } catch (error) {
+      if (this.#writeError === undefined) this.#failWrite(error);
+      throw error;
+    }
+    this.#writeClosed = true;
+    this.#writerClosed?.resolve();
+    this.endWrite();
+  }
+
+  /** Abort: the write side fails with `reason`, and once no write is in flight the connection closes. */
+  async #abort(reason: unknown): Promise<void> {
+    if (this.#writeClosed || this.#writeError !== undefined) return;
+    this.#failWrite(reason ?? new ConnectionClosedError());
+    if (this.#writing) await this.#writing.catch(ignore);
+    this.close();
+  }
+
+  /** Fail the write side: what is queued rejects with `error`, the write in flight runs out. */
+  #failWrite(error: unknown): void {
+    this.#writeError = error;
+    this.#pendingWrites -= this.#writes.length;
+    for (const write of this.#writes.splice(0)) write.reject(error);
+    this.#closeWanted?.reject(error);
+    this.#closeWanted = undefined;
+    this.#writerClosed?.reject(error);
+    this.#writeController?.error(error);
+  }
+
+  #writeDesiredSize(): number | null {
+    if (this.#writeError !== undefined) return null;
+    return this.#writeClosed ? 0 : 1 - this.#pendingWrites;
+  }
+
+  #writerClosedPromise(): Promise<void> {
+    if (!this.#writerClosed) {
+      this.#writerClosed = Promise.withResolvers<void>();
+      this.#writerClosed.promise.catch(ignore); // handled, as a stream writer's is
+      if (this.#writeError !== undefined) this.#writerClosed.reject(this.#writeError);
+      else if (this.#writeClosed) this.#writerClosed.resolve();
+    }
+    return this.#writerClosed.promise;
+  }
+
+  // --- lifecycle ---
 
   #endRead(): void {
     this.#readDone = true;
