@@ -6,13 +6,17 @@
  *
  * Who holds the bytes. The state machine is driven either directly, by the
  * {@link ByteReader} and {@link ByteWriter} that `openByteIo()` hands the
- * library's connection core (no web stream is built), or by the `readable`
- * and `writable` streams, which are built on first access only and are thin
- * adapters over the same queues. Each direction has one owner at a time:
+ * library's connection core (no web stream is built: an idle server
+ * connection keeps none), or by the `readable` and `writable` streams,
+ * which are built on first access only. Each direction has one owner:
  *
- * - opening direct I/O locks both directions; if `readable` / `writable` is
- *   accessed while it holds them, the stream is built locked (`locked` is
- *   true, `getReader()` throws) and unlocks when the direct side calls
+ * - a stream built while nobody holds its direction takes it over, as the
+ *   only stream did before direct I/O existed: the read-ahead queue moves
+ *   into the readable (which pulls at the transport's high-water mark), the
+ *   writable's sink is the transport's;
+ * - opening direct I/O locks both directions; a stream accessed while it
+ *   holds them is built locked (`locked` is true, `getReader()` throws), as
+ *   an adapter over the direct side, and unlocks when that side calls
  *   `releaseLock()`;
  * - once a stream was built, direct I/O of that direction is its reader or
  *   writer (`getReader()` / `getWriter()`), with the stream's own locking.
@@ -71,6 +75,10 @@ export abstract class StreamConnection implements Connection {
   #readError: unknown;
   #pulling = false;
   #pullAgain = false;
+  /** The pull in flight, when it is asynchronous. */
+  #pullPromise: Promise<void> | undefined;
+  /** The readable owns the bytes: they are queued in it, and it calls pull() itself. */
+  #streamOwnsRead = false;
   #readOwner: "none" | "direct" | "stream" = "none";
   #readable: ReadableStream<Uint8Array> | undefined;
   #readController: ReadableStreamDefaultController<Uint8Array> | undefined;
@@ -111,6 +119,8 @@ export abstract class StreamConnection implements Connection {
   /** The read side as a web stream, built on first access (see the module comment). */
   get readable(): ReadableStream<Uint8Array> {
     if (this.#readable) return this.#readable;
+    if (this.#readOwner === "none") return this.#readable = this.#owningReadable();
+    // Direct I/O holds the read side: the stream reads from it once released.
     const stream = new ReadableStream<Uint8Array>({
       start: (controller) => {
         this.#readController = controller;
@@ -123,14 +133,45 @@ export abstract class StreamConnection implements Connection {
       cancel: () => this.#cancel(),
     }, { highWaterMark: 0 });
     this.#readable = stream;
-    if (this.#readOwner === "direct") this.#readableHold = stream.getReader();
-    else this.#readOwner = "stream";
+    this.#readableHold = stream.getReader();
     return stream;
+  }
+
+  /**
+   * A readable that takes the read side over, as the connection's only
+   * stream was before direct I/O: what is queued moves into it, then
+   * push() enqueues to it and it pulls at its own high-water mark.
+   */
+  #owningReadable(): ReadableStream<Uint8Array> {
+    this.#readOwner = "stream";
+    return new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.#readController = controller;
+        this.#streamOwnsRead = true;
+        for (const chunk of this.#queue) controller.enqueue(chunk);
+        this.#queue = [];
+        this.#queuedSize = 0;
+        if (this.#readError !== undefined) controller.error(this.#readError);
+        else if (this.#readDone) controller.close();
+      },
+      // A pull started before the stream existed is still the one in flight.
+      pull: () => this.#pullPromise ?? this.pull(),
+      cancel: () => {
+        this.cancelRead();
+        this.#endRead();
+      },
+    }, { highWaterMark: this.#highWaterMark, size: this.#size });
   }
 
   /** The write side as a web stream, built on first access (see the module comment). */
   get writable(): WritableStream<Uint8Array> {
     if (this.#writable) return this.#writable;
+    const untouched = this.#pendingWrites === 0 && !this.#closeRequested &&
+      this.#writeError === undefined;
+    if (this.#writeOwner === "none" && untouched) {
+      return this.#writable = this.#owningWritable();
+    }
+    // Direct I/O holds the write side (or used it): the stream writes through it.
     const stream = new WritableStream<Uint8Array>({
       start: (controller) => {
         this.#writeController = controller;
@@ -143,6 +184,19 @@ export abstract class StreamConnection implements Connection {
     if (this.#writeOwner === "direct") this.#writableHold = stream.getWriter();
     else this.#writeOwner = "stream";
     return stream;
+  }
+
+  /** A writable whose sink is the transport's, as before direct I/O (it queues the writes itself). */
+  #owningWritable(): WritableStream<Uint8Array> {
+    this.#writeOwner = "stream";
+    return new WritableStream<Uint8Array>({
+      start: (controller) => {
+        this.#writeController = controller;
+      },
+      write: (chunk) => this.#sinkWrite(chunk),
+      close: () => this.#sinkClose(),
+      abort: () => this.close(),
+    });
   }
 
   /** Reset before it was handed out: the listener skips it. */
@@ -201,7 +255,9 @@ export abstract class StreamConnection implements Connection {
 
   /** The read queue's room: its high-water mark less what is queued (0 once over). */
   protected get desiredSize(): number {
-    return this.#readDone ? 0 : this.#highWaterMark - this.#queuedSize;
+    if (this.#readDone) return 0;
+    if (this.#streamOwnsRead) return this.#readController!.desiredSize ?? 0;
+    return this.#highWaterMark - this.#queuedSize;
   }
 
   /** Whether the connection is fully over and its resource released. */
@@ -216,6 +272,7 @@ export abstract class StreamConnection implements Connection {
    */
   protected push(chunk: Uint8Array | null): boolean {
     if (this.#readDone) return false;
+    if (this.#streamOwnsRead) return this.#pushToStream(chunk);
     if (chunk === null) {
       // Queued chunks are still read; the reads waiting (none, or the
       // queue was empty) end now.
@@ -261,6 +318,17 @@ export abstract class StreamConnection implements Connection {
   }
 
   // --- read plumbing ---
+
+  #pushToStream(chunk: Uint8Array | null): boolean {
+    const controller = this.#readController!;
+    if (chunk === null) {
+      controller.close();
+      this.#endRead();
+      return false;
+    }
+    controller.enqueue(chunk);
+    return (controller.desiredSize ?? 0) <= 0;
+  }
 
   #directReader(): ByteReader {
     if (this.#readOwner !== "none") throw new TypeError("the connection's read side is locked");
@@ -312,7 +380,7 @@ export abstract class StreamConnection implements Connection {
 
   /** A ReadableStream's rule: pull while a read waits or the queue has room, one pull at a time. */
   #pullIfWanted(): void {
-    if (this.#readDone) return;
+    if (this.#readDone || this.#streamOwnsRead) return;
     if (this.#waiting.length === 0 && this.#highWaterMark - this.#queuedSize <= 0) return;
     if (this.#pulling) {
       this.#pullAgain = true;
@@ -325,12 +393,14 @@ export abstract class StreamConnection implements Connection {
     } catch (error) {
       return this.#pullFailed(error);
     }
-    if (pulled === undefined) this.#pulled();
-    else pulled.then(this.#pulled, this.#pullFailed);
+    if (pulled === undefined) return this.#pulled();
+    this.#pullPromise = pulled;
+    pulled.then(this.#pulled, this.#pullFailed);
   }
 
   readonly #pulled = (): void => {
     this.#pulling = false;
+    this.#pullPromise = undefined;
     if (!this.#pullAgain) return;
     this.#pullAgain = false;
     this.#pullIfWanted();
@@ -339,6 +409,7 @@ export abstract class StreamConnection implements Connection {
   /** A failed pull fails the read side with its error (a transport failure already did). */
   readonly #pullFailed = (error: unknown): void => {
     this.#pulling = false;
+    this.#pullPromise = undefined;
     if (this.#readDone) return;
     this.#failRead(error);
     this.#endRead();
@@ -396,11 +467,7 @@ export abstract class StreamConnection implements Connection {
   #startWrite(chunk: Uint8Array): Promise<void> {
     let sent: Promise<void>;
     try {
-      if (this.#failure) throw this.#failure;
-      if (!(chunk instanceof Uint8Array)) {
-        throw new TypeError("Connection.writable accepts Uint8Array");
-      }
-      sent = this.writeChunk(chunk);
+      sent = this.#sinkWrite(chunk);
     } catch (error) {
       sent = Promise.reject(error);
     }
@@ -448,17 +515,31 @@ export abstract class StreamConnection implements Connection {
 
   async #runClose(): Promise<void> {
     try {
-      if (this.#failure) throw this.#failure;
-      const sent = this.sendEnd();
-      // A synchronous FIN ends the write side at once, not a microtask later.
-      if (sent !== undefined) await sent;
+      await this.#sinkClose();
     } catch (error) {
       if (this.#writeError === undefined) this.#failWrite(error);
       throw error;
     }
     this.#writeClosed = true;
     this.#writerClosed?.resolve();
-    this.endWrite();
+  }
+
+  /** The transport's write, checked. */
+  #sinkWrite(chunk: Uint8Array): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    if (!(chunk instanceof Uint8Array)) {
+      throw new TypeError("Connection.writable accepts Uint8Array");
+    }
+    return this.writeChunk(chunk);
+  }
+
+  /** The transport's FIN, then our write side is over. */
+  #sinkClose(): Promise<void> | void {
+    if (this.#failure) throw this.#failure;
+    const sent = this.sendEnd();
+    // A synchronous FIN ends the write side at once, not a microtask later.
+    if (sent === undefined) return this.endWrite();
+    return sent.then(() => this.endWrite());
   }
 
   /** Abort: the write side fails with `reason`, and once no write is in flight the connection closes. */
