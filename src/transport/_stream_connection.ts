@@ -47,6 +47,21 @@ interface QueuedWrite {
 const releasedError = (): TypeError => new TypeError("the reader or writer was released");
 const ignore = (): void => {};
 
+/** StreamConnection's private plumbing, for the direct reader and writer. */
+interface Plumbing {
+  read(conn: StreamConnection): Promise<ReadResult>;
+  cancel(conn: StreamConnection): Promise<void>;
+  releaseRead(conn: StreamConnection): void;
+  write(conn: StreamConnection, chunk: Uint8Array): Promise<void>;
+  close(conn: StreamConnection): Promise<void>;
+  abort(conn: StreamConnection, reason: unknown): Promise<void>;
+  closed(conn: StreamConnection): Promise<void>;
+  desiredSize(conn: StreamConnection): number | null;
+  releaseWrite(conn: StreamConnection): void;
+}
+
+let io: Plumbing;
+
 /**
  * A {@link Connection} whose bytes are moved by a subclass. Invariants:
  * a direction marked done is never touched again; once released, nothing
@@ -333,23 +348,19 @@ export abstract class StreamConnection implements Connection {
   #directReader(): ByteReader {
     if (this.#readOwner !== "none") throw new TypeError("the connection's read side is locked");
     this.#readOwner = "direct";
-    let held = true;
-    return {
-      read: () => held ? this.#read() : Promise.reject(releasedError()),
-      cancel: () => held ? this.#cancel() : Promise.reject(releasedError()),
-      releaseLock: () => {
-        if (!held) return;
-        held = false;
-        for (const read of this.#waiting.splice(0)) read.reject(releasedError());
-        this.#readOwner = "none";
-        // A stream built meanwhile was kept locked for us: it is its own owner now.
-        if (this.#readableHold) {
-          this.#readableHold.releaseLock();
-          this.#readableHold = undefined;
-          this.#readOwner = "stream";
-        }
-      },
-    };
+    return new DirectReader(this);
+  }
+
+  /** The direct reader gave the read side back. */
+  #releaseRead(): void {
+    for (const read of this.#waiting.splice(0)) read.reject(releasedError());
+    this.#readOwner = "none";
+    // A stream built meanwhile was kept locked for us: it is its own owner now.
+    if (this.#readableHold) {
+      this.#readableHold.releaseLock();
+      this.#readableHold = undefined;
+      this.#readOwner = "stream";
+    }
   }
 
   #read(): Promise<ReadResult> {
@@ -361,10 +372,10 @@ export abstract class StreamConnection implements Connection {
     }
     if (this.#readError !== undefined) return Promise.reject(this.#readError);
     if (this.#readDone) return Promise.resolve(DONE);
-    const { promise, resolve, reject } = Promise.withResolvers<ReadResult>();
-    this.#waiting.push({ resolve, reject });
+    const read = Promise.withResolvers<ReadResult>();
+    this.#waiting.push(read);
     this.#pullIfWanted();
-    return promise;
+    return read.promise;
   }
 
   #cancel(): Promise<void> {
@@ -428,28 +439,32 @@ export abstract class StreamConnection implements Connection {
   #directWriter(): ByteWriter {
     if (this.#writeOwner !== "none") throw new TypeError("the connection's write side is locked");
     this.#writeOwner = "direct";
-    let held = true;
-    const conn = this; // the getters below see the writer as `this`
-    return {
-      write: (chunk) => held ? this.#write(chunk) : Promise.reject(releasedError()),
-      close: () => held ? this.#close() : Promise.reject(releasedError()),
-      abort: (reason) => held ? this.#abort(reason) : Promise.reject(releasedError()),
-      get closed() {
-        return held ? conn.#writerClosedPromise() : Promise.reject(releasedError());
-      },
-      get desiredSize() {
-        return conn.#writeDesiredSize();
-      },
-      releaseLock: () => {
-        if (!held) return;
-        held = false;
-        this.#writeOwner = "none";
-        if (this.#writableHold) {
-          this.#writableHold.releaseLock();
-          this.#writableHold = undefined;
-          this.#writeOwner = "stream";
-        }
-      },
+    return new DirectWriter(this);
+  }
+
+  /** The direct writer gave the write side back (writes in flight carry on). */
+  #releaseWrite(): void {
+    this.#writeOwner = "none";
+    if (this.#writableHold) {
+      this.#writableHold.releaseLock();
+      this.#writableHold = undefined;
+      this.#writeOwner = "stream";
+    }
+  }
+
+  static {
+    // The direct reader and writer below reach the private plumbing through
+    // these, shared by all connections: one object each, with no closures.
+    io = {
+      read: (conn) => conn.#read(),
+      cancel: (conn) => conn.#cancel(),
+      releaseRead: (conn) => conn.#releaseRead(),
+      write: (conn, chunk) => conn.#write(chunk),
+      close: (conn) => conn.#close(),
+      abort: (conn, reason) => conn.#abort(reason),
+      closed: (conn) => conn.#writerClosedPromise(),
+      desiredSize: (conn) => conn.#writeDesiredSize(),
+      releaseWrite: (conn) => conn.#releaseWrite(),
     };
   }
 
@@ -592,5 +607,61 @@ export abstract class StreamConnection implements Connection {
     this.#released = true;
     this.releaseResource(this.#failure);
     this.#resolveClosed();
+  }
+}
+
+/** The read side, locked to the connection core until {@link releaseLock}. */
+class DirectReader implements ByteReader {
+  #conn: StreamConnection | undefined;
+
+  constructor(conn: StreamConnection) {
+    this.#conn = conn;
+  }
+
+  read(): Promise<ReadResult> {
+    return this.#conn ? io.read(this.#conn) : Promise.reject(releasedError());
+  }
+
+  cancel(): Promise<void> {
+    return this.#conn ? io.cancel(this.#conn) : Promise.reject(releasedError());
+  }
+
+  releaseLock(): void {
+    if (this.#conn) io.releaseRead(this.#conn);
+    this.#conn = undefined;
+  }
+}
+
+/** The write side, locked to the connection core until {@link releaseLock}. */
+class DirectWriter implements ByteWriter {
+  #conn: StreamConnection | undefined;
+
+  constructor(conn: StreamConnection) {
+    this.#conn = conn;
+  }
+
+  write(chunk: Uint8Array): Promise<void> {
+    return this.#conn ? io.write(this.#conn, chunk) : Promise.reject(releasedError());
+  }
+
+  close(): Promise<void> {
+    return this.#conn ? io.close(this.#conn) : Promise.reject(releasedError());
+  }
+
+  abort(reason?: unknown): Promise<void> {
+    return this.#conn ? io.abort(this.#conn, reason) : Promise.reject(releasedError());
+  }
+
+  get closed(): Promise<void> {
+    return this.#conn ? io.closed(this.#conn) : Promise.reject(releasedError());
+  }
+
+  get desiredSize(): number | null {
+    return this.#conn ? io.desiredSize(this.#conn) : null;
+  }
+
+  releaseLock(): void {
+    if (this.#conn) io.releaseWrite(this.#conn);
+    this.#conn = undefined;
   }
 }

@@ -208,21 +208,14 @@ export class UpgradableConnection implements Connection {
     if (this.#writeOwner !== "none") throw new TypeError("the connection's write side is locked");
     this.#writeOwner = "direct";
     let held = true;
-    const conn = this; // the getters below see the writer as `this`
-    return {
-      write: (chunk) => held ? this.#directWrite(chunk, false) : Promise.reject(releasedError()),
+    const writer = {
+      write: (chunk: Uint8Array) =>
+        held ? this.#directWrite(chunk, false) : Promise.reject(releasedError()),
       close: () => held ? this.#directWrite(undefined, true) : Promise.reject(releasedError()),
       abort: () => {
         if (!held) return Promise.reject(releasedError());
         this.close();
         return Promise.resolve();
-      },
-      get closed() {
-        return held ? conn.#writerClosedPromise() : Promise.reject(releasedError());
-      },
-      get desiredSize() {
-        if (conn.#writeError !== undefined) return null;
-        return conn.#writeClosed ? 0 : 1 - conn.#pendingWrites;
       },
       releaseLock: () => {
         if (!held) return;
@@ -235,6 +228,18 @@ export class UpgradableConnection implements Connection {
         }
       },
     };
+    // Getters as arrows: they read this connection's state, not the writer's.
+    return Object.defineProperties(writer, {
+      closed: {
+        get: () => held ? this.#writerClosedPromise() : Promise.reject(releasedError()),
+      },
+      desiredSize: {
+        get: () => {
+          if (this.#writeError !== undefined) return null;
+          return this.#writeClosed ? 0 : 1 - this.#pendingWrites;
+        },
+      },
+    }) as typeof writer & Pick<ByteWriter, "closed" | "desiredSize">;
   }
 
   /** A write (or, `close`, the FIN) through the writer below, with the writer's state kept here. */
