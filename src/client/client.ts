@@ -23,6 +23,7 @@ import {
 import type { ReassemblyOptions } from "../fragment/options.ts";
 import type { FragmentStrategy } from "../fragment/types.ts";
 import { runtimeTransport } from "../transport/runtime.ts";
+import { type ByteReader, openByteIo } from "../transport/_byte_io.ts";
 import type {
   Connection,
   ConnectOptions,
@@ -114,6 +115,8 @@ export class WireframeClient {
   readonly #codec: FrameCodec;
   readonly #serializer: Serializer;
   readonly #out: FrameWriter;
+  /** The connection's read side, opened with the writer the FrameWriter holds. */
+  readonly #reader: ByteReader;
   readonly #table: CorrelationTable;
   readonly #pushes: AsyncQueue<Envelope>;
   readonly #bufferSize: number;
@@ -142,7 +145,8 @@ export class WireframeClient {
     this.#serializer = serializer;
     this.#bufferSize = options.bufferSize;
     this.#closeTimeoutMs = options.closeTimeoutMs;
-    const writer = conn.writable.getWriter();
+    const { reader, writer } = openByteIo(conn);
+    this.#reader = reader;
     // A write that fails leaves nothing to wait for: requests already sent
     // would otherwise hang until the server happens to close its side too.
     writer.closed.catch((error: unknown) => this.#breakOff(error));
@@ -332,7 +336,7 @@ export class WireframeClient {
   }
 
   async #readLoop(): Promise<void> {
-    const reader = this.#conn.readable.getReader();
+    const reader = this.#reader;
     const inbound = new InboundMessages(
       this.#codec,
       this.#fragmentation,

@@ -45,6 +45,7 @@ import { Exchanges } from "./exchange.ts";
 import { runPreamble } from "./preamble_stage.ts";
 import { ProtocolHooks } from "./protocol_hooks.ts";
 import { ConnectionState } from "./state.ts";
+import { type ByteReader, openByteIo } from "../transport/_byte_io.ts";
 
 /**
  * How long a graceful close waits, after our FIN, for the peer's EOF before
@@ -57,7 +58,7 @@ const LINGER_MS = 2_000;
 /** How long a forced close waits for the peer's EOF by default (see `forceClose`). */
 export const FORCED_LINGER_MS = 250;
 
-type Reader = ReadableStreamDefaultReader<Uint8Array>;
+type Reader = ByteReader;
 
 /**
  * Serves one connection until it ends. `drain()` stops reading new requests
@@ -78,6 +79,8 @@ export class ConnectionTask<S> {
   readonly #forced = Promise.withResolvers<void>();
   readonly #deadline: CloseDeadline;
   readonly #out: FrameWriter;
+  /** The connection's read side, locked with its write side (the FrameWriter holds that one). */
+  readonly #reader: ByteReader;
   readonly #actor: OutboundActor;
   readonly #hooks: ProtocolHooks<S>;
   readonly #exchanges: Exchanges<S>;
@@ -118,8 +121,10 @@ export class ConnectionTask<S> {
     if (this.telemetry.recording) {
       marks.watch((above) => this.telemetry.backPressure(above, marks.bytes));
     }
+    const { reader, writer } = openByteIo(conn);
+    this.#reader = reader;
     this.#out = new FrameWriter({
-      writer: conn.writable.getWriter(),
+      writer,
       codec: spec.codec,
       serializer: spec.serializer,
       fragmenter: this.#fragmentation && createFragmenter(this.#fragmentation),
@@ -257,7 +262,7 @@ export class ConnectionTask<S> {
 
   async #run(): Promise<void> {
     const { spec } = this.#config;
-    const reader = this.#conn.readable.getReader();
+    const reader = this.#reader;
     const handle = this.#hooks.ctx.push;
     let setupDone = false;
     this.#timeouts.start();

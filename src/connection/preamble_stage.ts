@@ -8,6 +8,7 @@ import { PreambleError, type PreambleOptions } from "../app/preamble.ts";
 import { concatBytes } from "../_internal/bytes.ts";
 import type { FrameWriter } from "../wire/frame_writer.ts";
 import type { ProtocolHooks } from "./protocol_hooks.ts";
+import type { ByteReader } from "../transport/_byte_io.ts";
 
 /** The decoded preamble and the bytes that arrived after it. */
 export interface PreambleRead {
@@ -22,7 +23,7 @@ export interface PreambleRead {
  * the preamble, or `undefined` if it failed (the caller then closes).
  */
 export async function runPreamble<S>(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reader: ByteReader,
   out: FrameWriter,
   options: Required<PreambleOptions<unknown>>,
   hooks: ProtocolHooks<S>,
@@ -50,7 +51,7 @@ export async function runPreamble<S>(
  * {@link PreambleError} on timeout, EOF, an invalid or too-long preamble.
  */
 export async function readPreamble(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reader: ByteReader,
   options: Required<PreambleOptions<unknown>>,
 ): Promise<PreambleRead> {
   let timer: ReturnType<typeof setTimeout> | undefined;

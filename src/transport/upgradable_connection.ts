@@ -2,22 +2,40 @@
  * `UpgradableConnection`: a {@link Connection} whose bytes can be switched to
  * TLS in place, while its reader and writer stay the same objects — what a
  * server connection needs for `ctx.upgradeTls()` (STARTTLS): the connection
- * core keeps reading and writing the same streams, which pass through TLS
- * from the upgrade on.
+ * core keeps reading and writing through the same reader and writer, which
+ * pass through TLS from the upgrade on.
  *
- * It costs a stream hop per chunk each way, so the server wraps its
- * connections in one only when it listens with `startTls`.
+ * It costs a forwarding step per chunk each way (no stream: the core opens
+ * it with `openByteIo`), so the server wraps its connections in one only
+ * when it listens with `startTls`.
  *
  * @module
  */
 import { startTls } from "./start_tls.ts";
 import { ConnectionClosedError, TlsError } from "./errors.ts";
+import {
+  type ByteIo,
+  type ByteReader,
+  type ByteWriter,
+  openByteIo,
+  openDirectIo,
+} from "./_byte_io.ts";
 import type { Connection, NetAddr, TlsListenOptions } from "./types.ts";
 
-/** A connection that can become a TLS server connection once (see {@link upgrade}). */
+const ignore = (): void => {};
+
+/**
+ * A connection that can become a TLS server connection once (see {@link upgrade}).
+ *
+ * Its own reader and writer forward to the raw connection's direct I/O, then
+ * to the upgraded one's: the connection core opens them with `openByteIo`
+ * and pays no stream hop. `readable` and `writable` are built on first
+ * access for other users, over the same forwarding, with the locking rules
+ * of `StreamConnection`: built while direct I/O holds a side, the stream is
+ * locked until that side is released; once built, direct I/O of that side
+ * is the stream's reader or writer.
+ */
 export class UpgradableConnection implements Connection {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
   readonly localAddr: NetAddr;
   readonly remoteAddr: NetAddr;
   /** The raw connection's: an upgraded one closes it when it closes. */
@@ -26,15 +44,26 @@ export class UpgradableConnection implements Connection {
   readonly #raw: Connection;
   readonly #identity: TlsListenOptions;
   #inner: Connection;
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
-  /** Set while the streams are being switched: reads and writes wait for it. */
+  #io: ByteIo;
+  /** Set while the connection below is being switched: reads and writes wait for it. */
   #switching: Promise<void> | undefined;
   /** The write being forwarded, if any (the switch waits for it). */
   #writing: Promise<void> | undefined;
   #upgraded = false;
   /** A failed upgrade closed the connection: later reads and writes reject with this. */
   #failed: ConnectionClosedError | undefined;
+  /** Writes (and a close) not yet settled: a writer's desiredSize is 1 less this. */
+  #pendingWrites = 0;
+  /** What the write side failed with (a write or close that rejected). */
+  #writeError: unknown;
+  #writeClosed = false;
+  #writerClosed: PromiseWithResolvers<void> | undefined;
+  #readOwner: "none" | "direct" | "stream" = "none";
+  #writeOwner: "none" | "direct" | "stream" = "none";
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+  #readableHold: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  #writableHold: WritableStreamDefaultWriter<Uint8Array> | undefined;
 
   /**
    * @param raw the accepted connection
@@ -46,25 +75,40 @@ export class UpgradableConnection implements Connection {
     this.localAddr = raw.localAddr;
     this.remoteAddr = raw.remoteAddr;
     this.closed = raw.closed;
-    this.#reader = raw.readable.getReader();
-    this.#writer = raw.writable.getWriter();
+    this.#io = openByteIo(raw);
+  }
+
+  /** The read side as a web stream, built on first access. */
+  get readable(): ReadableStream<Uint8Array> {
+    if (this.#readable) return this.#readable;
     // High-water mark 0: a read reaches the connection below only when ours is asked for, so
     // nothing is read ahead of an upgrade.
-    this.readable = new ReadableStream<Uint8Array>({
+    const stream = new ReadableStream<Uint8Array>({
       pull: async (controller) => {
-        if (this.#switching) await this.#switching;
-        if (this.#failed) throw this.#failed;
-        const { value, done } = await this.#reader.read();
+        const { value, done } = await this.#read();
         if (done) controller.close();
         else controller.enqueue(value);
       },
-      cancel: (reason) => this.#reader.cancel(reason),
+      cancel: (reason) => this.#io.reader.cancel(reason),
     }, { highWaterMark: 0 });
-    this.writable = new WritableStream<Uint8Array>({
-      write: (chunk) => this.#forward(() => this.#writer.write(chunk)),
-      close: () => this.#forward(() => this.#writer.close()),
+    this.#readable = stream;
+    if (this.#readOwner === "direct") this.#readableHold = stream.getReader();
+    else this.#readOwner = "stream";
+    return stream;
+  }
+
+  /** The write side as a web stream, built on first access. */
+  get writable(): WritableStream<Uint8Array> {
+    if (this.#writable) return this.#writable;
+    const stream = new WritableStream<Uint8Array>({
+      write: (chunk) => this.#forward(() => this.#io.writer.write(chunk)),
+      close: () => this.#forward(() => this.#io.writer.close()),
       abort: () => this.close(),
     });
+    this.#writable = stream;
+    if (this.#writeOwner === "direct") this.#writableHold = stream.getWriter();
+    else this.#writeOwner = "stream";
+    return stream;
   }
 
   /** Whether {@link upgrade} succeeded. */
@@ -75,6 +119,18 @@ export class UpgradableConnection implements Connection {
   close(): void {
     this.#inner.close();
     this.#raw.close();
+  }
+
+  /**
+   * Direct I/O for the connection core (`openByteIo`): forwards to the
+   * connection below, as the streams do.
+   *
+   * @throws {TypeError} if a side is locked already
+   */
+  [openDirectIo](): ByteIo {
+    const reader = this.#readable ? this.#readable.getReader() : this.#directReader();
+    const writer = this.#writable ? this.#writable.getWriter() : this.#directWriter();
+    return { reader, writer };
   }
 
   /**
@@ -94,13 +150,12 @@ export class UpgradableConnection implements Connection {
     const { promise, resolve } = Promise.withResolvers<void>();
     this.#switching = promise;
     try {
-      if (this.#writing) await this.#writing.catch(() => {});
-      this.#reader.releaseLock();
-      this.#writer.releaseLock();
+      if (this.#writing) await this.#writing.catch(ignore);
+      this.#io.reader.releaseLock();
+      this.#io.writer.releaseLock();
       const upgraded = await startTls(this.#raw, { role: "server", ...this.#identity, buffered });
       this.#inner = upgraded;
-      this.#reader = upgraded.readable.getReader();
-      this.#writer = upgraded.writable.getWriter();
+      this.#io = openByteIo(upgraded);
       this.#upgraded = true;
     } catch (error) {
       this.#failed = new ConnectionClosedError("the TLS upgrade failed", { cause: error });
@@ -109,6 +164,12 @@ export class UpgradableConnection implements Connection {
       this.#switching = undefined;
       resolve();
     }
+  }
+
+  async #read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    if (this.#switching) await this.#switching;
+    if (this.#failed) throw this.#failed;
+    return this.#io.reader.read();
   }
 
   async #forward(write: () => Promise<void>): Promise<void> {
@@ -122,4 +183,97 @@ export class UpgradableConnection implements Connection {
       if (this.#writing === writing) this.#writing = undefined;
     }
   }
+
+  #directReader(): ByteReader {
+    if (this.#readOwner !== "none") throw new TypeError("the connection's read side is locked");
+    this.#readOwner = "direct";
+    let held = true;
+    return {
+      read: () => held ? this.#read() : Promise.reject(releasedError()),
+      cancel: (reason) => held ? this.#io.reader.cancel(reason) : Promise.reject(releasedError()),
+      releaseLock: () => {
+        if (!held) return;
+        held = false;
+        this.#readOwner = "none";
+        if (this.#readableHold) {
+          this.#readableHold.releaseLock();
+          this.#readableHold = undefined;
+          this.#readOwner = "stream";
+        }
+      },
+    };
+  }
+
+  #directWriter(): ByteWriter {
+    if (this.#writeOwner !== "none") throw new TypeError("the connection's write side is locked");
+    this.#writeOwner = "direct";
+    let held = true;
+    const writer = {
+      write: (chunk: Uint8Array) =>
+        held ? this.#directWrite(chunk, false) : Promise.reject(releasedError()),
+      close: () => held ? this.#directWrite(undefined, true) : Promise.reject(releasedError()),
+      abort: () => {
+        if (!held) return Promise.reject(releasedError());
+        this.close();
+        return Promise.resolve();
+      },
+      releaseLock: () => {
+        if (!held) return;
+        held = false;
+        this.#writeOwner = "none";
+        if (this.#writableHold) {
+          this.#writableHold.releaseLock();
+          this.#writableHold = undefined;
+          this.#writeOwner = "stream";
+        }
+      },
+    };
+    // Getters as arrows: they read this connection's state, not the writer's.
+    return Object.defineProperties(writer, {
+      closed: {
+        get: () => held ? this.#writerClosedPromise() : Promise.reject(releasedError()),
+      },
+      desiredSize: {
+        get: () => {
+          if (this.#writeError !== undefined) return null;
+          return this.#writeClosed ? 0 : 1 - this.#pendingWrites;
+        },
+      },
+    }) as typeof writer & Pick<ByteWriter, "closed" | "desiredSize">;
+  }
+
+  /** A write (or, `close`, the FIN) through the writer below, with the writer's state kept here. */
+  async #directWrite(chunk: Uint8Array | undefined, close: boolean): Promise<void> {
+    if (this.#writeError !== undefined) throw this.#writeError;
+    if (!close) this.#pendingWrites++;
+    try {
+      await this.#forward(() => close ? this.#io.writer.close() : this.#io.writer.write(chunk!));
+    } catch (error) {
+      if (this.#writeError === undefined) {
+        this.#writeError = error;
+        this.#writerClosed?.reject(error);
+      }
+      throw error;
+    } finally {
+      if (!close) this.#pendingWrites--;
+    }
+    if (close) {
+      this.#writeClosed = true;
+      this.#writerClosed?.resolve();
+    }
+  }
+
+  #writerClosedPromise(): Promise<void> {
+    if (!this.#writerClosed) {
+      this.#writerClosed = Promise.withResolvers<void>();
+      this.#writerClosed.promise.catch(ignore); // handled, as a stream writer's is
+      if (this.#writeError !== undefined) this.#writerClosed.reject(this.#writeError);
+      else if (this.#writeClosed) this.#writerClosed.resolve();
+    }
+    return this.#writerClosed.promise;
+  }
+}
+
+function releasedError(): TypeError {
+  return new TypeError("the reader or writer was released");
 }

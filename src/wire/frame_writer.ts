@@ -14,6 +14,7 @@ import { Slab } from "../_internal/slab.ts";
 import type { WaterMarks } from "../_internal/water_marks.ts";
 import { DrainTimeoutError } from "./errors.ts";
 import { writeChunks } from "../_internal/chunk_pool.ts";
+import type { ByteWriter } from "../transport/_byte_io.ts";
 
 /** A message body that fits one fragment, queued to be written with its header in place. */
 class SingleFragment {
@@ -61,7 +62,7 @@ export const DEFAULT_WRITE_HIGH_WATER_MARK = 64 * 1024;
 /** What a {@link FrameWriter} writes to, and how. */
 export interface FrameWriterOptions {
   /** The byte sink (a connection's writable side); the writer holds its lock. */
-  readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly writer: ByteWriter;
   /** Frames each message body. */
   readonly codec: FrameCodec;
   /** Turns envelopes into message bodies. */
@@ -120,7 +121,7 @@ export interface FrameWriterOptions {
  * it lapses once no write is in flight.
  */
 export class FrameWriter {
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #writer: ByteWriter;
   readonly #codec: FrameCodec;
   readonly #serializer: Serializer;
   readonly #inPlace: boolean;
