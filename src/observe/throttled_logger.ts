@@ -6,6 +6,7 @@
  * @module
  */
 import type { LogFields, Logger } from "./logger.ts";
+import { unrefTimeout } from "../_internal/unref_timeout.ts";
 
 /** The default throttle interval of an app's logger, in milliseconds. */
 export const DEFAULT_THROTTLE_MS = 10_000;
@@ -229,13 +230,5 @@ function formatInterval(ms: number): string {
 /** `performance.now()`, and a `setTimeout` that is unref'd on every runtime. */
 const defaultClock: ThrottleClock = {
   now: () => performance.now(),
-  setTimeout(callback, ms) {
-    const timer: unknown = setTimeout(callback, ms);
-    if (typeof timer === "object" && timer !== null && "unref" in timer) {
-      (timer as { unref(): void }).unref(); // Bun, Node
-    } else {
-      const deno = (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno;
-      deno?.unrefTimer(timer as number);
-    }
-  },
+  setTimeout: unrefTimeout,
 };

@@ -217,6 +217,10 @@ export class PushQueues implements PushTarget {
     }
   }
 
+  tryTakeRateToken(): boolean {
+    return !this.#isClosed && (this.#rate === undefined || this.#rate.tryTake());
+  }
+
   takeRateToken(signal: AbortSignal | undefined): Promise<void> {
     if (this.#isClosed) return Promise.reject(new PushError("closed"));
     return this.#rate ? this.#rate.take(signal) : Promise.resolve();

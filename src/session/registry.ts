@@ -5,7 +5,7 @@
  * @module
  */
 import type { Envelope } from "../codec/envelope.ts";
-import type { PolicyPushOptions } from "../push/push_handle.ts";
+import type { PolicyPushOptions, PolicyPushResult } from "../push/push_handle.ts";
 import type { PushHandle } from "../push/push_handle.ts";
 
 /**
@@ -86,10 +86,27 @@ export class SessionRegistry {
    * policy); resolves with the number of connections it was queued for.
    */
   async broadcast(frame: Envelope, options: PolicyPushOptions): Promise<number> {
-    const outcomes = await Promise.allSettled(
-      this.handles().map((handle) => handle.pushWithPolicy(frame, options)),
-    );
-    return outcomes.filter((o) => o.status === "fulfilled" && o.value === "queued").length;
+    // No promise per connection unless one has to wait for a rate token: a
+    // broadcast at full speed to many connections is otherwise mostly garbage.
+    let queued = 0;
+    let waiting: Promise<PolicyPushResult>[] | undefined;
+    for (const id of this.#handles.keys()) {
+      const handle = this.get(id);
+      if (handle === undefined) continue;
+      let outcome: PolicyPushResult | "closed" | "full" | Promise<PolicyPushResult>;
+      try {
+        outcome = handle.pushWithPolicyNow(frame, options);
+      } catch {
+        continue; // not queued, as a rejected pushWithPolicy
+      }
+      if (outcome === "queued") queued++;
+      else if (typeof outcome !== "string") (waiting ??= []).push(outcome);
+    }
+    if (waiting === undefined) return queued;
+    for (const outcome of await Promise.allSettled(waiting)) {
+      if (outcome.status === "fulfilled" && outcome.value === "queued") queued++;
+    }
+    return queued;
   }
 
   /** Register a connection's handle (done by the server). */

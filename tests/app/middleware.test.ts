@@ -18,6 +18,7 @@ const noPush = new PushHandle({
   tryPush: () => "closed",
   push: () => Promise.reject(new Error("closed")),
   takeRateToken: () => Promise.reject(new Error("closed")),
+  tryTakeRateToken: () => false,
   deadLetter: () => {},
 });
 const ctx = () =>

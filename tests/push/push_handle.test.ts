@@ -168,3 +168,26 @@ test("a push() waiting for room when the connection closes fails with closed", a
   rig.peer.close();
   for (const push of waiting) await assert.rejects(push, isPushError("closed"));
 });
+
+test("pushWithPolicyNow answers at once when nothing has to wait: queued, dropped (dead-lettered), full, closed", async () => {
+  await using rig = await pushRig((app) => app.pushQueues({ highCapacity: 1 }));
+  const { handle } = rig;
+  assert.equal(handle.pushWithPolicyNow(small(1), { policy: "drop-if-full" }), "queued");
+  await jam(handle, "high");
+  assert.equal(handle.pushWithPolicyNow(small(2), { policy: "drop-if-full" }), "dropped");
+  assert.equal(handle.pushWithPolicyNow(small(3), { policy: "error-if-full" }), "full");
+  assert.deepEqual(rig.letters.map((l) => [l.reason, l.frame]), [["full", small(2)]]);
+  rig.peer.close();
+  await deadline(handle.closed, "closed");
+  assert.equal(handle.pushWithPolicyNow(small(4), { policy: "drop-if-full" }), "closed");
+});
+
+test("pushWithPolicyNow returns a promise only to wait for a rate token, and then queues", async () => {
+  await using rig = await pushRig((app) => app.rateLimit({ perSecond: 1000, burst: 1 }));
+  const { handle } = rig;
+  assert.equal(handle.pushWithPolicyNow(small(1), { policy: "drop-if-full" }), "queued");
+  const later = handle.pushWithPolicyNow(small(2), { policy: "drop-if-full" });
+  assert.ok(later instanceof Promise, "the bucket is empty: wait for a token");
+  assert.equal(await deadline(later, "a token at 1000/s"), "queued");
+  assert.deepEqual((await readPushes(rig.reader(), 2)).map(([, , n]) => n), [1, 2]);
+});

@@ -103,6 +103,7 @@ const unreferenced = new SessionRegistry();
     tryPush: () => "queued",
     push: () => Promise.resolve(),
     takeRateToken: () => Promise.resolve(),
+    tryTakeRateToken: () => true,
     deadLetter: () => {},
   };
   unreferenced.add(new PushHandle(target));

@@ -52,6 +52,7 @@ function fakeHandle(connectionId: number): { handle: PushHandle; close: () => vo
     tryPush: () => "queued",
     push: () => Promise.resolve(),
     takeRateToken: () => Promise.resolve(),
+    tryTakeRateToken: () => true,
     deadLetter: () => {},
   };
   return { handle: new PushHandle(target), close: () => void (isClosed = true) };
@@ -171,6 +172,25 @@ test("broadcast with a drop policy skips a connection whose queue is full, witho
     rig.handle.connectionId,
     "full",
   ]]);
+});
+
+test("broadcast waits only for a connection whose rate limit has no token now, and counts it once queued", async () => {
+  const registry = new SessionRegistry();
+  await using rig = await pushRig((app) =>
+    registered(registry, app).rateLimit({ perSecond: 1000, burst: 1 })
+  );
+  const { raw: other } = await join(rig.running.port);
+  await using _other = other;
+  // The rig's connection spends its one token; the other keeps its own.
+  assert.equal(rig.handle.tryPush({ id: NEWS, payload: u32(1) }), "queued");
+  const frame: Envelope = { id: NEWS, payload: u32(2) };
+  assert.equal(
+    await deadline(registry.broadcast(frame, { policy: "drop-if-full" }), "broadcast"),
+    2,
+    "queued on both, the rate-limited one after its next token",
+  );
+  assert.equal(readU32((await other.readFrame()).payload), 2);
+  assert.deepEqual(rig.letters, []);
 });
 
 test("registry bookkeeping: remove() forgets only the handle it was given; closed handles are hidden", () => {
