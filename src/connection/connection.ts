@@ -17,7 +17,7 @@ import { TokenBucket } from "../push/token_bucket.ts";
 import type { Response } from "../response.ts";
 import { TlsError, TransportError } from "../transport/errors.ts";
 import { ConfigError } from "../error.ts";
-import type { UpgradeTlsOptions } from "../app/context.ts";
+import type { ConnectionControl, UpgradeTlsOptions } from "../app/context.ts";
 import { UpgradableConnection } from "../transport/upgradable_connection.ts";
 import type { Connection } from "../transport/types.ts";
 import { LoopBudget } from "../_internal/fairness.ts";
@@ -39,7 +39,7 @@ import { ConnectionTimeoutError, type TimeoutReason } from "../app/timeouts.ts";
 import { CloseDeadline } from "./close_deadline.ts";
 import { Conversation } from "./conversation.ts";
 import { classifyFault } from "./faults.ts";
-import { InboundTimeouts } from "./inbound_timeouts.ts";
+import { InboundTimeouts, type TimeoutsOwner } from "./inbound_timeouts.ts";
 import type { ConnectionConfig } from "./connection_config.ts";
 import { Exchanges } from "./exchange.ts";
 import { runPreamble } from "./preamble_stage.ts";
@@ -62,8 +62,12 @@ type Reader = ReadableStreamDefaultReader<Uint8Array>;
 /**
  * Serves one connection until it ends. `drain()` stops reading new requests
  * and lets the current one finish; `forceClose()` ends everything now.
+ *
+ * Its parts (the context, the timers) call back into the task itself, through
+ * the interfaces it implements, rather than through closures: an idle
+ * connection's memory is mostly what it keeps per connection (issue 11).
  */
-export class ConnectionTask<S> {
+export class ConnectionTask<S> implements ConnectionControl, TimeoutsOwner {
   /** Resolves when the connection has ended and teardown has run; never rejects. */
   readonly done: Promise<void>;
   readonly connectionId: number;
@@ -72,22 +76,19 @@ export class ConnectionTask<S> {
   readonly #conn: Connection;
   readonly #config: ConnectionConfig<S>;
   readonly #state = new ConnectionState();
-  /** Fires when the connection goes away: `ctx.signal`. */
-  readonly #abort = new AbortController();
-  /** Resolved by `forceClose()`: what a teardown still running is raced against. */
-  readonly #forced = Promise.withResolvers<void>();
+  /** Cuts awaits on user code short, and fires `ctx.signal`, when the connection goes away. */
+  readonly #interrupter = new Interrupter<Gone>(GONE);
+  /** Set by `forceClose()`. */
+  #forcedClose = false;
+  /** What a teardown still running is raced against: made only for a teardown (see #whenForced). */
+  #forced: PromiseWithResolvers<void> | undefined;
   readonly #deadline: CloseDeadline;
   readonly #out: FrameWriter;
   readonly #actor: OutboundActor;
   readonly #hooks: ProtocolHooks<S>;
   readonly #exchanges: Exchanges<S>;
-  /** Cuts awaits on user code short when the connection goes away. */
-  readonly #interrupter: Interrupter<Gone>;
   /** Where frames go while the command in flight receives them. */
-  readonly #conversation = new Conversation({
-    started: () => this.telemetry.conversationStarted(),
-    ended: () => this.telemetry.conversationEnded(),
-  });
+  readonly #conversation: Conversation;
   /** The inbound half, while serving (for the re-assembly gauge). */
   #inbound: InboundMessages | undefined;
   /** The app's fragmentation, with this connection's own strategy if it keeps state. */
@@ -111,7 +112,8 @@ export class ConnectionTask<S> {
       remoteAddr: conn.remoteAddr,
       localAddr: conn.localAddr,
     });
-    this.#deadline = new CloseDeadline(() => conn.close());
+    this.#conversation = new Conversation(this.telemetry);
+    this.#deadline = new CloseDeadline(conn);
     this.#fragmentation = connectionFragmentation(spec.fragmentation);
     // Queued pushes and the writer's bytes, under one pair of water marks.
     const marks = new WaterMarks(spec.outbound);
@@ -131,8 +133,7 @@ export class ConnectionTask<S> {
     });
     this.#timeouts = new InboundTimeouts({
       timeouts: spec.timeouts,
-      expire: (reason, ms) => this.#timedOut(reason, ms),
-      waitingForPeer: () => this.#state.phase === "reading" && this.#inFlight === undefined,
+      owner: this,
       handshakeIsFirstFrame: spec.phases === undefined,
     });
     const queues = new PushQueues({
@@ -145,31 +146,27 @@ export class ConnectionTask<S> {
       marks,
       telemetry: this.telemetry,
     });
-    this.telemetry.track(() => ({
-      high: queues.high.size,
-      low: queues.low.size,
-      reassemblyBytes: this.#inbound?.reassemblyBytes ?? 0,
-    }));
+    this.telemetry.track(
+      config.telemetry.metricsLive
+        ? () => ({
+          high: queues.high.size,
+          low: queues.low.size,
+          reassemblyBytes: this.#inbound?.reassemblyBytes ?? 0,
+        })
+        : undefined,
+    );
     this.#hooks = new ProtocolHooks(
       config,
       new ConnectionContext<S>({
         connectionId,
         remoteAddr: conn.remoteAddr,
         localAddr: conn.localAddr,
-        signal: this.#abort.signal,
+        abort: this.#interrupter,
         push: new PushHandle(queues),
         appData: spec.appData,
         receiver: this.#conversation,
         phases: spec.phases,
-        timers: {
-          phaseEntered: (name) => {
-            this.telemetry.event(EVENT.phaseChanged, { [ATTR.phase]: name });
-            if (name !== spec.phases?.initial) this.#timeouts.handshakeDone();
-          },
-          setIdle: (ms) => this.#timeouts.setIdle(ms),
-        },
-        close: () => this.#closeRequested(),
-        upgradeTls: (options) => this.#upgradeTls(options),
+        control: this,
         spans: this.telemetry,
       }),
     );
@@ -183,13 +180,12 @@ export class ConnectionTask<S> {
       // Until the greeting is out: setup code may push before it (see #run).
       holdPushes: true,
     });
-    this.#interrupter = new Interrupter(this.#abort.signal, GONE);
     this.#exchanges = new Exchanges({
       actor: this.#actor,
       hooks: this.#hooks,
-      interruptible: (p) => this.#interrupter.wrap(p),
+      interruptible: this.#interrupter,
     });
-    conn.closed.then(() => this.#abort.abort());
+    conn.closed.then(() => this.#interrupter.interrupt());
     this.done = this.#run();
   }
 
@@ -211,8 +207,9 @@ export class ConnectionTask<S> {
    */
   forceClose(lingerMs: number = FORCED_LINGER_MS): void {
     if (this.#state.phase === "closed") return;
-    this.#forced.resolve();
-    this.#abort.abort();
+    this.#forcedClose = true;
+    this.#forced?.resolve();
+    this.#interrupter.interrupt();
     this.#actor.dropQueued();
     this.#beginClose();
     this.#deadline.within(lingerMs);
@@ -226,7 +223,7 @@ export class ConnectionTask<S> {
    * message at a time until the upgrade (see #serve), so those bytes are
    * still undecoded in the decoder.
    */
-  async #upgradeTls(options: UpgradeTlsOptions | undefined): Promise<void> {
+  async upgradeTls(options: UpgradeTlsOptions | undefined): Promise<void> {
     const conn = this.#conn;
     if (!(conn instanceof UpgradableConnection)) {
       throw new TlsError("ctx.upgradeTls() needs the server to listen with { startTls }");
@@ -249,10 +246,26 @@ export class ConnectionTask<S> {
   }
 
   /** `ctx.close()`: `drain()`, except that a close asked for by setup still sends the greeting. */
-  #closeRequested(): void {
+  closeRequested(): void {
     this.telemetry.closing("closed-by-app");
     if (this.#state.phase === "opening") this.#state.to("draining");
     else this.drain();
+  }
+
+  /** `ctx.enterPhase()`: a phase other than the initial one ends the handshake. */
+  phaseEntered(name: string): void {
+    this.telemetry.event(EVENT.phaseChanged, { [ATTR.phase]: name });
+    if (name !== this.#config.spec.phases?.initial) this.#timeouts.handshakeDone();
+  }
+
+  /** `ctx.setIdleTimeout()`. */
+  setIdle(ms: number): void {
+    this.#timeouts.setIdle(ms);
+  }
+
+  /** For the idle timer: the server waits for the peer (reading, no command in flight). */
+  get waitingForPeer(): boolean {
+    return this.#state.phase === "reading" && this.#inFlight === undefined;
   }
 
   async #run(): Promise<void> {
@@ -310,7 +323,7 @@ export class ConnectionTask<S> {
     } finally {
       this.#timeouts.stop();
       this.#deadline.cancel();
-      this.#abort.abort();
+      this.#interrupter.interrupt();
       spec.sessions?.remove(handle);
       const discarded = this.#actor.abort();
       if (discarded > 0) {
@@ -320,7 +333,7 @@ export class ConnectionTask<S> {
           deadLettered: this.#config.deadLetters !== undefined,
         });
       }
-      if (setupDone) await this.#hooks.teardown(this.#forced.promise);
+      if (setupDone) await this.#hooks.teardown(this.#whenForced());
       this.#state.to("closed");
       this.#conn.close();
       this.telemetry.end();
@@ -490,7 +503,7 @@ export class ConnectionTask<S> {
    * their own (so nothing else is routed meanwhile), then the connection
    * closes; the read loop ends with the timeout as the connection's fault.
    */
-  #timedOut(reason: TimeoutReason, timeoutMs: number): void {
+  timedOut(reason: TimeoutReason, timeoutMs: number): void {
     const error = new ConnectionTimeoutError(reason, timeoutMs, this.connectionId);
     const { phase } = this.#state;
     if (this.#state.isClosing || phase === "draining") return;
@@ -563,8 +576,17 @@ export class ConnectionTask<S> {
     if (!this.#hooks.hasTeardown) return;
     Promise.resolve(setup).then((state) => {
       this.#hooks.ctx.state = state;
-      return this.#hooks.teardown(this.#forced.promise);
+      return this.#hooks.teardown(this.#whenForced());
     }, () => {});
+  }
+
+  /** Resolves at `forceClose()`: made on first ask, since only a teardown still running waits on it. */
+  #whenForced(): Promise<void> {
+    if (this.#forced === undefined) {
+      this.#forced = Promise.withResolvers();
+      if (this.#forcedClose) this.#forced.resolve();
+    }
+    return this.#forced.promise;
   }
 
   /** After a FIN we sent: read and drop until the peer's EOF, at most LINGER_MS. */
