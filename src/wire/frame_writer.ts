@@ -114,10 +114,10 @@ export interface FrameWriterOptions {
  * Drain timeout: with `drainTimeoutMs`, a write that has not completed after
  * that long fails the writer with a {@link DrainTimeoutError} and closes the
  * transport, between `drainTimeoutMs` and 1.25 × it after the write began.
- * One timer per writer at most, armed by the first write after an idle spell
+ * One timer per writer at most, armed by the first write of a run of writes
  * (one clock read) and checking four times per period which write is in
  * flight, so a write costs a counter bump, no clock read (~0.1 µs on Deno);
- * it lapses once no write is in flight.
+ * it is disarmed once nothing is pending, so an idle connection holds none.
  */
 export class FrameWriter {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
@@ -145,8 +145,8 @@ export class FrameWriter {
   /** Writes in a row with no quiet turn between them (see #flushLoop). */
   #busyWrites = 0;
   #closing: Promise<void> | undefined;
-  /** Where `#encodeBody` puts the bodies the fragmenter splits (no slab until the first). */
-  readonly #bodies = new Slab(BODY_SLAB_SIZE);
+  /** Where `#encodeBody` puts the bodies the fragmenter splits (only with a fragmenter). */
+  readonly #bodies: Slab | undefined;
   #failure: { error: unknown } | undefined;
   #roomWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   readonly #budget = new LoopBudget();
@@ -173,6 +173,7 @@ export class FrameWriter {
     this.#codec = codec;
     this.#serializer = serializer;
     this.#fragmenter = fragmenter;
+    this.#bodies = fragmenter && new Slab(BODY_SLAB_SIZE);
     this.#singleHeaderLength = fragmenter?.strategy.singleFragment?.headerLength ?? 0;
     this.#inPlace = serializer.encodedLength !== undefined &&
       serializer.encodeInto !== undefined && codec.headerLength !== undefined &&
@@ -184,8 +185,6 @@ export class FrameWriter {
     this.#connectionId = options.connectionId ?? 0;
     this.#counters = options.counters;
     this.#drainTimeoutMs = options.transport ? options.drainTimeoutMs ?? 0 : 0;
-    // A sink that closes or errors (the connection ended) needs no timer any more.
-    if (this.#drainTimeoutMs > 0) writer.closed.then(this.#stopDrainTimer, this.#stopDrainTimer);
   }
 
   /**
@@ -253,7 +252,7 @@ export class FrameWriter {
       return serializer.encode(envelope);
     }
     const size = serializer.encodedLength(envelope);
-    const body = this.#bodies.take(size);
+    const body = this.#bodies!.take(size);
     const written = serializer.encodeInto(envelope, body, 0);
     return written === size ? body : body.subarray(0, written);
   }
@@ -429,6 +428,8 @@ export class FrameWriter {
       if (this.#fail(error)) this.#writer.abort(error).catch(() => {});
     } finally {
       this.#flushing = undefined;
+      // Nothing pending, nothing in flight: no timer until the next write.
+      this.#stopDrainTimer();
     }
   }
 
@@ -496,10 +497,11 @@ export class FrameWriter {
     this.#transport!.close();
   };
 
-  readonly #stopDrainTimer = (): void => {
+  #stopDrainTimer(): void {
+    if (this.#drainTimer === undefined) return;
     clearTimeout(this.#drainTimer);
     this.#drainTimer = undefined;
-  };
+  }
 
   /** Encode the pending frames into `buffer` if they fit it, else into a new buffer. */
   #takePending(buffer: Uint8Array | undefined): Uint8Array {
