@@ -48,9 +48,15 @@ interface BytesWaiter {
   readonly reject: (reason: unknown) => void;
 }
 
+/** What takes the frames queued: the connection's outbound actor. */
+export interface PushConsumer {
+  /** A frame was queued. */
+  pushed(): void;
+}
+
 /**
  * The push side of one connection. Producers (`PushHandle`) queue frames;
- * its one consumer, the outbound actor, is woken through `onPush` and takes
+ * its one consumer, the outbound actor, is told through `onPush` and takes
  * them with `high`/`low`.
  */
 export class PushQueues implements PushTarget {
@@ -71,7 +77,7 @@ export class PushQueues implements PushTarget {
   #isClosed = false;
   /** Whether the water marks tell us when the bytes drain (from the first push that waits on them). */
   #drainWatched = false;
-  #wakeConsumer: (() => void) | undefined;
+  #consumer: PushConsumer | undefined;
 
   constructor(options: PushQueuesOptions) {
     this.connectionId = options.connectionId;
@@ -103,9 +109,9 @@ export class PushQueues implements PushTarget {
     return this.high.size + this.low.size;
   }
 
-  /** Register the consumer, called synchronously after every frame queued. */
-  onPush(wake: () => void): void {
-    this.#wakeConsumer = wake;
+  /** Register the consumer, told synchronously after every frame queued. */
+  onPush(consumer: PushConsumer): void {
+    this.#consumer = consumer;
   }
 
   /**
@@ -130,7 +136,7 @@ export class PushQueues implements PushTarget {
     }
     this.#marks?.add(frame.payload.byteLength);
     this.#telemetry?.pushQueued();
-    this.#wakeConsumer?.();
+    this.#consumer?.pushed();
     return "queued";
   }
 
@@ -173,7 +179,7 @@ export class PushQueues implements PushTarget {
     queue.pushGranted(frame);
     this.#marks?.add(frame.payload.byteLength);
     this.#telemetry?.pushQueued();
-    this.#wakeConsumer?.();
+    this.#consumer?.pushed();
   }
 
   /**
