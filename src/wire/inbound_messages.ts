@@ -19,7 +19,8 @@ export class InboundMessages {
   #decoder: FrameDecoderState;
   readonly #codec: FrameCodec;
   readonly #reassembler: Reassembler | undefined;
-  readonly #onExpired: (error: unknown) => void;
+  /** Kept only with re-assembly: nothing else expires. */
+  readonly #onExpired: ((error: unknown) => void) | undefined;
   // Fragments go from the decoder straight into the re-assembler: no array,
   // no second loop. `now` and `emit` are per call, so they live in fields;
   // `now` is -1 until the call's first fragment that needs the time.
@@ -52,7 +53,7 @@ export class InboundMessages {
     this.#decoder = codec.createDecoder();
     this.#reassembler = fragmentation &&
       new Reassembler(fragmentation.strategy, fragmentation.limits);
-    this.#onExpired = onExpired;
+    this.#onExpired = this.#reassembler && onExpired;
     const reassembler = this.#reassembler;
     if (reassembler !== undefined) {
       const emitFragment = (bytes: Uint8Array, start: number, end: number): void => {
@@ -193,7 +194,7 @@ export class InboundMessages {
         this.#arm();
       } catch (error) {
         this.close();
-        this.#onExpired(error);
+        this.#onExpired!(error);
       }
     }, Math.max(0, Math.ceil(deadline - performance.now())));
   }
