@@ -339,6 +339,7 @@ export class ConnectionTask<S> implements ConnectionControl, TimeoutsOwner {
       if (setupDone) await this.#hooks.teardown(this.#whenForced());
       this.#state.to("closed");
       this.#conn.close();
+      this.#out.stopDrainChecks();
       this.telemetry.end();
     }
   }

@@ -467,6 +467,16 @@ export class FrameWriter {
     watchdog.watch(this.#checkDrain);
   }
 
+  /**
+   * The connection has ended: its drain checks stop now, not at the next
+   * check, so a closed connection is not kept alive by the shared watchdog
+   * (a churn of short connections would otherwise pile up for a quarter of
+   * `drainTimeoutMs`).
+   */
+  stopDrainChecks(): void {
+    this.#unwatchDrain();
+  }
+
   #unwatchDrain(): void {
     if (!this.#watched) return;
     this.#watched = false;
