@@ -1,5 +1,6 @@
 /**
- * Await one promise at a time, cut short when a signal fires.
+ * What happens when a connection goes away: the await on user code pending
+ * is cut short, and the signal user code watches (`ctx.signal`) fires.
  *
  * @module
  */
@@ -10,29 +11,51 @@ export const GONE: unique symbol = Symbol("connection gone");
 export type Gone = typeof GONE;
 
 /**
- * Wraps awaits so they settle with `gone` once `signal` aborts, even if the
- * awaited promise never does (a handler stuck forever must not hold up
+ * Wraps awaits so they settle with `gone` once `interrupt()` runs, even if
+ * the awaited promise never does (a handler stuck forever must not hold up
  * shutdown). Only one wrapped await is pending at a time, so nothing
  * subscribes to a long-lived promise per call (no reaction build-up).
+ *
+ * The `AbortController` behind `signal` is made when the signal is first
+ * asked for, already aborted if the interrupt came first: most connections'
+ * code never asks, and an idle connection then holds none.
  */
 export class Interrupter<G> {
-  readonly #signal: AbortSignal;
   readonly #gone: G;
+  #interrupted = false;
+  #controller: AbortController | undefined;
   #interrupt: (() => void) | undefined;
 
-  /**
-   * @param signal when it aborts, the pending wrapped await settles with `gone`
-   * @param gone the value such awaits settle with
-   */
-  constructor(signal: AbortSignal, gone: G) {
-    this.#signal = signal;
+  /** @param gone the value interrupted awaits settle with */
+  constructor(gone: G) {
     this.#gone = gone;
-    signal.addEventListener("abort", () => this.#interrupt?.(), { once: true });
   }
 
-  /** Await `value`, or settle with `gone` once the signal aborts. */
+  /** Fires at `interrupt()`. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#interrupted) this.#controller.abort();
+    }
+    return this.#controller.signal;
+  }
+
+  /** True once `interrupt()` has run. */
+  get interrupted(): boolean {
+    return this.#interrupted;
+  }
+
+  /** The connection went away: the pending await settles with `gone`, `signal` fires. Idempotent. */
+  interrupt(): void {
+    if (this.#interrupted) return;
+    this.#interrupted = true;
+    this.#interrupt?.();
+    this.#controller?.abort();
+  }
+
+  /** Await `value`, or settle with `gone` once interrupted. */
   wrap<T>(value: T | Promise<T>): Promise<T | G> {
-    if (this.#signal.aborted) return Promise.resolve(this.#gone);
+    if (this.#interrupted) return Promise.resolve(this.#gone);
     return new Promise((resolve, reject) => {
       this.#interrupt = () => resolve(this.#gone);
       Promise.resolve(value).then(

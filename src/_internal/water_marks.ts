@@ -27,7 +27,7 @@ export class WaterMarks {
   readonly low: number;
   #bytes = 0;
   #above = false;
-  #onDrained: () => void = () => {};
+  #onDrained: (() => void) | undefined;
   #watcher: ((above: boolean) => void) | undefined;
 
   /** @param marks `low` ≤ `high`, both bytes (validated by the caller) */
@@ -75,7 +75,7 @@ export class WaterMarks {
     if (this.#above && this.#bytes <= this.low) {
       this.#above = false;
       this.#watcher?.(false);
-      this.#onDrained();
+      this.#onDrained?.();
     }
   }
 }

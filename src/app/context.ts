@@ -129,31 +129,36 @@ export interface ConnectionContextInit {
   readonly connectionId: number;
   readonly remoteAddr: NetAddr;
   readonly localAddr: NetAddr;
-  readonly signal: AbortSignal;
+  /**
+   * Where `signal` comes from, asked only when user code reads it: an
+   * `AbortController`, or the connection's interrupter (which makes its
+   * controller on first ask).
+   */
+  readonly abort: { readonly signal: AbortSignal };
   readonly push: PushHandle;
   readonly appData: ReadonlyMap<AppDataKey<unknown>, unknown>;
   /** Where `next()` gets frames from; default: none (every call fails). */
   readonly receiver?: FrameReceiver;
   /** The app's phases, if it declares any. */
   readonly phases?: PhaseSpec | undefined;
-  /** Told of every phase change, and of `setIdleTimeout()` (the connection's timers). */
-  readonly timers?: ContextTimers | undefined;
-  /** What `close()` does: the connection's graceful close (default: nothing). */
-  readonly close?: (() => void) | undefined;
-  /** What `upgradeTls()` does (default: reject, the connection cannot upgrade). */
-  readonly upgradeTls?: ((options?: UpgradeTlsOptions) => Promise<void>) | undefined;
+  /** The connection behind `close()`, `upgradeTls()` and the timers (default: none). */
+  readonly control?: ConnectionControl | undefined;
   /** Where `span` comes from: the connection's telemetry (default: a non-recording span). */
   readonly spans?: { readonly currentSpan: Span } | undefined;
 }
 
 const NO_SPANS = Object.freeze({ currentSpan: trace.wrapSpanContext(INVALID_SPAN_CONTEXT) });
 
-/** What a context tells its connection's timers (internal). */
-export interface ContextTimers {
-  /** The connection entered phase `name`. */
+/** What a context asks of its connection (internal): one object, no callback per call. */
+export interface ConnectionControl {
+  /** The connection entered phase `name` (its handshake timer may stop). */
   phaseEntered(name: string): void;
   /** A new idle timeout, already checked. */
   setIdle(ms: number): void;
+  /** `close()`: the connection's graceful close. */
+  closeRequested(): void;
+  /** `upgradeTls()`. */
+  upgradeTls(options: UpgradeTlsOptions | undefined): Promise<void>;
 }
 
 /** The one object behind both views; created once per connection. */
@@ -164,14 +169,12 @@ export class ConnectionContext<S> implements Context<S> {
   readonly connectionId: number;
   readonly remoteAddr: NetAddr;
   readonly localAddr: NetAddr;
-  readonly signal: AbortSignal;
   readonly push: PushHandle;
+  readonly #abort: { readonly signal: AbortSignal };
   readonly #appData: ReadonlyMap<AppDataKey<unknown>, unknown>;
   readonly #receiver: FrameReceiver;
   readonly #phases: PhaseSpec | undefined;
-  readonly #timers: ContextTimers | undefined;
-  readonly #close: (() => void) | undefined;
-  readonly #upgradeTls: ((options?: UpgradeTlsOptions) => Promise<void>) | undefined;
+  readonly #control: ConnectionControl | undefined;
   readonly #spans: { readonly currentSpan: Span };
   #phase: string;
 
@@ -179,16 +182,18 @@ export class ConnectionContext<S> implements Context<S> {
     this.connectionId = init.connectionId;
     this.remoteAddr = init.remoteAddr;
     this.localAddr = init.localAddr;
-    this.signal = init.signal;
+    this.#abort = init.abort;
     this.push = init.push;
     this.#appData = init.appData;
     this.#receiver = init.receiver ?? NO_RECEIVER;
     this.#phases = init.phases;
     this.#phase = init.phases?.initial ?? "ready";
-    this.#timers = init.timers;
-    this.#close = init.close;
-    this.#upgradeTls = init.upgradeTls;
+    this.#control = init.control;
     this.#spans = init.spans ?? NO_SPANS;
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
   }
 
   get span(): Span {
@@ -196,14 +201,14 @@ export class ConnectionContext<S> implements Context<S> {
   }
 
   close(): void {
-    this.#close?.();
+    this.#control?.closeRequested();
   }
 
   upgradeTls(options?: UpgradeTlsOptions): Promise<void> {
-    if (this.#upgradeTls === undefined) {
+    if (this.#control === undefined) {
       return Promise.reject(new TlsError("this connection cannot upgrade to TLS"));
     }
-    return this.#upgradeTls(options);
+    return this.#control.upgradeTls(options);
   }
 
   get phase(): string {
@@ -221,7 +226,7 @@ export class ConnectionContext<S> implements Context<S> {
       );
     }
     this.#phase = name;
-    this.#timers?.phaseEntered(name);
+    this.#control?.phaseEntered(name);
   }
 
   setIdleTimeout(ms: number): void {
@@ -231,7 +236,7 @@ export class ConnectionContext<S> implements Context<S> {
         `setIdleTimeout: option "ms" must be an integer from 0 to ${2 ** 31 - 1} (got ${ms})`,
       );
     }
-    this.#timers?.setIdle(ms);
+    this.#control?.setIdle(ms);
   }
 
   next(options?: ReceiveOptions): Promise<Envelope> {

@@ -39,19 +39,36 @@ type LengthReader = (view: DataView, at: number) => number;
 
 // Reads the 8-byte field as two words rather than getBigUint64: no BigInt per
 // frame, and the float result still orders correctly against maxFrameLength.
-function lengthReader(size: 1 | 2 | 3 | 4 | 8, little: boolean): LengthReader {
-  if (size === 1) return (v, at) => v.getUint8(at);
-  if (size === 2) return (v, at) => v.getUint16(at, little);
-  if (size === 4) return (v, at) => v.getUint32(at, little);
-  if (size === 3) {
-    return little
-      ? (v, at) => v.getUint16(at, true) + v.getUint8(at + 2) * 0x10000
-      : (v, at) => v.getUint16(at) * 0x100 + v.getUint8(at + 2);
-  }
-  return little
-    ? (v, at) => v.getUint32(at + 4, true) * 2 ** 32 + v.getUint32(at, true)
-    : (v, at) => v.getUint32(at) * 2 ** 32 + v.getUint32(at + 4);
-}
+// One function per layout, shared by every decoder (a decoder is made per
+// connection).
+const BIG_ENDIAN: Readonly<Record<1 | 2 | 3 | 4 | 8, LengthReader>> = {
+  1: (v, at) => v.getUint8(at),
+  2: (v, at) => v.getUint16(at),
+  3: (v, at) => v.getUint16(at) * 0x100 + v.getUint8(at + 2),
+  4: (v, at) => v.getUint32(at),
+  8: (v, at) => v.getUint32(at) * 2 ** 32 + v.getUint32(at + 4),
+};
+const LITTLE_ENDIAN: Readonly<Record<1 | 2 | 3 | 4 | 8, LengthReader>> = {
+  1: (v, at) => v.getUint8(at),
+  2: (v, at) => v.getUint16(at, true),
+  3: (v, at) => v.getUint16(at, true) + v.getUint8(at + 2) * 0x10000,
+  4: (v, at) => v.getUint32(at, true),
+  8: (v, at) => v.getUint32(at + 4, true) * 2 ** 32 + v.getUint32(at, true),
+};
+
+/**
+ * Where a length field that straddles chunks is gathered, and read at once:
+ * it is never held across calls, so one buffer serves every decoder.
+ */
+const straddling = new ArrayBuffer(8);
+const straddlingView = new DataView(straddling);
+const straddlingField: Readonly<Record<1 | 2 | 3 | 4 | 8, Uint8Array>> = {
+  1: new Uint8Array(straddling, 0, 1),
+  2: new Uint8Array(straddling, 0, 2),
+  3: new Uint8Array(straddling, 0, 3),
+  4: new Uint8Array(straddling, 0, 4),
+  8: new Uint8Array(straddling, 0, 8),
+};
 
 /** Copy `dst.length - at` bytes starting `skip` bytes into `parts ++ tail`. */
 function gather(parts: readonly Uint8Array[], tail: Uint8Array, skip: number, dst: Uint8Array) {
@@ -77,8 +94,6 @@ export class LengthDelimitedDecoder implements FrameDecoderState {
   readonly #header: number;
   readonly #strip: number;
   readonly #fieldMax: number; // largest field value within maxFrameLength
-  readonly #field: Uint8Array; // a straddling length field is gathered here
-  readonly #fieldView: DataView;
   // Views of the chunks holding the current partial frame: copied once, on completion.
   #parts: Uint8Array[] = [];
   #held = 0;
@@ -92,12 +107,10 @@ export class LengthDelimitedDecoder implements FrameDecoderState {
 
   constructor(c: LengthFieldLayout) {
     this.#c = c;
-    this.#read = lengthReader(c.lengthFieldLength, c.byteOrder === "little");
+    this.#read = (c.byteOrder === "little" ? LITTLE_ENDIAN : BIG_ENDIAN)[c.lengthFieldLength];
     this.#header = c.lengthFieldOffset + c.lengthFieldLength;
     this.#strip = c.initialBytesToStrip;
     this.#fieldMax = c.maxFrameLength - c.lengthAdjustment;
-    this.#field = new Uint8Array(c.lengthFieldLength);
-    this.#fieldView = new DataView(this.#field.buffer);
   }
 
   get buffered(): number {
@@ -186,8 +199,13 @@ export class LengthDelimitedDecoder implements FrameDecoderState {
     let frameLength = this.#frameLength;
     if (frameLength < 0) {
       if (this.#held + chunk.length < this.#header) return this.#absorb(chunk);
-      gather(this.#parts, chunk, this.#c.lengthFieldOffset, this.#field);
-      frameLength = this.#frameLength = this.#frameLengthAt(this.#fieldView, 0);
+      gather(
+        this.#parts,
+        chunk,
+        this.#c.lengthFieldOffset,
+        straddlingField[this.#c.lengthFieldLength],
+      );
+      frameLength = this.#frameLength = this.#frameLengthAt(straddlingView, 0);
     }
     const need = frameLength - this.#held;
     if (chunk.length < need) return this.#absorb(chunk);

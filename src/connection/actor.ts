@@ -14,7 +14,7 @@
  */
 import type { Envelope } from "../codec/envelope.ts";
 import { PushError } from "../push/errors.ts";
-import type { PushQueues } from "../push/push_queues.ts";
+import type { PushConsumer, PushQueues } from "../push/push_queues.ts";
 import type { Clock } from "../push/token_bucket.ts";
 import type { FrameWriter } from "../wire/frame_writer.ts";
 
@@ -55,7 +55,7 @@ interface ResponseSlot {
 }
 
 /** One connection's outbound scheduler. */
-export class OutboundActor {
+export class OutboundActor implements PushConsumer {
   readonly #queues: PushQueues;
   readonly #out: FrameWriter;
   readonly #options: ActorOptions;
@@ -77,7 +77,12 @@ export class OutboundActor {
     this.#options = options;
     this.#hooks = options.hooks;
     this.#holding = options.holdPushes ?? false;
-    this.#queues.onPush(() => this.#pump());
+    this.#queues.onPush(this);
+  }
+
+  /** The push queues took a frame: send it now if nothing holds it back. */
+  pushed(): void {
+    this.#pump();
   }
 
   // --- response side ---

@@ -5,16 +5,26 @@
  * @module
  */
 
+/** What a deadline closes: the connection's socket. */
+interface Closable {
+  close(): void;
+}
+
+/** The timer's callback, one for every deadline: no closure per connection. */
+function closeIt(socket: Closable): void {
+  socket.close();
+}
+
 /** One timer that closes the socket at the earliest deadline asked for. */
 export class CloseDeadline {
-  readonly #close: () => void;
+  readonly #socket: Closable;
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** When the timer fires (`performance.now()` time). */
   #at = Infinity;
 
-  /** @param close closes the socket */
-  constructor(close: () => void) {
-    this.#close = close;
+  /** @param socket what the deadline closes */
+  constructor(socket: Closable) {
+    this.#socket = socket;
   }
 
   /** Close `ms` from now at the latest; an earlier deadline stands. */
@@ -23,7 +33,7 @@ export class CloseDeadline {
     if (at >= this.#at) return;
     this.#at = at;
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(this.#close, ms);
+    this.#timer = setTimeout(closeIt, ms, this.#socket);
   }
 
   /** The socket is closed: no timer is needed any more. */

@@ -17,7 +17,7 @@ import { TokenBucket } from "../push/token_bucket.ts";
 import type { Response } from "../response.ts";
 import { TlsError, TransportError } from "../transport/errors.ts";
 import { ConfigError } from "../error.ts";
-import type { UpgradeTlsOptions } from "../app/context.ts";
+import type { ConnectionControl, UpgradeTlsOptions } from "../app/context.ts";
 import { UpgradableConnection } from "../transport/upgradable_connection.ts";
 import type { Connection } from "../transport/types.ts";
 import { LoopBudget } from "../_internal/fairness.ts";
@@ -39,7 +39,7 @@ import { ConnectionTimeoutError, type TimeoutReason } from "../app/timeouts.ts";
 import { CloseDeadline } from "./close_deadline.ts";
 import { Conversation } from "./conversation.ts";
 import { classifyFault } from "./faults.ts";
-import { InboundTimeouts } from "./inbound_timeouts.ts";
+import { InboundTimeouts, type TimeoutsOwner } from "./inbound_timeouts.ts";
 import type { ConnectionConfig } from "./connection_config.ts";
 import { Exchanges } from "./exchange.ts";
 import { runPreamble } from "./preamble_stage.ts";
@@ -60,11 +60,18 @@ export const FORCED_LINGER_MS = 250;
 
 type Reader = ByteReader;
 
+/** The actor's clock, one for every connection. */
+const now = (): number => performance.now();
+
 /**
  * Serves one connection until it ends. `drain()` stops reading new requests
  * and lets the current one finish; `forceClose()` ends everything now.
+ *
+ * Its parts (the context, the timers) call back into the task itself, through
+ * the interfaces it implements, rather than through closures: an idle
+ * connection's memory is mostly what it keeps per connection (issue 11).
  */
-export class ConnectionTask<S> {
+export class ConnectionTask<S> implements ConnectionControl, TimeoutsOwner {
   /** Resolves when the connection has ended and teardown has run; never rejects. */
   readonly done: Promise<void>;
   readonly connectionId: number;
@@ -73,10 +80,12 @@ export class ConnectionTask<S> {
   readonly #conn: Connection;
   readonly #config: ConnectionConfig<S>;
   readonly #state = new ConnectionState();
-  /** Fires when the connection goes away: `ctx.signal`. */
-  readonly #abort = new AbortController();
-  /** Resolved by `forceClose()`: what a teardown still running is raced against. */
-  readonly #forced = Promise.withResolvers<void>();
+  /** Cuts awaits on user code short, and fires `ctx.signal`, when the connection goes away. */
+  readonly #interrupter = new Interrupter<Gone>(GONE);
+  /** Set by `forceClose()`. */
+  #forcedClose = false;
+  /** What a teardown still running is raced against: made only for a teardown (see #whenForced). */
+  #forced: PromiseWithResolvers<void> | undefined;
   readonly #deadline: CloseDeadline;
   readonly #out: FrameWriter;
   /** The connection's read side, locked with its write side (the FrameWriter holds that one). */
@@ -84,13 +93,8 @@ export class ConnectionTask<S> {
   readonly #actor: OutboundActor;
   readonly #hooks: ProtocolHooks<S>;
   readonly #exchanges: Exchanges<S>;
-  /** Cuts awaits on user code short when the connection goes away. */
-  readonly #interrupter: Interrupter<Gone>;
   /** Where frames go while the command in flight receives them. */
-  readonly #conversation = new Conversation({
-    started: () => this.telemetry.conversationStarted(),
-    ended: () => this.telemetry.conversationEnded(),
-  });
+  readonly #conversation: Conversation;
   /** The inbound half, while serving (for the re-assembly gauge). */
   #inbound: InboundMessages | undefined;
   /** The app's fragmentation, with this connection's own strategy if it keeps state. */
@@ -114,7 +118,8 @@ export class ConnectionTask<S> {
       remoteAddr: conn.remoteAddr,
       localAddr: conn.localAddr,
     });
-    this.#deadline = new CloseDeadline(() => conn.close());
+    this.#conversation = new Conversation(this.telemetry);
+    this.#deadline = new CloseDeadline(conn);
     this.#fragmentation = connectionFragmentation(spec.fragmentation);
     // Queued pushes and the writer's bytes, under one pair of water marks.
     const marks = new WaterMarks(spec.outbound);
@@ -136,8 +141,7 @@ export class ConnectionTask<S> {
     });
     this.#timeouts = new InboundTimeouts({
       timeouts: spec.timeouts,
-      expire: (reason, ms) => this.#timedOut(reason, ms),
-      waitingForPeer: () => this.#state.phase === "reading" && this.#inFlight === undefined,
+      owner: this,
       handshakeIsFirstFrame: spec.phases === undefined,
     });
     const queues = new PushQueues({
@@ -150,31 +154,27 @@ export class ConnectionTask<S> {
       marks,
       telemetry: this.telemetry,
     });
-    this.telemetry.track(() => ({
-      high: queues.high.size,
-      low: queues.low.size,
-      reassemblyBytes: this.#inbound?.reassemblyBytes ?? 0,
-    }));
+    this.telemetry.track(
+      config.telemetry.metricsLive
+        ? () => ({
+          high: queues.high.size,
+          low: queues.low.size,
+          reassemblyBytes: this.#inbound?.reassemblyBytes ?? 0,
+        })
+        : undefined,
+    );
     this.#hooks = new ProtocolHooks(
       config,
       new ConnectionContext<S>({
         connectionId,
         remoteAddr: conn.remoteAddr,
         localAddr: conn.localAddr,
-        signal: this.#abort.signal,
+        abort: this.#interrupter,
         push: new PushHandle(queues),
         appData: spec.appData,
         receiver: this.#conversation,
         phases: spec.phases,
-        timers: {
-          phaseEntered: (name) => {
-            this.telemetry.event(EVENT.phaseChanged, { [ATTR.phase]: name });
-            if (name !== spec.phases?.initial) this.#timeouts.handshakeDone();
-          },
-          setIdle: (ms) => this.#timeouts.setIdle(ms),
-        },
-        close: () => this.#closeRequested(),
-        upgradeTls: (options) => this.#upgradeTls(options),
+        control: this,
         spans: this.telemetry,
       }),
     );
@@ -184,17 +184,16 @@ export class ConnectionTask<S> {
       hooks: this.#hooks,
       maxHighBeforeLow: spec.pushQueues.maxHighBeforeLow,
       timeSliceMs: spec.pushQueues.timeSliceMs,
-      clock: () => performance.now(),
+      clock: now,
       // Until the greeting is out: setup code may push before it (see #run).
       holdPushes: true,
     });
-    this.#interrupter = new Interrupter(this.#abort.signal, GONE);
     this.#exchanges = new Exchanges({
       actor: this.#actor,
       hooks: this.#hooks,
-      interruptible: (p) => this.#interrupter.wrap(p),
+      interruptible: this.#interrupter,
     });
-    conn.closed.then(() => this.#abort.abort());
+    conn.closed.then(() => this.#interrupter.interrupt());
     this.done = this.#run();
   }
 
@@ -216,8 +215,9 @@ export class ConnectionTask<S> {
    */
   forceClose(lingerMs: number = FORCED_LINGER_MS): void {
     if (this.#state.phase === "closed") return;
-    this.#forced.resolve();
-    this.#abort.abort();
+    this.#forcedClose = true;
+    this.#forced?.resolve();
+    this.#interrupter.interrupt();
     this.#actor.dropQueued();
     this.#beginClose();
     this.#deadline.within(lingerMs);
@@ -231,7 +231,7 @@ export class ConnectionTask<S> {
    * message at a time until the upgrade (see #serve), so those bytes are
    * still undecoded in the decoder.
    */
-  async #upgradeTls(options: UpgradeTlsOptions | undefined): Promise<void> {
+  async upgradeTls(options: UpgradeTlsOptions | undefined): Promise<void> {
     const conn = this.#conn;
     if (!(conn instanceof UpgradableConnection)) {
       throw new TlsError("ctx.upgradeTls() needs the server to listen with { startTls }");
@@ -254,10 +254,26 @@ export class ConnectionTask<S> {
   }
 
   /** `ctx.close()`: `drain()`, except that a close asked for by setup still sends the greeting. */
-  #closeRequested(): void {
+  closeRequested(): void {
     this.telemetry.closing("closed-by-app");
     if (this.#state.phase === "opening") this.#state.to("draining");
     else this.drain();
+  }
+
+  /** `ctx.enterPhase()`: a phase other than the initial one ends the handshake. */
+  phaseEntered(name: string): void {
+    this.telemetry.event(EVENT.phaseChanged, { [ATTR.phase]: name });
+    if (name !== this.#config.spec.phases?.initial) this.#timeouts.handshakeDone();
+  }
+
+  /** `ctx.setIdleTimeout()`. */
+  setIdle(ms: number): void {
+    this.#timeouts.setIdle(ms);
+  }
+
+  /** For the idle timer: the server waits for the peer (reading, no command in flight). */
+  get waitingForPeer(): boolean {
+    return this.#state.phase === "reading" && this.#inFlight === undefined;
   }
 
   async #run(): Promise<void> {
@@ -315,7 +331,7 @@ export class ConnectionTask<S> {
     } finally {
       this.#timeouts.stop();
       this.#deadline.cancel();
-      this.#abort.abort();
+      this.#interrupter.interrupt();
       spec.sessions?.remove(handle);
       const discarded = this.#actor.abort();
       if (discarded > 0) {
@@ -325,14 +341,16 @@ export class ConnectionTask<S> {
           deadLettered: this.#config.deadLetters !== undefined,
         });
       }
-      if (setupDone) await this.#hooks.teardown(this.#forced.promise);
+      if (setupDone) await this.#hooks.teardown(this.#whenForced());
       this.#state.to("closed");
       this.#conn.close();
+      this.#out.stopDrainChecks();
       this.telemetry.end();
     }
   }
 
-  async #serve(reader: Reader, leftover: Uint8Array): Promise<void> {
+  /** Set up the inbound half, then read (see #readLoop). */
+  #serve(reader: Reader, leftover: Uint8Array): Promise<void> {
     const { spec } = this.#config;
     const inbound = new InboundMessages(spec.codec, this.#fragmentation, (error) => {
       this.#state.fail(error);
@@ -344,18 +362,7 @@ export class ConnectionTask<S> {
     if (this.telemetry.recording) inbound.watchReassembly(this.telemetry);
     // The bytes that followed the preamble are the first read, unless a drain came first.
     if (this.#state.phase === "opening") this.#state.to("handling");
-    try {
-      await this.#readLoop(reader, leftover, inbound);
-      // A handler still waiting for frames learns that none will come.
-      this.#conversation.end(
-        new ConversationError("peer-closed", "the peer closed the connection"),
-      );
-      if (this.#inFlight) await this.#inFlight;
-    } finally {
-      this.#conversation.end(new ConversationError("peer-closed", "the connection is closing"));
-      inbound.close();
-    }
-    if (this.#state.failure) throw this.#state.failure.error;
+    return this.#readLoop(reader, leftover, inbound);
   }
 
   async #readLoop(reader: Reader, leftover: Uint8Array, inbound: InboundMessages): Promise<void> {
@@ -368,54 +375,67 @@ export class ConnectionTask<S> {
     let chunk: Uint8Array | undefined = leftover;
     // Bytes a one-at-a-time decode left (see #serve) are decoded next, not read (or counted) again.
     let undecoded = false;
-    while (true) {
-      if (chunk === undefined) {
-        if (state.phase === "handling") state.to("reading");
-        else if (state.phase === "draining" && !this.#inFlight) this.#beginClose();
-        let read: ReadableStreamReadResult<Uint8Array>;
+    // The whole read side is one async function, with its end in this
+    // `finally`: each async function suspended costs an idle connection ~0.5 KB.
+    try {
+      while (true) {
+        if (chunk === undefined) {
+          if (state.phase === "handling") state.to("reading");
+          else if (state.phase === "draining" && !this.#inFlight) this.#beginClose();
+          let read: ReadableStreamReadResult<Uint8Array>;
+          try {
+            read = await reader.read();
+          } catch (error) {
+            if (state.isClosing) break; // the close deadline closed the socket
+            throw error;
+          }
+          if (read.done) break;
+          if (state.isClosing) continue; // after our FIN: discard until the peer's EOF
+          if (state.phase === "reading") state.to("handling");
+          chunk = read.value;
+        }
+        let decodeError: unknown;
         try {
-          read = await reader.read();
+          inbound.decode(chunk, emit);
         } catch (error) {
-          if (state.isClosing) break; // the close deadline closed the socket
-          throw error;
+          decodeError = error;
         }
-        if (read.done) break;
-        if (state.isClosing) continue; // after our FIN: discard until the peer's EOF
-        if (state.phase === "reading") state.to("handling");
-        chunk = read.value;
-      }
-      let decodeError: unknown;
-      try {
-        inbound.decode(chunk, emit);
-      } catch (error) {
-        decodeError = error;
-      }
-      const bytesRead = undecoded ? 0 : chunk.length;
-      chunk = undefined;
-      this.#config.counters.bytesReceived += bytesRead;
-      this.#config.counters.framesReceived += frames.length;
-      this.#timeouts.afterRead(frames.length, inbound.holdsPartialFrame);
-      // Frames decoded before a codec error are still served, then the error closes.
-      for (let i = 0; i < frames.length && !state.isClosing; i++) {
-        const pending = this.#handleFrame(frames[i]!);
-        if (pending) await pending;
-        if (this.#dropPipelined) { // an upgrade to TLS: what followed the request was plain text
-          this.#dropPipelined = false;
-          frames.length = 0;
-          inbound.discardPartialFrame();
-          decodeError = undefined;
+        const bytesRead = undecoded ? 0 : chunk.length;
+        chunk = undefined;
+        this.#config.counters.bytesReceived += bytesRead;
+        this.#config.counters.framesReceived += frames.length;
+        this.#timeouts.afterRead(frames.length, inbound.holdsPartialFrame);
+        // Frames decoded before a codec error are still served, then the error closes.
+        for (let i = 0; i < frames.length && !state.isClosing; i++) {
+          const pending = this.#handleFrame(frames[i]!);
+          if (pending) await pending;
+          if (this.#dropPipelined) { // an upgrade to TLS: what followed the request was plain text
+            this.#dropPipelined = false;
+            frames.length = 0;
+            inbound.discardPartialFrame();
+            decodeError = undefined;
+          }
         }
+        const framesRead = frames.length;
+        frames.length = 0;
+        if (decodeError !== undefined) throw decodeError;
+        chunk = inbound.takeUndecoded();
+        undecoded = chunk !== undefined;
+        const slice = budget.spend(bytesRead, framesRead);
+        if (slice) await slice;
       }
-      const framesRead = frames.length;
-      frames.length = 0;
-      if (decodeError !== undefined) throw decodeError;
-      chunk = inbound.takeUndecoded();
-      undecoded = chunk !== undefined;
-      const slice = budget.spend(bytesRead, framesRead);
-      if (slice) await slice;
+      // At the peer's EOF while serving: a frame or message cut short is a violation.
+      if (!state.isClosing) inbound.finish();
+      // A handler still waiting for frames learns that none will come.
+      this.#conversation.end(
+        new ConversationError("peer-closed", "the peer closed the connection"),
+      );
+      if (this.#inFlight) await this.#inFlight;
+    } finally {
+      this.#conversation.end(new ConversationError("peer-closed", "the connection is closing"));
+      inbound.close();
     }
-    // At the peer's EOF while serving: a frame or message cut short is a violation.
-    if (!state.isClosing) inbound.finish();
+    if (state.failure) throw state.failure.error;
   }
 
   /** Handle one frame; returns a promise only when it has to wait. */
@@ -495,7 +515,7 @@ export class ConnectionTask<S> {
    * their own (so nothing else is routed meanwhile), then the connection
    * closes; the read loop ends with the timeout as the connection's fault.
    */
-  #timedOut(reason: TimeoutReason, timeoutMs: number): void {
+  timedOut(reason: TimeoutReason, timeoutMs: number): void {
     const error = new ConnectionTimeoutError(reason, timeoutMs, this.connectionId);
     const { phase } = this.#state;
     if (this.#state.isClosing || phase === "draining") return;
@@ -568,8 +588,17 @@ export class ConnectionTask<S> {
     if (!this.#hooks.hasTeardown) return;
     Promise.resolve(setup).then((state) => {
       this.#hooks.ctx.state = state;
-      return this.#hooks.teardown(this.#forced.promise);
+      return this.#hooks.teardown(this.#whenForced());
     }, () => {});
+  }
+
+  /** Resolves at `forceClose()`: made on first ask, since only a teardown still running waits on it. */
+  #whenForced(): Promise<void> {
+    if (this.#forced === undefined) {
+      this.#forced = Promise.withResolvers();
+      if (this.#forcedClose) this.#forced.resolve();
+    }
+    return this.#forced.promise;
   }
 
   /** After a FIN we sent: read and drop until the peer's EOF, at most LINGER_MS. */

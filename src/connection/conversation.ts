@@ -55,9 +55,9 @@ interface Offer {
 /** What a {@link Conversation} reports. */
 export interface ConversationEvents {
   /** The command's handler asked for its first frame. */
-  started(): void;
+  conversationStarted(): void;
   /** The command that conversed ended. */
-  ended(): void;
+  conversationEnded(): void;
 }
 
 /** The conversation of one connection's command in flight, if its handler opens one. */
@@ -93,7 +93,7 @@ export class Conversation implements FrameReceiver {
     this.#wakeReader = undefined;
     if (!this.#open) return; // the common case: a command that never conversed
     this.#open = false;
-    this.#events?.ended();
+    this.#events?.conversationEnded();
     const offer = this.#offer;
     this.#offer = undefined;
     offer?.settle(false);
@@ -154,7 +154,7 @@ export class Conversation implements FrameReceiver {
       );
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (!this.#open) this.#events?.started();
+    if (!this.#open) this.#events?.conversationStarted();
     this.#open = true;
     const wake = this.#wakeReader;
     this.#wakeReader = undefined;

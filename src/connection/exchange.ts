@@ -38,8 +38,10 @@ function envelopeOf(frame: ResponseFrame, request: Envelope): Envelope {
 const FAILED = Symbol("failed");
 type Failed = typeof FAILED;
 
-/** Await a promise unless the connection goes away first. */
-export type Interruptible = <T>(promise: T | Promise<T>) => Promise<T | Gone>;
+/** Awaits a promise unless the connection goes away first (the connection's `Interrupter`). */
+export interface Interruptible {
+  wrap<T>(promise: T | Promise<T>): Promise<T | Gone>;
+}
 
 /** What one connection's exchanges run with. */
 export interface ExchangesOptions<S> {
@@ -92,7 +94,7 @@ export class Exchanges<S> {
   }
 
   async #sendGreeting(greeting: HandlerResult | Promise<HandlerResult>): Promise<void> {
-    const result = await this.#interruptible(greeting);
+    const result = await this.#interruptible.wrap(greeting);
     if (result === GONE) return;
     await this.#sendAll(Response.from(result), GREETING);
   }
@@ -105,7 +107,7 @@ export class Exchanges<S> {
     try {
       const frames = this.#hooks.closingFrames(error);
       if (frames === undefined) return;
-      const result = await this.#interruptible(frames);
+      const result = await this.#interruptible.wrap(frames);
       if (result !== GONE) await this.#sendAll(Response.from(result), GREETING);
     } catch (hookError) {
       if (!isIoFault(hookError)) this.#hooks.closingHookFailed("closingFrames", hookError);
@@ -142,7 +144,7 @@ export class Exchanges<S> {
     trace?.end();
     const answer = this.#hooks.phaseViolation(violation, request);
     if (answer !== undefined) {
-      const result = await this.#interruptible(answer);
+      const result = await this.#interruptible.wrap(answer);
       if (result !== GONE) await this.#sendAll(Response.from(result), request);
     }
     throw violation;
@@ -151,7 +153,7 @@ export class Exchanges<S> {
   async #runAsync(pending: Promise<Response>, request: Envelope): Promise<void> {
     let response: Response | Gone;
     try {
-      response = await this.#interruptible(pending);
+      response = await this.#interruptible.wrap(pending);
     } catch (error) {
       if (error instanceof PhaseViolationError) return await this.#refuse(error, request);
       this.#requestFault(error, request);
@@ -203,7 +205,7 @@ export class Exchanges<S> {
       while (true) {
         let step: IteratorResult<ResponseFrame> | Gone;
         try {
-          step = await this.#interruptible(iterator.next());
+          step = await this.#interruptible.wrap(iterator.next());
         } catch (error) {
           exhausted = true; // a source that threw is finished: no terminator
           this.#requestFault(error, request);

@@ -16,20 +16,28 @@ import type { ResolvedTimeouts, TimeoutReason } from "../app/timeouts.ts";
 /** Idle checks per idle period. */
 const IDLE_CHECKS = 4;
 
-/** What the timers report to, and ask. */
+/** What the timers report to, and ask: the connection (one object, no callbacks). */
+export interface TimeoutsOwner {
+  /** A timeout expired: close the connection. Called at most once. */
+  timedOut(reason: TimeoutReason, timeoutMs: number): void;
+  /** True while the server waits for the peer (idle time counts only then). */
+  readonly waitingForPeer: boolean;
+}
+
+/** What the timers of one connection are made from. */
 export interface InboundTimeoutsOptions {
   readonly timeouts: ResolvedTimeouts;
-  /** A timeout expired: close the connection. Called at most once. */
-  readonly expire: (reason: TimeoutReason, timeoutMs: number) => void;
-  /** True while the server waits for the peer (idle time counts only then). */
-  readonly waitingForPeer: () => boolean;
+  /** Told when a timeout expires, and asked whether the server waits for the peer. */
+  readonly owner: TimeoutsOwner;
   /** True if the handshake ends at the first complete frame (an app without phases). */
   readonly handshakeIsFirstFrame: boolean;
 }
 
 /** The timers of one connection. */
 export class InboundTimeouts {
-  readonly #options: InboundTimeoutsOptions;
+  readonly #owner: TimeoutsOwner;
+  readonly #handshakeMs: number;
+  readonly #handshakeIsFirstFrame: boolean;
   readonly #slowFrameMs: number;
   #idleMs: number;
   #framesSeen = 0;
@@ -43,14 +51,16 @@ export class InboundTimeouts {
   #idleQuiet = 0;
 
   constructor(options: InboundTimeoutsOptions) {
-    this.#options = options;
+    this.#owner = options.owner;
+    this.#handshakeMs = options.timeouts.handshakeMs;
+    this.#handshakeIsFirstFrame = options.handshakeIsFirstFrame;
     this.#slowFrameMs = options.timeouts.slowFrameMs;
     this.#idleMs = options.timeouts.idleMs;
   }
 
   /** The connection was accepted: the handshake and idle clocks start. */
   start(): void {
-    const { handshakeMs } = this.#options.timeouts;
+    const handshakeMs = this.#handshakeMs;
     if (handshakeMs > 0) {
       this.#handshakeTimer = setTimeout(() => this.#expire("handshake", handshakeMs), handshakeMs);
     }
@@ -61,7 +71,7 @@ export class InboundTimeouts {
   afterRead(frames: number, partialHeld: boolean): void {
     if (frames > 0) {
       this.#framesSeen += frames;
-      if (this.#handshakeTimer !== undefined && this.#options.handshakeIsFirstFrame) {
+      if (this.#handshakeTimer !== undefined && this.#handshakeIsFirstFrame) {
         this.handshakeDone();
       }
     }
@@ -107,7 +117,7 @@ export class InboundTimeouts {
     this.#idleMark = this.#framesSeen;
     this.#idleQuiet = 0;
     const check = () => {
-      if (this.#framesSeen !== this.#idleMark || !this.#options.waitingForPeer()) {
+      if (this.#framesSeen !== this.#idleMark || !this.#owner.waitingForPeer) {
         this.#idleMark = this.#framesSeen;
         this.#idleQuiet = 0;
       } else if (++this.#idleQuiet >= IDLE_CHECKS) {
@@ -122,6 +132,6 @@ export class InboundTimeouts {
   #expire(reason: TimeoutReason, timeoutMs: number): void {
     if (this.#expired) return;
     this.stop();
-    this.#options.expire(reason, timeoutMs);
+    this.#owner.timedOut(reason, timeoutMs);
   }
 }

@@ -348,8 +348,10 @@ export class ConnectionTelemetry implements PushTelemetry {
   /**
    * Start tracking the connection's push queue depth (for
    * `wireframe.server.push.queue.depth`); call once, when its queues exist.
+   * `undefined` while metrics are not collected (see `ServerTelemetry.metricsLive`):
+   * the connection is still tracked for its log records.
    */
-  track(depth: () => Gauges): void {
+  track(depth: (() => Gauges) | undefined): void {
     this.#depth = depth;
     this.#server.opened(this, depth);
   }

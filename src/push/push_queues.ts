@@ -48,14 +48,19 @@ interface BytesWaiter {
   readonly reject: (reason: unknown) => void;
 }
 
+/** What takes the frames queued: the connection's outbound actor. */
+export interface PushConsumer {
+  /** A frame was queued. */
+  pushed(): void;
+}
+
 /**
  * The push side of one connection. Producers (`PushHandle`) queue frames;
- * its one consumer, the outbound actor, is woken through `onPush` and takes
+ * its one consumer, the outbound actor, is told through `onPush` and takes
  * them with `high`/`low`.
  */
 export class PushQueues implements PushTarget {
   readonly connectionId: number;
-  readonly closed: Promise<void>;
   /** High-priority frames, oldest first (the consumer peeks and shifts). */
   readonly high: BoundedQueue<Envelope>;
   /** Low-priority frames, oldest first. */
@@ -67,9 +72,12 @@ export class PushQueues implements PushTarget {
   readonly #telemetry: PushTelemetry | undefined;
   /** `push()`es waiting for the outbound bytes to fall to the low mark, oldest first. */
   #bytesWaiters: BytesWaiter[] = [];
-  #markClosed!: () => void;
+  /** What `closed` returns, made when first asked for (most connections never are). */
+  #closed: PromiseWithResolvers<void> | undefined;
   #isClosed = false;
-  #wakeConsumer: () => void = () => {};
+  /** Whether the water marks tell us when the bytes drain (from the first push that waits on them). */
+  #drainWatched = false;
+  #consumer: PushConsumer | undefined;
 
   constructor(options: PushQueuesOptions) {
     this.connectionId = options.connectionId;
@@ -80,9 +88,15 @@ export class PushQueues implements PushTarget {
     this.#logger = options.logger;
     this.#marks = options.marks;
     this.#telemetry = options.telemetry;
-    // Admitted a microtask later, never inside the writer's or the actor's own loop.
-    this.#marks?.onDrained(() => queueMicrotask(() => this.#admitWaiters()));
-    this.closed = new Promise((resolve) => (this.#markClosed = resolve));
+  }
+
+  /** Resolves once `close()` has run. */
+  get closed(): Promise<void> {
+    if (this.#closed === undefined) {
+      this.#closed = Promise.withResolvers();
+      if (this.#isClosed) this.#closed.resolve();
+    }
+    return this.#closed.promise;
   }
 
   /** True once `close()` ran: new pushes fail with `closed`. */
@@ -95,9 +109,9 @@ export class PushQueues implements PushTarget {
     return this.high.size + this.low.size;
   }
 
-  /** Register the consumer, called synchronously after every frame queued. */
-  onPush(wake: () => void): void {
-    this.#wakeConsumer = wake;
+  /** Register the consumer, told synchronously after every frame queued. */
+  onPush(consumer: PushConsumer): void {
+    this.#consumer = consumer;
   }
 
   /**
@@ -122,7 +136,7 @@ export class PushQueues implements PushTarget {
     }
     this.#marks?.add(frame.payload.byteLength);
     this.#telemetry?.pushQueued();
-    this.#wakeConsumer();
+    this.#consumer?.pushed();
     return "queued";
   }
 
@@ -165,7 +179,7 @@ export class PushQueues implements PushTarget {
     queue.pushGranted(frame);
     this.#marks?.add(frame.payload.byteLength);
     this.#telemetry?.pushQueued();
-    this.#wakeConsumer();
+    this.#consumer?.pushed();
   }
 
   /**
@@ -200,6 +214,11 @@ export class PushQueues implements PushTarget {
       };
       if (signal?.aborted) return waiter.reject(signal.reason);
       signal?.addEventListener("abort", onAbort, { once: true });
+      if (!this.#drainWatched) {
+        this.#drainWatched = true;
+        // Admitted a microtask later, never inside the writer's or the actor's own loop.
+        this.#marks!.onDrained(() => queueMicrotask(() => this.#admitWaiters()));
+      }
       this.#bytesWaiters.push(waiter);
     });
   }
@@ -248,7 +267,7 @@ export class PushQueues implements PushTarget {
     this.high.close(closed);
     this.low.close(closed);
     this.#rate?.close(closed);
-    this.#markClosed();
+    this.#closed?.resolve();
   }
 
   /**

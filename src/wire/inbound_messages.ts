@@ -9,36 +9,35 @@ import type { FrameCodec, FrameDecoderState } from "../codec/types.ts";
 import { Reassembler, type ReassemblyWatcher } from "../fragment/reassembler.ts";
 import type { FragmentationSpec } from "./fragmentation_spec.ts";
 
+type FrameSink = (message: Uint8Array) => void;
+
+/** A sink for no call: what the per-call sinks hold between calls. */
+const ignore: FrameSink = () => {};
+
 /** Bytes in, whole message bodies out (frames, or re-assembled messages). */
 export class InboundMessages {
   #decoder: FrameDecoderState;
   readonly #codec: FrameCodec;
   readonly #reassembler: Reassembler | undefined;
-  readonly #onExpired: (error: unknown) => void;
+  /** Kept only with re-assembly: nothing else expires. */
+  readonly #onExpired: ((error: unknown) => void) | undefined;
   // Fragments go from the decoder straight into the re-assembler: no array,
   // no second loop. `now` and `emit` are per call, so they live in fields;
   // `now` is -1 until the call's first fragment that needs the time.
   #now = -1;
-  #emit: (message: Uint8Array) => void = () => {};
-  readonly #emitFragment = (bytes: Uint8Array, start: number, end: number): void => {
-    const reassembler = this.#reassembler!;
-    if (reassembler.pushWhole(bytes, start, end, this.#emit)) return;
-    reassembler.pushSpan(bytes, start, end, this.#clock(), this.#emit);
-  };
-  readonly #emitFragmentView = (fragment: Uint8Array): void =>
-    this.#emitFragment(fragment, 0, fragment.length);
+  #emit: FrameSink = ignore;
+  // The decoder's callbacks are made only for a connection that needs them
+  // (one that fragments, one that may upgrade): an idle connection keeps none.
+  readonly #emitFragment: ((bytes: Uint8Array, start: number, end: number) => void) | undefined;
+  readonly #emitFragmentView: FrameSink | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
   /** Stop the decoder after each message (see {@link InboundMessages.oneAtATime}). */
   #oneAtATime = false;
   /** The last decode call stopped after a message: the decoder holds bytes not decoded yet. */
   #stopped = false;
-  #sink: (message: Uint8Array) => void = () => {};
-  readonly #emitOne = (message: Uint8Array): void => {
-    this.#decoder.stop!();
-    this.#stopped = true;
-    this.#sink(message);
-  };
+  #sink: FrameSink = ignore;
+  #emitOne: FrameSink | undefined;
 
   /**
    * @param codec the frame codec
@@ -54,7 +53,16 @@ export class InboundMessages {
     this.#decoder = codec.createDecoder();
     this.#reassembler = fragmentation &&
       new Reassembler(fragmentation.strategy, fragmentation.limits);
-    this.#onExpired = onExpired;
+    this.#onExpired = this.#reassembler && onExpired;
+    const reassembler = this.#reassembler;
+    if (reassembler !== undefined) {
+      const emitFragment = (bytes: Uint8Array, start: number, end: number): void => {
+        if (reassembler.pushWhole(bytes, start, end, this.#emit)) return;
+        reassembler.pushSpan(bytes, start, end, this.#clock(), this.#emit);
+      };
+      this.#emitFragment = emitFragment;
+      this.#emitFragmentView = (fragment) => emitFragment(fragment, 0, fragment.length);
+    }
   }
 
   /**
@@ -66,7 +74,11 @@ export class InboundMessages {
     this.#stopped = false;
     if (this.#oneAtATime) {
       this.#sink = emit;
-      emit = this.#emitOne;
+      emit = this.#emitOne ??= (message) => {
+        this.#decoder.stop!();
+        this.#stopped = true;
+        this.#sink(message);
+      };
     }
     if (this.#reassembler === undefined) return this.#decoder.decode(chunk, emit);
     this.#now = -1;
@@ -74,8 +86,8 @@ export class InboundMessages {
     try {
       // A re-assembly fault thrown from inside emit fails the decoder too; the
       // connection closes either way.
-      if (this.#decoder.decodeSpans) this.#decoder.decodeSpans(chunk, this.#emitFragment);
-      else this.#decoder.decode(chunk, this.#emitFragmentView);
+      if (this.#decoder.decodeSpans) this.#decoder.decodeSpans(chunk, this.#emitFragment!);
+      else this.#decoder.decode(chunk, this.#emitFragmentView!);
     } finally {
       this.#arm();
     }
@@ -182,7 +194,7 @@ export class InboundMessages {
         this.#arm();
       } catch (error) {
         this.close();
-        this.#onExpired(error);
+        this.#onExpired!(error);
       }
     }, Math.max(0, Math.ceil(deadline - performance.now())));
   }

@@ -26,7 +26,7 @@ const ctx = () =>
     connectionId: 1,
     remoteAddr: addr,
     localAddr: addr,
-    signal: new AbortController().signal,
+    abort: new AbortController(),
     push: noPush,
     appData: new Map(),
   });
