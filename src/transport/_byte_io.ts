@@ -67,3 +67,17 @@ export function openByteIo(conn: Connection): ByteIo {
   if (direct !== undefined) return direct.call(conn);
   return { reader: conn.readable.getReader(), writer: conn.writable.getWriter() };
 }
+
+/**
+ * A direct writer's `closed`, made only when someone asks for it (most never
+ * do): already settled if the writer has closed or failed by then, and marked
+ * handled, as a stream writer's `closed` is, so a failure nobody awaits is no
+ * unhandled rejection.
+ */
+export function writerClosedSignal(failure: unknown, closed: boolean): PromiseWithResolvers<void> {
+  const signal = Promise.withResolvers<void>();
+  signal.promise.catch(() => {});
+  if (failure !== undefined) signal.reject(failure);
+  else if (closed) signal.resolve();
+  return signal;
+}

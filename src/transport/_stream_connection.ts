@@ -24,7 +24,13 @@
  * @module
  */
 import { ConnectionClosedError, ConnectionResetError, type TransportError } from "./errors.ts";
-import { type ByteIo, type ByteReader, type ByteWriter, openDirectIo } from "./_byte_io.ts";
+import {
+  type ByteIo,
+  type ByteReader,
+  type ByteWriter,
+  openDirectIo,
+  writerClosedSignal,
+} from "./_byte_io.ts";
 import type { Connection, NetAddr } from "./types.ts";
 
 type ReadResult = ReadableStreamReadResult<Uint8Array>;
@@ -582,12 +588,7 @@ export abstract class StreamConnection implements Connection {
   }
 
   #writerClosedPromise(): Promise<void> {
-    if (!this.#writerClosed) {
-      this.#writerClosed = Promise.withResolvers<void>();
-      this.#writerClosed.promise.catch(ignore); // handled, as a stream writer's is
-      if (this.#writeError !== undefined) this.#writerClosed.reject(this.#writeError);
-      else if (this.#writeClosed) this.#writerClosed.resolve();
-    }
+    this.#writerClosed ??= writerClosedSignal(this.#writeError, this.#writeClosed);
     return this.#writerClosed.promise;
   }
 

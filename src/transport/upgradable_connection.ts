@@ -19,6 +19,7 @@ import {
   type ByteWriter,
   openByteIo,
   openDirectIo,
+  writerClosedSignal,
 } from "./_byte_io.ts";
 import type { Connection, NetAddr, TlsListenOptions } from "./types.ts";
 
@@ -264,12 +265,7 @@ export class UpgradableConnection implements Connection {
   }
 
   #writerClosedPromise(): Promise<void> {
-    if (!this.#writerClosed) {
-      this.#writerClosed = Promise.withResolvers<void>();
-      this.#writerClosed.promise.catch(ignore); // handled, as a stream writer's is
-      if (this.#writeError !== undefined) this.#writerClosed.reject(this.#writeError);
-      else if (this.#writeClosed) this.#writerClosed.resolve();
-    }
+    this.#writerClosed ??= writerClosedSignal(this.#writeError, this.#writeClosed);
     return this.#writerClosed.promise;
   }
 }
