@@ -7,7 +7,7 @@
 //     [--runtimes deno,bun] [--scenarios all | stream-starvation,bulk-fairness,
 //      idle-memory,churn,broadcast,slow-consumer,malformed] [--seconds F] [--quick]
 //     [--idle 3000] [--churn 10000] [--churn-warmup 1000] [--malformed 2000]
-//     [--raw] [--no-pin] [--json FILE]
+//     [--raw] [--no-pin] [--json FILE] [--deno-v8-flags FLAGS]
 //
 // Each root is a checkout of this repo; its server runs from that root
 // (cwd = root) with the deno/bun binaries of THIS repo's node_modules/.bin, so
@@ -17,7 +17,9 @@
 // root, `raw`: bench/echo/raw_server.ts of THIS repo (the runtime's own socket
 // API, no library), in the scenarios it can serve (bulk-fairness, idle-memory,
 // churn; it only echoes id 1 and never rejects a frame), so those tables carry
-// the runtime's own floor next to the library's rows.
+// the runtime's own floor next to the library's rows. --deno-v8-flags passes
+// FLAGS (e.g. --max-semi-space-size=1) to every Deno server as --v8-flags, to
+// see which part of a Deno number is V8's heap sizing rather than the code.
 //
 // Scenarios (the default windows; --seconds F multiplies the long ones):
 //   stream-starvation  5 clients read endless id-2 streams at full speed; after
@@ -110,6 +112,7 @@ const { values } = parseArgs({
     "no-pin": { type: "boolean", default: false },
     raw: { type: "boolean", default: false },
     json: { type: "string" },
+    "deno-v8-flags": { type: "string" },
   },
 });
 const quick = values.quick;
@@ -220,7 +223,14 @@ function pinSelf() {
 }
 
 const serverCommand = {
-  deno: (file) => [bin("deno"), ["run", "-A", file, "--port", "0"]],
+  deno: (file) => [bin("deno"), [
+    "run",
+    "-A",
+    ...(values["deno-v8-flags"] ? [`--v8-flags=${values["deno-v8-flags"]}`] : []),
+    file,
+    "--port",
+    "0",
+  ]],
   bun: (file) => [bin("bun"), [file, "--port", "0"]],
 };
 
@@ -1019,7 +1029,9 @@ console.log(`## bench/abuse (${new Date().toISOString()})`);
 console.log(
   `\nroots: ${
     roots.map((r) => `${r.name}=${r.dir}`).join(", ")
-  }; pinned: ${opt.pin}; --seconds ${opt.scale}`,
+  }; pinned: ${opt.pin}; --seconds ${opt.scale}${
+    values["deno-v8-flags"] ? `; deno --v8-flags=${values["deno-v8-flags"]}` : ""
+  }`,
 );
 for (const scenario of scenarios.filter((s) => wanted.includes(s.key))) {
   const rows = [];
