@@ -226,7 +226,9 @@ export abstract class StreamConnection implements Connection {
   }
 
   close(): void {
-    this.terminate(new ConnectionClosedError());
+    // After a graceful close both directions are over already: terminate()
+    // would do nothing, and the error (a captured stack) would be garbage.
+    if (!this.#released) this.terminate(new ConnectionClosedError());
   }
 
   /**
