@@ -33,7 +33,6 @@ import { ATTR, EVENT } from "../observe/telemetry_names.ts";
 import { FrameWriter } from "../wire/frame_writer.ts";
 import { InboundMessages } from "../wire/inbound_messages.ts";
 import { OutboundActor } from "./actor.ts";
-import { ConversationError } from "../app/conversation.ts";
 import { PhaseViolationError } from "../app/phases.ts";
 import { ConnectionTimeoutError, type TimeoutReason } from "../app/timeouts.ts";
 import { CloseDeadline } from "./close_deadline.ts";
@@ -427,12 +426,10 @@ export class ConnectionTask<S> implements ConnectionControl, TimeoutsOwner {
       // At the peer's EOF while serving: a frame or message cut short is a violation.
       if (!state.isClosing) inbound.finish();
       // A handler still waiting for frames learns that none will come.
-      this.#conversation.end(
-        new ConversationError("peer-closed", "the peer closed the connection"),
-      );
+      this.#conversation.end("the peer closed the connection");
       if (this.#inFlight) await this.#inFlight;
     } finally {
-      this.#conversation.end(new ConversationError("peer-closed", "the connection is closing"));
+      this.#conversation.end("the connection is closing");
       inbound.close();
     }
     if (state.failure) throw state.failure.error;

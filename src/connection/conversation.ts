@@ -69,7 +69,12 @@ export class Conversation implements FrameReceiver {
   #offer: Offer | undefined;
   /** The read loop, waiting for the command to end or to open this conversation. */
   #wakeReader: (() => void) | undefined;
-  /** Set once no frame can come any more (the peer's EOF, a reset, the close). */
+  /**
+   * Set once no frame can come any more (the peer's EOF, a reset, the close):
+   * the message of the `peer-closed` error a waiting or later `next()` gets.
+   */
+  #endedMessage: string | undefined;
+  /** That error, made when the first `next()` is refused with it (most connections have none). */
   #ended: ConversationError | undefined;
 
   /** @param events told when a command's handler opens and ends a conversation (tracing) */
@@ -129,10 +134,18 @@ export class Conversation implements FrameReceiver {
     return new Promise((settle) => (this.#offer = { frame, settle }));
   }
 
-  /** No frame can come any more: a waiting or later `next()` rejects with `error`. */
-  end(error: ConversationError): void {
-    this.#ended ??= error;
-    this.#rejectWaiter(this.#ended);
+  /**
+   * No frame can come any more: a waiting or later `next()` rejects with a
+   * `peer-closed` error saying `message` (the first end's message wins; every
+   * such `next()` gets the same error).
+   */
+  end(message: string): void {
+    this.#endedMessage ??= message;
+    if (this.#waiter) this.#rejectWaiter(this.#endedError());
+  }
+
+  #endedError(): ConversationError {
+    return this.#ended ??= new ConversationError("peer-closed", this.#endedMessage!);
   }
 
   next(options: ReceiveOptions | undefined): Promise<Envelope> {
@@ -147,7 +160,7 @@ export class Conversation implements FrameReceiver {
         new ConversationError("not-in-command", "next() outside a handler's command"),
       );
     }
-    if (this.#ended) return Promise.reject(this.#ended);
+    if (this.#endedMessage !== undefined) return Promise.reject(this.#endedError());
     if (this.#waiter) {
       return Promise.reject(
         new ConversationError("concurrent", "next() while another next() is waiting"),
