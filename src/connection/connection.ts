@@ -340,7 +340,10 @@ export class ConnectionTask<S> implements ConnectionControl, TimeoutsOwner {
           deadLettered: this.#config.deadLetters !== undefined,
         });
       }
-      if (setupDone) await this.#hooks.teardown(this.#whenForced());
+      // No teardown, no forced-close promise (made per ask); the await stays, for the same timing.
+      if (setupDone) {
+        await (this.#hooks.hasTeardown ? this.#hooks.teardown(this.#whenForced()) : undefined);
+      }
       this.#state.to("closed");
       this.#conn.close();
       this.#out.stopDrainChecks();
