@@ -22,7 +22,8 @@ export class BoundedQueue<T> {
   #head = 0;
   #reserved = 0;
   #waiters: Waiter[] = [];
-  #closedWith: { reason: unknown } | undefined;
+  /** Set by {@link close}: the reason, made when first thrown or rejected with. */
+  #closedWith: { reason?: unknown; make: () => unknown } | undefined;
 
   /** @param capacity most items held at once (≥ 1) */
   constructor(capacity: number) {
@@ -44,7 +45,7 @@ export class BoundedQueue<T> {
    * Returns false when full; throws the close reason once closed.
    */
   tryPush(item: T): boolean {
-    if (this.#closedWith) throw this.#closedWith.reason;
+    if (this.#closedWith) throw this.#closeReason();
     if (!this.#hasRoom() || this.#waiters.length > 0) return false;
     this.#items.push(item);
     return true;
@@ -57,7 +58,7 @@ export class BoundedQueue<T> {
    * with the close reason.
    */
   reserve(signal?: AbortSignal): Promise<void> {
-    if (this.#closedWith) return Promise.reject(this.#closedWith.reason);
+    if (this.#closedWith) return Promise.reject(this.#closeReason());
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#hasRoom() && this.#waiters.length === 0) {
       this.#reserved++;
@@ -89,7 +90,7 @@ export class BoundedQueue<T> {
     this.#reserved--;
     if (this.#closedWith) {
       this.#wake();
-      throw this.#closedWith.reason;
+      throw this.#closeReason();
     }
     this.#items.push(item);
   }
@@ -127,11 +128,24 @@ export class BoundedQueue<T> {
     return items;
   }
 
-  /** Refuse new items and reject every waiting producer with `reason`; held items stay. */
-  close(reason: unknown): void {
+  /**
+   * Refuse new items and reject every waiting producer with the reason
+   * `reason()` makes; held items stay. It is made once, when first needed:
+   * a queue closed with nobody waiting and never pushed to again (the common
+   * case) makes none (an error's stack is costly).
+   */
+  close(reason: () => unknown): void {
     if (this.#closedWith) return;
-    this.#closedWith = { reason };
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(reason);
+    this.#closedWith = { make: reason };
+    if (this.#waiters.length === 0) return;
+    const error = this.#closeReason();
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+  }
+
+  #closeReason(): unknown {
+    const closed = this.#closedWith!;
+    if (!("reason" in closed)) closed.reason = closed.make();
+    return closed.reason;
   }
 
   #hasRoom(): boolean {

@@ -82,13 +82,15 @@ export class TokenBucket {
     this.#serve();
   }
 
-  /** Reject every waiter with `reason` and stop the timer. */
-  close(reason: unknown): void {
+  /** Reject every waiter with what `reason()` makes (called only if one waits) and stop the timer. */
+  close(reason: () => unknown): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#waiters.length === 0) return;
+    const error = reason();
     for (const waiter of this.#waiters.splice(0)) {
       waiter.release();
-      waiter.reject(reason);
+      waiter.reject(error);
     }
   }
 

@@ -117,7 +117,7 @@ test("close rejects every waiter with the reason; held items stay; later pushes 
   q.tryPush(1);
   const reason = new Error("closed");
   const waiters = [q.reserve(), q.reserve()];
-  q.close(reason);
+  q.close(() => reason);
   assert.equal(q.closed, true);
   for (const w of waiters) await assert.rejects(w, (e) => e === reason);
   await assert.rejects(q.reserve(), (e) => e === reason);
@@ -125,11 +125,22 @@ test("close rejects every waiter with the reason; held items stay; later pushes 
   assert.equal(q.shift(), 1, "items queued before close are still delivered");
 });
 
+test("close makes its reason once, only when it is first needed", async () => {
+  const q = new BoundedQueue<number>(1);
+  let made = 0;
+  q.close(() => new Error(`closed ${++made}`));
+  assert.equal(made, 0, "nobody waited: no reason yet");
+  let thrown: unknown;
+  assert.throws(() => q.tryPush(1), (e) => (thrown = e) instanceof Error);
+  await assert.rejects(q.reserve(), (e) => e === thrown);
+  assert.equal(made, 1);
+});
+
 test("pushGranted after close throws the reason and frees the reservation", async () => {
   const q = new BoundedQueue<number>(1);
   await q.reserve();
   const reason = new Error("closed");
-  q.close(reason);
+  q.close(() => reason);
   assert.throws(() => q.pushGranted(1), (e) => e === reason);
   assert.equal(q.size, 0);
 });

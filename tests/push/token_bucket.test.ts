@@ -97,8 +97,13 @@ test("close rejects every waiter with the reason", async () => {
   bucket.tryTake();
   const reason = new Error("closed");
   const waiters = [bucket.take(), bucket.take()];
-  bucket.close(reason);
+  bucket.close(() => reason);
   for (const w of waiters) await assert.rejects(w, (e) => e === reason);
+});
+
+test("close with no waiter makes no reason", () => {
+  const bucket = new TokenBucket(1, 1, () => 0);
+  bucket.close(() => assert.fail("no waiter is rejected, so no reason is needed"));
 });
 
 test("with the real clock, a fast bucket serves many waiters in order and each gets one token", async () => {
