@@ -348,6 +348,7 @@ export class ConnectionTask<S> implements ConnectionControl, TimeoutsOwner {
       this.#conn.close();
       this.#out.stopDrainChecks();
       this.telemetry.end();
+      this.#config.ended(this.connectionId);
     }
   }
 

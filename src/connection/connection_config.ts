@@ -7,7 +7,7 @@
 import type { AppSpec } from "../app/app_spec.ts";
 import { createRouter, type Router } from "../app/router.ts";
 import type { Counters } from "../observe/stats.ts";
-import { ServerTelemetry } from "../observe/telemetry.ts";
+import type { ServerTelemetry } from "../observe/telemetry.ts";
 import { TraceContextLogger } from "../observe/trace_context_logger.ts";
 import { DeadLetterSink } from "../push/dead_letter.ts";
 
@@ -23,6 +23,12 @@ export interface ConnectionConfig<S> {
   readonly deadLetters: DeadLetterSink | undefined;
   /** The server's tracer and meter. */
   readonly telemetry: ServerTelemetry;
+  /**
+   * Told, by the connection itself, when a connection has ended (its teardown
+   * ran; its `done` resolves next): one callback per server, not a reaction
+   * to each connection's `done`.
+   */
+  readonly ended: (connectionId: number) => void;
 }
 
 /**
@@ -33,7 +39,8 @@ export interface ConnectionConfig<S> {
 export function connectionConfig<S>(
   app: AppSpec<S>,
   counters: Counters,
-  telemetry: ServerTelemetry = new ServerTelemetry(counters),
+  telemetry: ServerTelemetry,
+  ended: (connectionId: number) => void,
 ): ConnectionConfig<S> {
   const logger = new TraceContextLogger(
     app.logger,
@@ -49,5 +56,5 @@ export function connectionConfig<S>(
   });
   const deadLetters = spec.deadLetterStream &&
     DeadLetterSink.for(spec.deadLetterStream, spec.logger);
-  return Object.freeze({ spec, router, counters, deadLetters, telemetry });
+  return Object.freeze({ spec, router, counters, deadLetters, telemetry, ended });
 }

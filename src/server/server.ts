@@ -153,7 +153,8 @@ export class WireframeServer<S = undefined> {
   readonly #app: WireframeApp<S>;
   readonly #options: z.output<typeof optionsSchema>;
   readonly #counters = newCounters();
-  readonly #tasks = new Set<ConnectionTask<S>>();
+  /** The connections being served, by connection id. */
+  readonly #tasks = new Map<number, ConnectionTask<S>>();
   #listener: Listener | undefined;
   #listening = false;
   /** The identity `ctx.upgradeTls()` presents, if the server listens with `startTls`. */
@@ -253,7 +254,11 @@ export class WireframeServer<S = undefined> {
 
   async #accept(listener: Listener, spec: AppSpec<S>): Promise<void> {
     const telemetry = new ServerTelemetry(this.#counters, this.#options.telemetry);
-    const config = connectionConfig(spec, this.#counters, telemetry);
+    const counters = this.#counters;
+    const config = connectionConfig(spec, counters, telemetry, (connectionId) => {
+      this.#tasks.delete(connectionId);
+      counters.connectionsActive--;
+    });
     while (!this.#stopping) {
       try {
         for await (const conn of listener) this.#admit(conn, config);
@@ -286,18 +291,14 @@ export class WireframeServer<S = undefined> {
     }
     counters.connectionsAccepted++;
     counters.connectionsActive++;
-    this.#tasks.add(task);
-    task.done.then(() => {
-      this.#tasks.delete(task);
-      counters.connectionsActive--;
-    });
+    this.#tasks.set(task.connectionId, task);
   }
 
   async #stop(timeoutMs: number): Promise<void> {
     this.#stopping = true;
     await this.#listener?.close();
     await this.#acceptLoop;
-    const tasks = [...this.#tasks];
+    const tasks = [...this.#tasks.values()];
     for (const task of tasks) {
       task.telemetry.closing("shutdown-drained");
       task.drain();
