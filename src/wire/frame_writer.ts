@@ -575,6 +575,9 @@ export class FrameWriter {
   }
 
   #wakeWaiters(): void {
+    // Called for every batch; nobody waits but a producer past the high-water
+    // mark, and a splice allocates an array even when there is nothing to take.
+    if (this.#roomWaiters.length === 0) return;
     for (const waiter of this.#roomWaiters.splice(0)) waiter.resolve();
   }
 }
