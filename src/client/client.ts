@@ -351,6 +351,7 @@ export class WireframeClient {
       while (true) {
         const { done, value } = await reader.read();
         if (done) break;
+        this.#out.inputRead(); // requests sent in answer to these bytes are not held back a turn
         inbound.decode(value, emit);
         for (const body of messages) {
           this.#fragmentation?.strategy.messageTakenUp?.();

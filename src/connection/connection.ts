@@ -395,6 +395,7 @@ export class ConnectionTask<S> implements ConnectionControl, TimeoutsOwner {
           if (read.done) break;
           if (state.isClosing) continue; // after our FIN: discard until the peer's EOF
           if (state.phase === "reading") state.to("handling");
+          this.#out.inputRead(); // what answers these bytes is not a runaway producer's
           chunk = read.value;
         }
         let decodeError: unknown;

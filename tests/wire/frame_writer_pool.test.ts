@@ -4,6 +4,7 @@
 // memory transport copies chunks into its pipe, but a transport may hand them on).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { setImmediate } from "node:timers";
 import fc from "fast-check";
 import { defaultSerializer, type Envelope } from "../../src/codec/envelope.ts";
 import { LengthDelimitedCodec } from "../../src/codec/length_delimited.ts";
@@ -185,3 +186,18 @@ for (const [sink, producer] of [["a microtask", 0], ["no time", 8]] as const) {
     );
   });
 }
+
+test("frames that answer input just read are written at once: told of each read, the writer never waits a turn, over a sink whose writes take no time", async () => {
+  const { copies, stream } = recordingSink(undefined, "no time");
+  const writer = writerOver(stream, true);
+  // If the writer waited a turn for more frames, this immediate would run first.
+  let turned = false;
+  setImmediate(() => turned = true);
+  for (let i = 0; i < 100; i++) {
+    writer.inputRead(); // a request was read: its answer follows
+    await writer.send(frame(1, 40));
+    await writer.flush();
+  }
+  assert.equal(turned, false, "a response waited for a turn");
+  assert.equal(copies.length, 100, "a write per answer");
+});
