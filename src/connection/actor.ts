@@ -243,6 +243,7 @@ export class OutboundActor implements PushConsumer {
   }
 
   #wakeIdle(): void {
+    if (this.#idleWaiters.length === 0) return; // splice(0) would allocate, at every pump
     for (const wake of this.#idleWaiters.splice(0)) wake();
   }
 }

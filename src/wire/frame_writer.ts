@@ -15,6 +15,7 @@ import type { WaterMarks } from "../_internal/water_marks.ts";
 import { DrainWatchdog } from "./drain_watchdog.ts";
 import { DrainTimeoutError } from "./errors.ts";
 import { writeChunks } from "../_internal/chunk_pool.ts";
+import { emptied } from "../_internal/emptied.ts";
 import type { ByteWriter } from "../transport/_byte_io.ts";
 
 /** A message body that fits one fragment, queued to be written with its header in place. */
@@ -29,15 +30,6 @@ class SingleFragment {
     this.meta = meta;
     this.headerLen = headerLen;
   }
-}
-
-/**
- * `array`, emptied by popping: V8 keeps its backing store for the next
- * pushes (`length = 0` frees it), and lets go of the entries.
- */
-function emptied<T>(array: T[]): T[] {
-  while (array.length > 0) array.pop();
-  return array;
 }
 
 /** A batch from this size on is written from a pooled buffer (see #flushLoop). */
@@ -623,6 +615,7 @@ export class FrameWriter {
   }
 
   #wakeWaiters(): void {
+    if (this.#roomWaiters.length === 0) return; // splice(0) would allocate, at every write
     for (const waiter of this.#roomWaiters.splice(0)) waiter.resolve();
   }
 }
