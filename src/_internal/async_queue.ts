@@ -114,6 +114,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   }
 
   #wakeProducers(): void {
+    if (this.#roomWaiters.length === 0) return; // splice(0) would allocate, at every take
     for (const wake of this.#roomWaiters.splice(0)) wake();
   }
 }

@@ -218,14 +218,16 @@ export class OutboundActor implements PushConsumer {
     const wait = this.#out.send(frame);
     if (wait === undefined) return;
     this.#waitingForRoom = true;
-    wait.then(
-      () => {
-        this.#waitingForRoom = false;
-        this.#pump();
-      },
-      (error) => this.#fail(error),
-    );
+    // Bound once, not two closures per wait: a push stream waits every few frames.
+    wait.then(this.#roomFreed, this.#writeFailed);
   }
+
+  readonly #roomFreed = (): void => {
+    this.#waitingForRoom = false;
+    this.#pump();
+  };
+
+  readonly #writeFailed = (error: unknown): void => this.#fail(error);
 
   /** The writer failed: stop, reject the response frame waiting, dead-letter the pushes queued. */
   #fail(error: unknown): void {
@@ -241,6 +243,7 @@ export class OutboundActor implements PushConsumer {
   }
 
   #wakeIdle(): void {
+    if (this.#idleWaiters.length === 0) return; // splice(0) would allocate, at every pump
     for (const wake of this.#idleWaiters.splice(0)) wake();
   }
 }

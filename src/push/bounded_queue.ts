@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { emptied } from "../_internal/emptied.ts";
 
 interface Waiter {
   grant(): void;
@@ -112,7 +113,8 @@ export class BoundedQueue<T> {
     const item = this.#items[this.#head]!;
     this.#items[this.#head++] = undefined as T;
     if (this.#head === this.#items.length) {
-      this.#items = [];
+      // Emptied in place: a queue that drains after every push keeps one store.
+      emptied(this.#items);
       this.#head = 0;
     }
     this.#wake();

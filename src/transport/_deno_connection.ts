@@ -13,6 +13,9 @@ import { StreamConnection } from "./_stream_connection.ts";
 import { TlsError, type TransportError } from "./errors.ts";
 import type { NetAddr } from "./types.ts";
 
+/** What `#writing` holds between writes. */
+const NOTHING: Uint8Array = new Uint8Array(0);
+
 /** The read buffer of a quiet connection: what an idle connection holds while it waits. */
 const MIN_READ_SIZE = 2 * 1024;
 /** The read buffer of a busy one; also the largest chunk the readable yields. */
@@ -43,6 +46,9 @@ export class DenoConnection extends StreamConnection {
   readonly #tls: boolean;
   /** Sized to the traffic (see nextReadSize), so idle connections hold little. */
   #scratch = new Uint8Array(MIN_READ_SIZE);
+  /** The chunk being written, and how many of its bytes conn.write took so far. */
+  #writing = NOTHING;
+  #written = 0;
 
   /**
    * @param conn the socket; a `TcpConn` gets `TCP_NODELAY` here (a `TlsConn`
@@ -83,6 +89,14 @@ export class DenoConnection extends StreamConnection {
    * mostly-full buffer is given away as is (and replaced); a small read is
    * copied, so a 10-byte chunk does not pin a whole buffer for as long as the
    * consumer keeps a view of it, and the buffer is kept if its size stays.
+   *
+   * Ownership: a chunk the readable yields is the consumer's for good; its
+   * bytes are never written again. So a buffer given away is never reused
+   * (not pooled): the decoders keep views of the chunks (a partial frame's
+   * tail until the next read completes it, every whole frame as a view
+   * handed on), the default serializer's payload is a view of its frame,
+   * and a handler may keep that payload for as long as it likes (a
+   * broadcast's, in 50 push queues until each connection wrote it).
    */
   #take(n: number): Uint8Array {
     const scratch = this.#scratch;
@@ -96,17 +110,24 @@ export class DenoConnection extends StreamConnection {
   }
 
   protected override writeChunk(chunk: Uint8Array): Promise<void> {
-    return chunk.byteLength === 0 ? Promise.resolve() : this.#writeFrom(chunk, 0);
+    if (chunk.byteLength === 0) return Promise.resolve();
+    // Writes run one at a time (StreamConnection's rule), so the chunk and
+    // the bytes written so far are fields, not a closure per write.
+    this.#writing = chunk;
+    this.#written = 0;
+    return this.#conn.write(chunk).then(this.#onWritten, this.#onIoError);
   }
 
-  /** Write `chunk` from `off` on: conn.write may take only part of it when the socket is full. */
-  #writeFrom(chunk: Uint8Array, off: number): Promise<void> {
-    const rest = off === 0 ? chunk : chunk.subarray(off);
-    return this.#conn.write(rest).then(
-      (n) => (off + n < chunk.byteLength ? this.#writeFrom(chunk, off + n) : undefined),
-      this.#onIoError,
-    );
-  }
+  /** conn.write may take only part of the chunk when the socket is full: write the rest. */
+  readonly #onWritten = (n: number): Promise<void> | undefined => {
+    const chunk = this.#writing;
+    const written = this.#written += n;
+    if (written < chunk.byteLength) {
+      return this.#conn.write(chunk.subarray(written)).then(this.#onWritten, this.#onIoError);
+    }
+    this.#writing = NOTHING; // the chunk is the caller's again (releasesWrittenChunks)
+    return undefined;
+  };
 
   protected override sendEnd(): Promise<void> {
     return this.#conn.closeWrite().catch(this.#onIoError);

@@ -201,3 +201,20 @@ test("frames that answer input just read are written at once: told of each read,
   assert.equal(turned, false, "a response waited for a turn");
   assert.equal(copies.length, 100, "a write per answer");
 });
+
+test("more queued than a pooled buffer holds goes out from that buffer, in writes of the frames that fit it, in order", async () => {
+  const { copies, buffers, stream } = recordingSink();
+  const writer = writerOver(stream, true);
+  // Five frames of 16 KiB queued in one tick: 80 KiB, more than one pooled buffer.
+  const frames = [1, 2, 3, 4, 5].map((id) => frame(id, 16 * 1024));
+  for (const f of frames) writer.send(f);
+  await writer.flush();
+  assert.deepEqual(decodeWire(copies), frames.map(normalise));
+  assert.ok(copies.length >= 2, `${copies.length} writes: the queue did not fit one buffer`);
+  assert.ok(
+    copies.every((c) => c.length <= writeChunks.size),
+    "no write larger than a pooled buffer",
+  );
+  assert.equal(new Set(buffers).size, 1, "every write from the one pooled buffer");
+  assert.equal(buffers[0]!.byteLength, writeChunks.size);
+});
