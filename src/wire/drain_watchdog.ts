@@ -49,9 +49,12 @@ export class DrainWatchdog {
     this.#periodMs = periodMs;
   }
 
-  /** Call `check` at every check from now on, until it returns false or `unwatch`. */
+  /**
+   * Call `check` at every check from now on, until it returns false or
+   * `unwatch`. A check not already watched (the writer keeps track): no search per write.
+   */
   watch(check: DrainCheck): void {
-    if (!this.#watched.includes(check)) this.#watched.push(check);
+    this.#watched.push(check);
     this.#timer ??= setTimeout(this.#tick, this.#periodMs);
   }
 
