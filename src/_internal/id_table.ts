@@ -9,15 +9,17 @@
  * the next major GC, and a minor GC treats it as a root: every later table,
  * and every connection any of them held, survives the scavenges (GC
  * nepotism). On Deno that kept several KiB per closed connection alive past
- * each scavenge and grew the young generation. An object's integer-keyed
- * elements are rehashed without such a link.
+ * each scavenge and grew the young generation. An object's properties are
+ * rehashed without such a link. The keys are names, not array indices: JSC
+ * sizes an object's indexed storage to its highest index, which would grow
+ * with every connection ever accepted.
  *
  * @module
  */
 
-/** Values by integer id; `values()` lists them in ascending id order. */
+/** Values by integer id; `values()` lists them in the order their ids were first set. */
 export class IdTable<T> {
-  #entries: Record<number, T> = Object.create(null);
+  #entries: Record<string, T> = Object.create(null);
   #size = 0;
 
   /** How many ids have a value. */
@@ -27,20 +29,27 @@ export class IdTable<T> {
 
   /** Set `id`'s value. */
   set(id: number, value: T): void {
-    if (!(id in this.#entries)) this.#size++;
-    this.#entries[id] = value;
+    const key = keyOf(id);
+    if (!(key in this.#entries)) this.#size++;
+    this.#entries[key] = value;
   }
 
   /** Forget `id`; returns whether it had a value. */
   delete(id: number): boolean {
-    if (!(id in this.#entries)) return false;
-    delete this.#entries[id];
+    const key = keyOf(id);
+    if (!(key in this.#entries)) return false;
+    delete this.#entries[key];
     this.#size--;
     return true;
   }
 
-  /** The values, by ascending id (a copy). */
+  /** The values, in the order their ids were first set (a copy). */
   values(): T[] {
     return Object.values(this.#entries);
   }
+}
+
+/** A property name that is not an array index (see the module comment). */
+function keyOf(id: number): string {
+  return "#" + id;
 }
