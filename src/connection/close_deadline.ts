@@ -11,13 +11,14 @@ interface Closable {
 }
 
 /** The timer's callback, one for every deadline: no closure per connection. */
-function closeIt(socket: Closable): void {
-  socket.close();
+function closeIt(deadline: CloseDeadline): void {
+  deadline.expire();
 }
 
 /** One timer that closes the socket at the earliest deadline asked for. */
 export class CloseDeadline {
-  readonly #socket: Closable;
+  /** Dropped by `cancel()`: the runtime may keep a cleared timer's arguments reachable (see there). */
+  #socket: Closable | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** When the timer fires (`performance.now()` time). */
   #at = Infinity;
@@ -33,11 +34,24 @@ export class CloseDeadline {
     if (at >= this.#at) return;
     this.#at = at;
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(closeIt, ms, this.#socket);
+    // The deadline, not the socket, is the timer's argument: cancel() can cut it loose.
+    this.#timer = setTimeout(closeIt, ms, this);
   }
 
-  /** The socket is closed: no timer is needed any more. */
+  /** The deadline passed: close the socket, unless it was cancelled. */
+  expire(): void {
+    this.#socket?.close();
+  }
+
+  /**
+   * The socket is closed: no timer is needed any more, nor the socket.
+   * Deno keeps its timers in one Map, whose replaced tables stay linked to
+   * their successors until a major GC (see IdTable): a cleared timer stays
+   * reachable to minor GCs, and with the socket as its argument it kept the
+   * closed connection's transport alive through them (GC nepotism).
+   */
   cancel(): void {
     clearTimeout(this.#timer);
+    this.#socket = undefined;
   }
 }

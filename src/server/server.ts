@@ -16,6 +16,7 @@ import { newCounters, type ServerStats, snapshotCounters } from "../observe/stat
 import { ServerTelemetry, type TelemetryOptions } from "../observe/telemetry.ts";
 import { runtimeTransport } from "../transport/runtime.ts";
 import { UpgradableConnection } from "../transport/upgradable_connection.ts";
+import { IdTable } from "../_internal/id_table.ts";
 import type {
   Connection,
   Listener,
@@ -153,8 +154,8 @@ export class WireframeServer<S = undefined> {
   readonly #app: WireframeApp<S>;
   readonly #options: z.output<typeof optionsSchema>;
   readonly #counters = newCounters();
-  /** The connections being served, by connection id. */
-  readonly #tasks = new Map<number, ConnectionTask<S>>();
+  /** The connections being served, by connection id (not a Map: see IdTable). */
+  readonly #tasks = new IdTable<ConnectionTask<S>>();
   #listener: Listener | undefined;
   #listening = false;
   /** The identity `ctx.upgradeTls()` presents, if the server listens with `startTls`. */
@@ -298,7 +299,7 @@ export class WireframeServer<S = undefined> {
     this.#stopping = true;
     await this.#listener?.close();
     await this.#acceptLoop;
-    const tasks = [...this.#tasks.values()];
+    const tasks = this.#tasks.values();
     for (const task of tasks) {
       task.telemetry.closing("shutdown-drained");
       task.drain();

@@ -35,28 +35,35 @@ export class DrainWatchdog {
   }
 
   readonly #periodMs: number;
-  readonly #watched = new Set<DrainCheck>();
+  /** An array, not a Set: a Set's replaced tables would keep closed writers alive (see IdTable). */
+  #watched: DrainCheck[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #tick = (): void => {
     this.#timer = undefined;
     const now = performance.now();
-    for (const check of this.#watched) if (!check(now)) this.#watched.delete(check);
-    if (this.#watched.size > 0) this.#timer = setTimeout(this.#tick, this.#periodMs);
+    this.#watched = this.#watched.filter((check) => check(now));
+    if (this.#watched.length > 0) this.#timer = setTimeout(this.#tick, this.#periodMs);
   };
 
   private constructor(periodMs: number) {
     this.#periodMs = periodMs;
   }
 
-  /** Call `check` at every check from now on, until it returns false or `unwatch`. */
+  /**
+   * Call `check` at every check from now on, until it returns false or
+   * `unwatch`. A check not already watched (the writer keeps track): no search per write.
+   */
   watch(check: DrainCheck): void {
-    this.#watched.add(check);
+    this.#watched.push(check);
     this.#timer ??= setTimeout(this.#tick, this.#periodMs);
   }
 
   /** Stop calling `check`; the timer stops with the last writer. */
   unwatch(check: DrainCheck): void {
-    if (!this.#watched.delete(check) || this.#watched.size > 0) return;
+    const at = this.#watched.indexOf(check);
+    if (at < 0) return;
+    this.#watched.splice(at, 1);
+    if (this.#watched.length > 0) return;
     clearTimeout(this.#timer);
     this.#timer = undefined;
   }
