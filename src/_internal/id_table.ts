@@ -27,6 +27,11 @@ export class IdTable<T> {
     return this.#size;
   }
 
+  /** `id`'s value, or `undefined` if it has none. */
+  get(id: number): T | undefined {
+    return this.#entries[keyOf(id)];
+  }
+
   /** Set `id`'s value. */
   set(id: number, value: T): void {
     const key = keyOf(id);

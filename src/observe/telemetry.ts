@@ -30,6 +30,7 @@ import {
   type Tracer,
   type TracerProvider,
 } from "@opentelemetry/api";
+import { IdTable } from "../_internal/id_table.ts";
 import type { CounterName, Counters } from "./stats.ts";
 import {
   ATTR,
@@ -139,10 +140,12 @@ export class ServerTelemetry {
   readonly #counters: Counters;
   readonly #requestDuration: Histogram | undefined;
   readonly #connectionDuration: Histogram | undefined;
-  /** Live connections' push queue depths (only while metrics are live). */
-  readonly #depths = new Set<() => Gauges>();
+  // Both churn with the connections: IdTable, not Map or Set, so a replaced
+  // hash table cannot keep closed connections alive (see id_table.ts).
+  /** Live connections' push queue depths, by connection id (only while metrics are live). */
+  readonly #depths = new IdTable<() => Gauges>();
   /** Live connections by id, for log records (only while tracing records). */
-  readonly #byId = new Map<number, ConnectionTelemetry>();
+  readonly #byId = new IdTable<ConnectionTelemetry>();
 
   /**
    * @param counters the server's counters, which the metrics read
@@ -184,7 +187,7 @@ export class ServerTelemetry {
     depth: (() => Gauges) | undefined,
   ) {
     if (connection.recording) this.#byId.set(connection.connectionId, connection);
-    if (this.metricsLive && depth) this.#depths.add(depth);
+    if (this.metricsLive && depth) this.#depths.set(connection.connectionId, depth);
   }
 
   /** @internal a connection ended. */
@@ -197,7 +200,7 @@ export class ServerTelemetry {
     this.#counters.connectionsClosed++;
     this.#counters.closeReasons[reason]++;
     this.#byId.delete(connection.connectionId);
-    if (depth) this.#depths.delete(depth);
+    if (depth) this.#depths.delete(connection.connectionId);
     this.#connectionDuration?.record((performance.now() - startedAt) / 1000, {
       [ATTR.closeReason]: reason,
     });
@@ -281,7 +284,7 @@ export class ServerTelemetry {
     counter("pushQueueDepth", "Pushes queued, by priority", (r) => {
       let high = 0;
       let low = 0;
-      for (const depth of this.#depths) {
+      for (const depth of this.#depths.values()) {
         const d = depth();
         high += d.high;
         low += d.low;
@@ -291,7 +294,7 @@ export class ServerTelemetry {
     }, "updown");
     counter("reassemblyBytes", "Bytes held by re-assembly for incomplete messages", (r) => {
       let bytes = 0;
-      for (const gauges of this.#depths) bytes += gauges().reassemblyBytes;
+      for (const gauges of this.#depths.values()) bytes += gauges().reassemblyBytes;
       r.observe(bytes);
     }, "updown");
     counter("errors", "Faults, by kind (the ServerStats counter name)", (r) => {

@@ -19,6 +19,7 @@ test("IdTable agrees with a Map under any sequence of sets and deletes, values i
         model.set(id, value);
       }
       assert.equal(table.size, model.size);
+      assert.equal(table.get(id), model.get(id));
     }
     const expected = [...model.values()];
     assert.deepEqual(table.values(), expected);
