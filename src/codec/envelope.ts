@@ -54,6 +54,12 @@ export interface Envelope {
 export interface Serializer {
   /** Decode a frame body; throw an {@link EnvelopeError} for a malformed one. */
   decode(body: Uint8Array): Envelope;
+  /**
+   * Optional fast path: decode the body `bytes[start, end)` as `decode` does
+   * a view of it. With a frame decoder that emits spans, the server then
+   * makes no view of each frame, only of its payload.
+   */
+  decodeSpan?(bytes: Uint8Array, start: number, end: number): Envelope;
   /** Encode an envelope into a frame body. */
   encode(envelope: Envelope): Uint8Array;
   /**
@@ -119,32 +125,39 @@ const MAX_U64 = 0xffff_ffff_ffff_ffffn;
  */
 export const defaultSerializer: Serializer = {
   decode(body: Uint8Array): Envelope {
-    if (body.length < BASE_HEADER) {
+    return defaultSerializer.decodeSpan!(body, 0, body.length);
+  },
+
+  decodeSpan(bytes: Uint8Array, start: number, end: number): Envelope {
+    const length = end - start;
+    if (length < BASE_HEADER) {
       throw new EnvelopeError(
         "too-short",
-        `envelope body is ${body.length} bytes, shorter than its ${BASE_HEADER}-byte header`,
+        `envelope body is ${length} bytes, shorter than its ${BASE_HEADER}-byte header`,
       );
     }
     // Byte arithmetic instead of a DataView: no allocation per frame on the hot path.
-    const id = readU32(body, 0);
-    const flags = body[4]!;
+    const id = readU32(bytes, start);
+    const flags = bytes[start + 4]!;
     if ((flags & ~FLAG_CORRELATION) !== 0) {
       throw new EnvelopeError(
         "reserved-flags",
         `envelope flags 0x${flags.toString(16).padStart(2, "0")} set reserved bits 1-7`,
       );
     }
-    if ((flags & FLAG_CORRELATION) === 0) return { id, payload: body.subarray(BASE_HEADER) };
-    if (body.length < CORRELATED_HEADER) {
+    if ((flags & FLAG_CORRELATION) === 0) {
+      return { id, payload: bytes.subarray(start + BASE_HEADER, end) };
+    }
+    if (length < CORRELATED_HEADER) {
       throw new EnvelopeError(
         "too-short",
-        `envelope body is ${body.length} bytes, shorter than its ${CORRELATED_HEADER}-byte header`,
+        `envelope body is ${length} bytes, shorter than its ${CORRELATED_HEADER}-byte header`,
       );
     }
     return {
       id,
-      correlationId: readU64(body, 5),
-      payload: body.subarray(CORRELATED_HEADER),
+      correlationId: readU64(bytes, start + 5),
+      payload: bytes.subarray(start + CORRELATED_HEADER, end),
     };
   },
 

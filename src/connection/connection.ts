@@ -59,6 +59,12 @@ export const FORCED_LINGER_MS = 250;
 
 type Reader = ByteReader;
 
+/** The span `bytes[start, end)` as a Uint8Array: `bytes` itself if that is the whole. */
+function viewOf(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  if (start === 0 && end === bytes.length) return bytes;
+  return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
+}
+
 /** The actor's clock, one for every connection. */
 const now = (): number => performance.now();
 
@@ -370,8 +376,16 @@ export class ConnectionTask<S> implements ConnectionControl, TimeoutsOwner {
 
   async #readLoop(reader: Reader, leftover: Uint8Array, inbound: InboundMessages): Promise<void> {
     const state = this.#state;
-    const frames: Uint8Array[] = [];
-    const emit = (frame: Uint8Array): void => void frames.push(frame);
+    // The frames of one read, each the span bodies[i][bounds[2i], bounds[2i + 1]):
+    // with a decoder and a serializer that take spans, a request costs no view
+    // of its frame, only of its payload.
+    const bodies: Uint8Array[] = [];
+    const bounds: number[] = [];
+    const emitSpan = (bytes: Uint8Array, start: number, end: number): void => {
+      bodies.push(bytes);
+      bounds.push(start, end);
+    };
+    const emit = (frame: Uint8Array): void => emitSpan(frame, 0, frame.length);
     // A peer that pipelines without pause, on a socket whose reads complete at
     // once, would otherwise keep this loop on microtasks for good.
     const budget = new LoopBudget();
@@ -400,28 +414,28 @@ export class ConnectionTask<S> implements ConnectionControl, TimeoutsOwner {
         }
         let decodeError: unknown;
         try {
-          inbound.decode(chunk, emit);
+          inbound.decode(chunk, emit, emitSpan);
         } catch (error) {
           decodeError = error;
         }
         const bytesRead = undecoded ? 0 : chunk.length;
         chunk = undefined;
         this.#config.counters.bytesReceived += bytesRead;
-        this.#config.counters.framesReceived += frames.length;
-        this.#timeouts.afterRead(frames.length, inbound.holdsPartialFrame);
+        this.#config.counters.framesReceived += bodies.length;
+        this.#timeouts.afterRead(bodies.length, inbound.holdsPartialFrame);
         // Frames decoded before a codec error are still served, then the error closes.
-        for (let i = 0; i < frames.length && !state.isClosing; i++) {
-          const pending = this.#handleFrame(frames[i]!);
+        for (let i = 0; i < bodies.length && !state.isClosing; i++) {
+          const pending = this.#handleFrame(bodies[i]!, bounds[2 * i]!, bounds[2 * i + 1]!);
           if (pending) await pending;
           if (this.#dropPipelined) { // an upgrade to TLS: what followed the request was plain text
             this.#dropPipelined = false;
-            frames.length = 0;
+            bodies.length = bounds.length = 0;
             inbound.discardPartialFrame();
             decodeError = undefined;
           }
         }
-        const framesRead = frames.length;
-        frames.length = 0;
+        const framesRead = bodies.length;
+        bodies.length = bounds.length = 0;
         if (decodeError !== undefined) throw decodeError;
         chunk = inbound.takeUndecoded();
         undecoded = chunk !== undefined;
@@ -440,12 +454,15 @@ export class ConnectionTask<S> implements ConnectionControl, TimeoutsOwner {
     if (state.failure) throw state.failure.error;
   }
 
-  /** Handle one frame; returns a promise only when it has to wait. */
-  #handleFrame(body: Uint8Array): Promise<void> | undefined {
+  /** Handle the frame `bytes[start, end)`; returns a promise only when it has to wait. */
+  #handleFrame(bytes: Uint8Array, start: number, end: number): Promise<void> | undefined {
     this.#fragmentation?.strategy.messageTakenUp?.();
+    const { serializer } = this.#config.spec;
     let request: Envelope;
     try {
-      request = this.#config.spec.serializer.decode(body);
+      request = serializer.decodeSpan
+        ? serializer.decodeSpan(bytes, start, end)
+        : serializer.decode(viewOf(bytes, start, end));
     } catch (error) {
       this.#onMalformed(error);
       return undefined;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { FrameCodec, FrameDecoderState } from "../codec/types.ts";
+import type { FrameCodec, FrameDecoderState, FrameSpanSink } from "../codec/types.ts";
 import { Reassembler, type ReassemblyWatcher } from "../fragment/reassembler.ts";
 import type { FragmentationSpec } from "./fragmentation_spec.ts";
 
@@ -68,10 +68,20 @@ export class InboundMessages {
   /**
    * Decode `chunk`, calling `emit` for every complete message, in order.
    * Throws a `CodecError` or a `FragmentError`; messages completed before the
-   * fault have been emitted.
+   * fault have been emitted. With `emitSpan`, whole frames a decoder can
+   * hand over as spans (no re-assembly, no one-at-a-time decoding) go there
+   * instead, as spans of `chunk`: no view is made of each.
    */
-  decode(chunk: Uint8Array, emit: (message: Uint8Array) => void): void {
+  decode(
+    chunk: Uint8Array,
+    emit: (message: Uint8Array) => void,
+    emitSpan?: FrameSpanSink,
+  ): void {
     this.#stopped = false;
+    if (emitSpan !== undefined && this.#reassembler === undefined && !this.#oneAtATime) {
+      const decoder = this.#decoder;
+      if (decoder.decodeSpans) return decoder.decodeSpans(chunk, emitSpan);
+    }
     if (this.#oneAtATime) {
       this.#sink = emit;
       emit = this.#emitOne ??= (message) => {

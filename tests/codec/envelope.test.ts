@@ -94,3 +94,32 @@ test("envelope encode rejects ids and correlation ids that do not fit", () => {
     });
   }
 });
+
+test("envelope decodeSpan of bytes[start, end) is decode of a view of it, its payload a view of bytes", () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: 8 }),
+      fc.uint8Array({ maxLength: 40 }),
+      fc.uint8Array({ maxLength: 8 }),
+      (before, body, after) => {
+        const bytes = Uint8Array.of(...before, ...body, ...after);
+        const [start, end] = [before.length, before.length + body.length];
+        const decode = (f: () => unknown) => {
+          try {
+            return f();
+          } catch (error) {
+            assert.ok(error instanceof EnvelopeError);
+            return `${error.reason}: ${error.message}`;
+          }
+        };
+        const spanned = decode(() => defaultSerializer.decodeSpan!(bytes, start, end));
+        assert.deepEqual(spanned, decode(() => defaultSerializer.decode(body)));
+        if (typeof spanned === "object") {
+          const { payload } = spanned as { payload: Uint8Array };
+          assert.equal(payload.buffer, bytes.buffer);
+          assert.equal(payload.byteOffset + payload.length, end);
+        }
+      },
+    ),
+  );
+});
