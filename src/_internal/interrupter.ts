@@ -24,7 +24,16 @@ export class Interrupter<G> {
   readonly #gone: G;
   #interrupted = false;
   #controller: AbortController | undefined;
-  #interrupt: (() => void) | undefined;
+  /**
+   * The pending wrap's own `resolve`, called with `gone` at `interrupt()`.
+   * The resolving function itself, not a closure over it: an arrow stored
+   * here (`() => resolve(gone)`) made every wrapped await's promise, its
+   * value (the request's Response and reply bytes) and its contexts survive
+   * V8's minor GCs (bench/abuse slow-consumer on Deno: ~90% of them did,
+   * 7-8% of all bytes allocated survived a scavenge and the young
+   * generation grew 8 -> 32 MiB; with `resolve` stored, under 1%).
+   */
+  #resolveGone: ((gone: G) => void) | undefined;
 
   /** @param gone the value interrupted awaits settle with */
   constructor(gone: G) {
@@ -49,7 +58,7 @@ export class Interrupter<G> {
   interrupt(): void {
     if (this.#interrupted) return;
     this.#interrupted = true;
-    this.#interrupt?.();
+    this.#resolveGone?.(this.#gone);
     this.#controller?.abort();
   }
 
@@ -57,14 +66,14 @@ export class Interrupter<G> {
   wrap<T>(value: T | Promise<T>): Promise<T | G> {
     if (this.#interrupted) return Promise.resolve(this.#gone);
     return new Promise((resolve, reject) => {
-      this.#interrupt = () => resolve(this.#gone);
+      this.#resolveGone = resolve;
       Promise.resolve(value).then(
         (settled) => {
-          this.#interrupt = undefined;
+          this.#resolveGone = undefined;
           resolve(settled);
         },
         (error) => {
-          this.#interrupt = undefined;
+          this.#resolveGone = undefined;
           reject(error);
         },
       );
