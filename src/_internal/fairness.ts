@@ -23,9 +23,10 @@ export const YIELD_AFTER_FRAMES = 256;
  * The longest stretch of busy yields before the busy connections all wait on
  * one timer together. A yield by `setImmediate` lets other callbacks run, but
  * a runtime whose loop always has work ready polls its sockets only every so
- * many turns (tokio's event interval, under Deno: 61); only a turn in which
- * nothing is ready makes it poll at once. Waiting on one shared timer gives
- * it that turn, at a cost of ~1 ms per interval to the busy connections only.
+ * many turns (tokio's event interval, under Deno: 61 turns, which is 300 ms
+ * when each turn does 5 ms of streaming); only a turn in which nothing is
+ * ready makes it poll at once. Waiting on one shared timer gives it that
+ * turn, at a cost of ~1 ms per interval to the busy connections only.
  */
 export const PARK_INTERVAL_MS = 10;
 
@@ -51,14 +52,27 @@ export function yieldToEventLoop(): Promise<void> {
   if (setImmediateFn !== undefined && !parkIsDue()) {
     return new Promise((resolve) => setImmediateFn(resolve));
   }
-  park = new Promise((resolve) =>
-    setTimeout(() => {
-      park = undefined;
-      lastParkAt = performance.now();
-      resolve();
-    }, 0)
-  );
+  park = new Promise((resolve) => {
+    const wait = () => setTimeout(() => unpark(resolve), PARK_MS);
+    // The timer starts on the next turn, once every busy loop has joined the
+    // park. Armed at once, it would expire during the rest of this turn (the
+    // other loops' slices, ~5 ms of streaming on Deno), and the next turn
+    // would run it at once: no turn would ever be empty, and Deno would go on
+    // polling its sockets every 61 turns: beside five endless streams, a
+    // probe's echo p50 was ~300 ms, and is 0.4–5 ms with the timer armed late.
+    if (setImmediateFn !== undefined) setImmediateFn(wait);
+    else wait();
+  });
   return park;
+}
+
+/** The park's timer: 1 ms, as 0 may count as due at once, which is no empty turn. */
+const PARK_MS = 1;
+
+function unpark(resolve: () => void): void {
+  park = undefined;
+  lastParkAt = performance.now();
+  resolve();
 }
 
 /**

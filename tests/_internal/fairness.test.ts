@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { LoopBudget, yieldToEventLoop } from "../../src/_internal/fairness.ts";
+import { LoopBudget, PARK_INTERVAL_MS, yieldToEventLoop } from "../../src/_internal/fairness.ts";
 
 test("a loop budget asks for a yield once its frames are spent, then refills", () => {
   const budget = new LoopBudget(1_000_000, 3);
@@ -27,4 +27,24 @@ test("yielding lets a due timer run, which a loop of microtasks never does", asy
   assert.equal(fired, false, "a microtask loop starves timers (what fairness guards against)");
   for (let i = 0; i < 10_000 && !fired; i++) await yieldToEventLoop();
   assert.ok(fired, "the timer ran while the loop yielded");
+});
+
+test("the shared park starts its timer only once the turn that took it is over", async () => {
+  // Deno polls its sockets at once only after a turn in which nothing was
+  // ready. A park timer armed at once expires during the rest of the turn
+  // (the other busy loops' slices) and runs first thing in the next one:
+  // no empty turn. Armed on the next turn, it lets every callback queued
+  // meanwhile run first, then leaves the loop idle until it fires.
+  await new Promise((resolve) => setTimeout(resolve, PARK_INTERVAL_MS + 1)); // a park is due
+  // Take the park in an immediate's turn, as a busy loop that yielded does.
+  await new Promise((resolve) => setImmediate(resolve));
+  const park = yieldToEventLoop();
+  assert.equal(yieldToEventLoop(), park, "every busy loop of this turn joins the same park");
+  const order: string[] = [];
+  setImmediate(() => order.push("a callback queued after the park"));
+  // The rest of the turn: long enough for a timer armed at its start to be due.
+  const until = performance.now() + 3;
+  while (performance.now() < until) { /* other connections' slices */ }
+  await park.then(() => order.push("the park"));
+  assert.deepEqual(order, ["a callback queued after the park", "the park"]);
 });
