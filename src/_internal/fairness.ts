@@ -59,7 +59,7 @@ export function yieldToEventLoop(): Promise<void> {
     // other loops' slices, ~5 ms of streaming on Deno), and the next turn
     // would run it at once: no turn would ever be empty, and Deno would go on
     // polling its sockets every 61 turns: beside five endless streams, a
-    // probe's echo p50 was ~300 ms, and is 0.4–5 ms with the timer armed late.
+    // probe's echo p50 was ~300 ms, and is 0.4–2 ms with the timer armed late.
     if (setImmediateFn !== undefined) setImmediateFn(wait);
     else wait();
   });
